@@ -1,0 +1,26 @@
+"""Small SQL helpers shared by the repositories (dialect differences live here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+
+def dialect_name(session: Session) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return session.get_bind().dialect.name
+
+
+def insert_ignoring_duplicates(session: Session, model: type, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
+
+    The database decides (primary/unique key), so two processes racing on the same key both
+    finish cleanly and exactly one of them gets True.
+    """
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    # RETURNING rather than rowcount: psycopg 3 through SQLAlchemy reports rowcount -1 here.
+    key = next(iter(model.__table__.primary_key.columns))
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None

@@ -1,0 +1,492 @@
+"""Tickets and their event history: creation, lookups, state updates and lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, text, update
+from sqlalchemy import insert as _insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, select
+
+from sla.clock import ClockEvent, EventKind, MetricState, TicketClock, compute_clock
+from sla.policy import Metric, Policy, Priority
+from storage.errors import DuplicateTicket, NotFound, StorageError
+from storage.mappers import clock_events
+from storage.models import UNRESOLVED, Ticket, TicketEvent, TicketStatus, Workspace, utcnow
+
+TITLE_LENGTH = 150
+TEXT_LENGTH = 3000
+# Events that are history only (they do not move the clock), next to sla.clock.EventKind.
+NOTE_EVENT_KINDS = frozenset({"assigned", "note"})
+AT_RISK_FRACTION = 0.8
+_KEY_RE = re.compile(r"^\s*(?:(?P<prefix>[A-Za-z]+)-|#)?(?P<number>\d+)\s*$")
+_UNSET: Any = object()
+
+
+def create_ticket(
+    *,
+    session: Session,
+    workspace_id: int,
+    channel_id: str,
+    message_ts: str,
+    requester_id: str,
+    priority: Priority | str,
+    created_at: datetime,
+    thread_ts: str | None = None,
+    text: str = "",
+    title: str | None = None,
+    source: str = "message",
+    assignee_id: str | None = None,
+    permalink: str | None = None,
+    policy: Policy | None = None,
+    next_due_at: datetime | None = _UNSET,
+) -> Ticket:
+    """Create the ticket of one Slack message with its CREATED event, numbered SLA-n.
+
+    The number comes from an atomic counter on the workspace. If the message already is a
+    ticket, raises ``DuplicateTicket`` carrying the existing ticket and writes nothing. With
+    ``policy`` the ticket is born with its targets, due instants and ``next_due_at`` (by
+    default ``created_at``: the scheduler plans it at once; see ``apply_clock``).
+    """
+    priority = Priority.parse(priority)
+    connection = session.connection()
+    known = connection.execute(_TICKET_OF_MESSAGE, {
+        "workspace_id": workspace_id, "channel_id": channel_id, "message_ts": message_ts,
+    }).first()
+    if known is not None:
+        raise DuplicateTicket(get_ticket(session=session, ticket_id=known[0]))
+    savepoint = session.begin_nested()
+    try:
+        # Core statements built once, on the session's connection: the ORM's flush and
+        # statement building cost more than the statements themselves, and intake runs
+        # this once per message. Asking the session for the connection again is what emits
+        # the SAVEPOINT (begin_nested alone defers it).
+        connection = session.connection()
+        number, prefix = connection.execute(_NEXT_NUMBER, {"workspace_id": workspace_id}).one()
+        ticket = Ticket(
+            workspace_id=workspace_id,
+            number=number,
+            key=f"{prefix}-{number}",
+            channel_id=channel_id,
+            message_ts=message_ts,
+            thread_ts=thread_ts or message_ts,
+            requester_id=requester_id,
+            assignee_id=assignee_id,
+            priority=priority.value,
+            status=TicketStatus.OPEN.value,
+            title=_title(title if title is not None else text),
+            text=text[:TEXT_LENGTH],
+            source=source,
+            permalink=permalink,
+            created_at=created_at,
+        )
+        if policy is not None:
+            # Born with its clock: the row is inserted complete instead of updated after.
+            clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)], policy,
+                                  created_at)
+            _set_clock(ticket, clock, next_due_at, AT_RISK_FRACTION)
+        ticket.id = connection.execute(
+            _INSERT_TICKET, {key: getattr(ticket, key) for key in _TICKET_KEYS}
+        ).scalar_one()
+        connection.execute(_INSERT_EVENT, {
+            "ticket_id": ticket.id, "kind": EventKind.CREATED.value, "at": created_at,
+            "actor_id": requester_id, "priority": priority.value, "note": None,
+        })
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        existing = get_ticket_by_message(
+            session=session, workspace_id=workspace_id, channel_id=channel_id,
+            message_ts=message_ts,
+        )
+        if existing is None:
+            raise
+        raise DuplicateTicket(existing) from None
+    except Exception:
+        savepoint.rollback()
+        raise
+    # The row is in the database exactly as `ticket` holds it: attach it to the session as
+    # if it had been loaded, so later changes in this unit of work update it.
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
+
+
+_TICKETS = Ticket.__table__
+_TICKET_KEYS = tuple(c.key for c in _TICKETS.columns if c.key != "id")
+_TICKET_OF_MESSAGE = select(_TICKETS.c.id).where(
+    _TICKETS.c.workspace_id == bindparam("workspace_id"),
+    _TICKETS.c.channel_id == bindparam("channel_id"),
+    _TICKETS.c.message_ts == bindparam("message_ts"),
+)
+_NEXT_NUMBER = (
+    update(Workspace.__table__)
+    .where(Workspace.__table__.c.id == bindparam("workspace_id"))
+    .values(next_ticket_number=Workspace.__table__.c.next_ticket_number + 1)
+    .returning(Workspace.__table__.c.next_ticket_number - 1, Workspace.__table__.c.ticket_prefix)
+)
+_INSERT_TICKET = _insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_EVENT = _insert(TicketEvent.__table__)
+_SET_CARD_TS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(card_ts=bindparam("card_ts"), version=_TICKETS.c.version + 1,
+            updated_at=bindparam("updated_at"))
+)
+
+
+def get_ticket(*, session: Session, ticket_id: int, for_update: bool = False) -> Ticket:
+    """The ticket with this id (locked for the rest of the unit of work with ``for_update``)."""
+    statement = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        statement = statement.with_for_update()
+    ticket = session.exec(statement).first()
+    if ticket is None:
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return ticket
+
+
+def get_ticket_by_key(*, session: Session, workspace_id: int, key: str) -> Ticket | None:
+    """Find a ticket by its key as people type it: ``SLA-42``, ``sla-42``, ``#42`` or ``42``."""
+    match = _KEY_RE.match(key or "")
+    if match is None:
+        return None
+    return session.exec(
+        select(Ticket).where(
+            Ticket.workspace_id == workspace_id, Ticket.number == int(match["number"])
+        )
+    ).first()
+
+
+def get_ticket_by_message(
+    *, session: Session, workspace_id: int, channel_id: str, message_ts: str
+) -> Ticket | None:
+    """The ticket made from this Slack message, if any."""
+    return session.exec(
+        select(Ticket).where(
+            Ticket.workspace_id == workspace_id,
+            Ticket.channel_id == channel_id,
+            Ticket.message_ts == message_ts,
+        )
+    ).first()
+
+
+def get_ticket_by_thread(
+    *, session: Session, workspace_id: int, channel_id: str, thread_ts: str
+) -> Ticket | None:
+    """The ticket whose Slack thread is ``thread_ts`` (replies carry it), if any."""
+    return session.exec(
+        select(Ticket)
+        .where(
+            Ticket.workspace_id == workspace_id,
+            Ticket.channel_id == channel_id,
+            Ticket.thread_ts == thread_ts,
+        )
+        .order_by(Ticket.id)
+    ).first()
+
+
+def append_event(
+    *,
+    session: Session,
+    ticket: Ticket,
+    kind: EventKind | str,
+    at: datetime,
+    actor_id: str | None = None,
+    priority: Priority | str | None = None,
+    note: str | None = None,
+) -> TicketEvent:
+    """Add one event to a ticket's history and keep its plain facts in step.
+
+    Facts: first response instant, resolved instant, status and priority. The SLA columns
+    follow with ``apply_clock`` once the caller recomputed the clock.
+    """
+    kind = str(kind.value if isinstance(kind, EventKind) else kind)
+    if kind not in {k.value for k in EventKind} | NOTE_EVENT_KINDS:
+        allowed = ", ".join([*(k.value for k in EventKind), *sorted(NOTE_EVENT_KINDS)])
+        raise StorageError(f"unknown ticket event kind {kind!r}: use one of {allowed}")
+    parsed = Priority.parse(priority) if priority is not None else None
+    if kind == EventKind.PRIORITY_CHANGED and parsed is None:
+        raise StorageError("a priority_changed event needs the new priority")
+    event = TicketEvent(
+        ticket_id=ticket.id, kind=kind, at=at, actor_id=actor_id,
+        priority=parsed.value if parsed else None, note=note,
+    )
+    session.add(event)
+    if kind == EventKind.RESPONDED and ticket.first_response_at is None:
+        ticket.first_response_at = at
+    elif kind == EventKind.RESOLVED:
+        ticket.resolved_at = at
+        ticket.status = TicketStatus.RESOLVED.value
+    elif kind == EventKind.REOPENED:
+        ticket.resolved_at = None
+        ticket.status = TicketStatus.OPEN.value
+    elif kind == EventKind.PAUSED and ticket.status == TicketStatus.OPEN:
+        ticket.status = TicketStatus.PAUSED.value
+    elif kind == EventKind.RESUMED and ticket.status == TicketStatus.PAUSED:
+        ticket.status = TicketStatus.OPEN.value
+    elif kind == EventKind.PRIORITY_CHANGED and parsed is not None:
+        ticket.priority = parsed.value
+    elif kind == "assigned":
+        ticket.assignee_id = actor_id if note is None else note
+    _touch(ticket)
+    session.add(ticket)
+    session.flush()
+    return event
+
+
+def list_events(*, session: Session, ticket_id: int) -> list[TicketEvent]:
+    """A ticket's history, oldest first (ties in insertion order)."""
+    return list(
+        session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )
+
+
+def load_clock_events(*, session: Session, ticket_id: int) -> list[ClockEvent]:
+    """The ticket's history as ``sla.clock`` events, ready for ``compute_clock``."""
+    return clock_events(list_events(session=session, ticket_id=ticket_id))
+
+
+def apply_clock(
+    *,
+    session: Session,
+    ticket: Ticket,
+    clock: TicketClock,
+    next_due_at: datetime | None = _UNSET,
+    at_risk_fraction: float = AT_RISK_FRACTION,
+) -> Ticket:
+    """Store a freshly computed clock on the ticket: status, priority, per-metric columns.
+
+    ``next_due_at`` defaults to ``clock.now`` while any metric runs (so the scheduler plans
+    the ticket right after every change, including thresholds a change made overdue) and to
+    None otherwise; the scheduler passes its plan's ``next_wake_at``.
+    """
+    _set_clock(ticket, clock, next_due_at, at_risk_fraction)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def _set_clock(ticket: Ticket, clock: TicketClock, next_due_at: datetime | None,
+               at_risk_fraction: float) -> None:
+    # apply_clock without the session: the attributes only (see apply_clock).
+    for metric in Metric:
+        _store_metric(ticket, metric.value, clock.metrics.get(metric), at_risk_fraction)
+    ticket.priority = Priority.parse(clock.priority).value
+    if clock.resolved:
+        ticket.status = TicketStatus.RESOLVED.value
+    elif clock.paused:
+        ticket.status = TicketStatus.PAUSED.value
+    else:
+        ticket.status = TicketStatus.OPEN.value
+    if next_due_at is _UNSET:
+        running = any(m.running for m in clock.metrics.values())
+        next_due_at = clock.now if running else None
+    ticket.next_due_at = next_due_at
+    _touch(ticket)
+
+
+def set_card(*, session: Session, ticket: Ticket, card_ts: str) -> Ticket:
+    """Remember the ts of the bot's card message for this ticket (to chat.update it)."""
+    ticket.card_ts = card_ts
+    _touch(ticket)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def set_card_ts(*, session: Session, ticket_id: int, card_ts: str) -> None:
+    """``set_card`` by id in one UPDATE, for a ticket not loaded in this unit of work."""
+    session.connection().execute(
+        _SET_CARD_TS, {"ticket_id": ticket_id, "card_ts": card_ts, "updated_at": utcnow()}
+    )
+
+
+def set_assignee(*, session: Session, ticket: Ticket, assignee_id: str | None) -> Ticket:
+    """Assign the ticket (None unassigns)."""
+    ticket.assignee_id = assignee_id
+    _touch(ticket)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def list_open_tickets(
+    *,
+    session: Session,
+    workspace_id: int,
+    channel_id: str | None = None,
+    assignee_id: str | None = None,
+    limit: int = 100,
+) -> list[Ticket]:
+    """Open and paused tickets, oldest first."""
+    statement = (
+        select(Ticket)
+        .where(*_scope(workspace_id, channel_id, assignee_id), _not_resolved())
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def list_breached_tickets(
+    *,
+    session: Session,
+    workspace_id: int,
+    now: datetime,
+    channel_id: str | None = None,
+    assignee_id: str | None = None,
+    limit: int = 100,
+) -> list[Ticket]:
+    """Unresolved tickets with a running (or paused) metric already past its target at ``now``."""
+    statement = (
+        select(Ticket)
+        .where(
+            *_scope(workspace_id, channel_id, assignee_id),
+            _not_resolved(),
+            or_(*(_breached_now(p, now) for p in _PREFIXES)),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def list_at_risk_tickets(
+    *,
+    session: Session,
+    workspace_id: int,
+    now: datetime,
+    channel_id: str | None = None,
+    assignee_id: str | None = None,
+    horizon: timedelta = timedelta(hours=1),
+    at_risk_fraction: float = AT_RISK_FRACTION,
+    limit: int = 100,
+) -> list[Ticket]:
+    """Unresolved, not yet breached tickets with a metric at risk (as ``sla.compliance``
+    counts it: at ``at_risk_fraction`` of its target or due within ``horizon``), soonest due
+    first."""
+    statement = (
+        select(Ticket)
+        .where(
+            *_scope(workspace_id, channel_id, assignee_id),
+            _not_resolved(),
+            *(~_breached_now(p, now) for p in _PREFIXES),
+            or_(*(_at_risk(p, now, horizon, at_risk_fraction) for p in _PREFIXES)),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def list_tickets_in_period(
+    *,
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    channel_id: str | None = None,
+    limit: int | None = None,
+) -> list[Ticket]:
+    """Tickets that matter for a report over ``[start, end)``: created before ``end`` and not
+    resolved before ``start`` (so every metric stopping or running in the period is there)."""
+    statement = (
+        select(Ticket)
+        .where(
+            *_scope(workspace_id, channel_id, None),
+            Ticket.created_at < end,
+            or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= start),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+_PREFIXES: Sequence[str] = tuple(m.value for m in Metric)
+
+
+def _col(prefix: str, name: str):
+    return getattr(Ticket, f"{prefix}_{name}")
+
+
+def _scope(workspace_id: int, channel_id: str | None, assignee_id: str | None) -> list:
+    clauses = [Ticket.workspace_id == workspace_id]
+    if channel_id is not None:
+        clauses.append(Ticket.channel_id == channel_id)
+    if assignee_id is not None:
+        clauses.append(Ticket.assignee_id == assignee_id)
+    return clauses
+
+
+def _not_resolved():
+    # Written like the partial index's predicate (a literal, not a bound parameter) so that
+    # the planner may use ix_tickets_unresolved.
+    return text(f"tickets.{UNRESOLVED}")
+
+
+def _breached_now(prefix: str, now: datetime):
+    """A metric still running (or paused) that is past its target at ``now``."""
+    return and_(
+        _col(prefix, "target_s").is_not(None),
+        _col(prefix, "stopped_at").is_(None),
+        or_(
+            _col(prefix, "breached").is_(True),
+            and_(_col(prefix, "due_at").is_not(None), _col(prefix, "due_at") < now),
+        ),
+    )
+
+
+def _at_risk(prefix: str, now: datetime, horizon: timedelta, fraction: float):
+    running = and_(_col(prefix, "target_s").is_not(None), _col(prefix, "stopped_at").is_(None))
+    return and_(
+        running,
+        or_(
+            _col(prefix, "elapsed_s") >= _col(prefix, "target_s") * fraction,
+            _col(prefix, "at_risk_at") <= now,
+            _col(prefix, "due_at") <= now + horizon,
+        ),
+    )
+
+
+def _store_metric(ticket: Ticket, prefix: str, clock, fraction: float) -> None:
+    if clock is None:
+        for name in ("target_s", "started_at", "due_at", "at_risk_at", "stopped_at",
+                     "elapsed_s", "breached"):
+            setattr(ticket, f"{prefix}_{name}", None)
+        return
+    setattr(ticket, f"{prefix}_target_s", clock.target.total_seconds())
+    setattr(ticket, f"{prefix}_started_at", clock.started_at)
+    setattr(ticket, f"{prefix}_due_at", clock.due_at)
+    at_risk_at = None
+    if clock.stopped_at is None and clock.state is not MetricState.PAUSED:
+        at_risk_at = clock.instant_at_fraction(fraction)
+    setattr(ticket, f"{prefix}_at_risk_at", at_risk_at)
+    setattr(ticket, f"{prefix}_stopped_at", clock.stopped_at)
+    setattr(ticket, f"{prefix}_elapsed_s", clock.elapsed.total_seconds())
+    setattr(ticket, f"{prefix}_breached", clock.breached)
+
+
+def _title(text: str) -> str:
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first_line) <= TITLE_LENGTH:
+        return first_line
+    return first_line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _touch(ticket: Ticket) -> None:
+    ticket.version = (ticket.version or 0) + 1
+    ticket.updated_at = utcnow()

@@ -1,0 +1,50 @@
+"""Exactly-once bookkeeping: Slack event ids and run-once job slots."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from storage import repositories as repo
+from storage.models import ProcessedEvent
+from tests.storage.builders import T0
+
+
+def test_an_event_id_is_new_once_and_a_retry_is_recognised(uow):
+    with uow() as s:
+        assert repo.record_event_id(session=s, event_id="Ev1", at=T0)
+        assert not repo.record_event_id(session=s, event_id="Ev1", at=T0)
+    with uow() as s:
+        assert not repo.record_event_id(session=s, event_id="Ev1", at=T0 + timedelta(minutes=1))
+        assert repo.record_event_id(session=s, event_id="Ev2", at=T0)
+        assert s.exec(select(func.count()).select_from(ProcessedEvent)).one() == 2
+
+
+def test_an_event_seen_in_a_unit_of_work_that_failed_is_not_remembered(uow):
+    with pytest.raises(RuntimeError), uow() as s:
+        repo.record_event_id(session=s, event_id="Ev1", at=T0)
+        raise RuntimeError("handler crashed: Slack's retry must be processed")
+    with uow() as s:
+        assert repo.record_event_id(session=s, event_id="Ev1", at=T0)
+
+
+def test_an_empty_event_id_is_refused(uow):
+    with uow() as s, pytest.raises(ValueError, match="event id is required"):
+        repo.record_event_id(session=s, event_id="")
+
+
+def test_old_event_ids_are_forgotten(uow):
+    with uow() as s:
+        repo.record_event_id(session=s, event_id="old", at=T0)
+        repo.record_event_id(session=s, event_id="new", at=T0 + timedelta(hours=2))
+        assert repo.forget_event_ids_before(session=s, before=T0 + timedelta(hours=1)) == 1
+        assert repo.record_event_id(session=s, event_id="old", at=T0 + timedelta(hours=3))
+
+
+def test_a_job_slot_runs_once_across_replicas(uow):
+    with uow() as s:
+        assert repo.acquire_job_slot(session=s, name="digest:1", slot="2026-W10", holder="a")
+    with uow() as s:
+        assert not repo.acquire_job_slot(session=s, name="digest:1", slot="2026-W10", holder="b")
+        assert repo.acquire_job_slot(session=s, name="digest:1", slot="2026-W11", holder="b")
+        assert repo.acquire_job_slot(session=s, name="digest:2", slot="2026-W10", holder="b")

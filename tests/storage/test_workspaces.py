@@ -1,0 +1,107 @@
+"""Workspaces, tracked channels and policies."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from sla.calendar import BusinessCalendar
+from sla.policy import Metric, Policy, PolicyError, Priority
+from storage import repositories as repo
+from storage.errors import InvalidStoredPolicy, StorageError
+from storage.models import PolicyRow
+
+
+def test_a_workspace_is_created_once_per_team(uow):
+    with uow() as s:
+        first = repo.get_or_create_workspace(session=s, team_id="T1", name="Acme")
+        again = repo.get_or_create_workspace(session=s, team_id="T1")
+        assert again.id == first.id
+        assert first.tz == "UTC" and first.admins == []
+
+
+def test_workspace_time_zone_must_be_a_real_zone(uow):
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        with pytest.raises(StorageError, match="unknown time zone 'Mars/Base'"):
+            repo.update_workspace(session=s, workspace=ws, tz="Mars/Base")
+        repo.update_workspace(session=s, workspace=ws, tz="Europe/Paris", admins=["U2", "U1"])
+    with uow() as s:
+        ws = repo.get_workspace(session=s, team_id="T1")
+        assert (ws.tz, ws.admins) == ("Europe/Paris", ["U1", "U2"])
+
+
+def test_tracking_a_channel_and_untracking_it_keeps_its_settings(uow):
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1", default_priority="2")
+        repo.configure_channel(session=s, workspace_id=ws.id, channel_id="C1",
+                               escalation_channel_ids=["C9"], manager_user_ids=["U7", "U7"])
+    with uow() as s:
+        assert repo.is_tracked(session=s, workspace_id=ws.id, channel_id="C1")
+        assert repo.untrack_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        assert not repo.untrack_channel(session=s, workspace_id=ws.id, channel_id="C1")
+    with uow() as s:
+        assert not repo.is_tracked(session=s, workspace_id=ws.id, channel_id="C1")
+        assert repo.list_tracked_channels(session=s, workspace_id=ws.id) == []
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        channel = repo.get_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        assert channel.tracking
+        assert channel.default_priority == "P2"
+        assert channel.escalation_channel_ids == ["C9"]
+        assert channel.manager_user_ids == ["U7"]
+
+
+def test_without_any_stored_policy_a_channel_gets_the_stock_policy_in_workspace_time(uow):
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1", tz="America/New_York")
+        policy = repo.get_policy(session=s, workspace_id=ws.id, channel_id="C1")
+    assert policy.calendar.tz == "America/New_York"
+    assert policy.target(Priority.P1, Metric.FIRST_RESPONSE) == timedelta(minutes=15)
+
+
+def test_channel_policy_wins_over_workspace_default(uow):
+    workspace_policy = Policy.default().with_target("P1", "first_response", timedelta(minutes=5))
+    channel_policy = Policy.default(BusinessCalendar.always())
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        repo.save_policy(session=s, workspace_id=ws.id, policy=workspace_policy)
+        repo.save_policy(session=s, workspace_id=ws.id, policy=channel_policy, channel_id="C1")
+    with uow() as s:
+        assert repo.get_policy(session=s, workspace_id=ws.id, channel_id="C1") == channel_policy
+        assert repo.get_policy(session=s, workspace_id=ws.id, channel_id="C2") == workspace_policy
+        assert repo.get_policy(session=s, workspace_id=ws.id) == workspace_policy
+
+
+def test_saving_a_policy_again_replaces_it(uow):
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        repo.save_policy(session=s, workspace_id=ws.id, policy=Policy.default())
+        newer = Policy.default().with_nudges([0.9])
+        repo.save_policy(session=s, workspace_id=ws.id, policy=newer.to_spec())
+    with uow() as s:
+        assert repo.get_policy(session=s, workspace_id=ws.id) == newer
+        assert s.exec(select(func.count()).select_from(PolicyRow)).one() == 1
+
+
+def test_policy_with_an_invalid_calendar_is_rejected_and_nothing_is_written(uow):
+    spec = Policy.default().to_spec()
+    spec["calendar"] = {"tz": "Nowhere/Land", "hours": {"mon": [["09:00", "17:00"]]}}
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+    with pytest.raises(PolicyError, match="calendar"), uow() as s:
+        repo.save_policy(session=s, workspace_id=ws.id, policy=spec, channel_id="C1")
+    with uow() as s:
+        assert s.exec(select(func.count()).select_from(PolicyRow)).one() == 0
+        assert repo.get_channel(session=s, workspace_id=ws.id, channel_id="C1") is None
+
+
+def test_a_stored_policy_that_no_longer_validates_is_reported_clearly(uow):
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        row = repo.save_policy(session=s, workspace_id=ws.id, policy=Policy.default())
+        row.spec = {**row.spec, "targets": {"P1": {"first_response": -5}}}
+        s.add(row)
+    with pytest.raises(InvalidStoredPolicy, match="stored policy 'default'"), uow() as s:
+        repo.get_policy(session=s, workspace_id=ws.id)
