@@ -1,0 +1,158 @@
+"""Fixtures shared by every test package.
+
+Database fixtures (use them in any test that needs storage):
+
+- ``db_url``: a database URL at the newest migration with every table empty, once per engine:
+  ``sqlite`` (a file in the test's tmp dir) and ``postgresql`` (when ``TEST_DATABASE_URL`` is
+  set; otherwise that parameter is skipped with the reason). Pass it to ``make_engine``,
+  ``storage.migrate.upgrade`` (a no-op: already at head) or to a bot subprocess.
+- ``engine``: ``storage.db.make_engine(db_url)``, disposed after the test.
+- ``uow``: a zero-argument callable returning ``storage.db.unit_of_work(engine)`` (the shape
+  ``Deps.unit_of_work`` has): ``with uow() as session: ...``.
+- ``empty_db_url``: like ``db_url`` but with no tables at all (migration tests).
+
+PostgreSQL isolation: each pytest process migrates its own schema once (``search_path`` is in
+the URL) and empties its tables before every test, so parallel runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+# Variables the bot reads; tests start from a clean slate so a developer's .env never leaks in.
+_SLABOT_PREFIXES = ("SLACK_", "SLABOT_", "DATABASE_URL", "PORT", "LOG_LEVEL")
+# Read before any fixture runs: the clean-environment fixture does not touch it either.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+_NO_PG = "PostgreSQL not configured: set TEST_DATABASE_URL to run these tests on it too"
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(not TEST_DATABASE_URL, reason=_NO_PG)],
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(_SLABOT_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+
+
+def _pg_url_with_schema(schema: str) -> str:
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def _pg_admin(sql: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    engine = make_engine(TEST_DATABASE_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated to head once per run; tests get copies of it."""
+    from storage import migrate
+
+    path = tmp_path_factory.mktemp("db-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL schema of this pytest process, migrated to head, dropped at the end."""
+    from storage import migrate
+
+    schema = f"slabot_test_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE SCHEMA "{schema}"')
+    url = _pg_url_with_schema(schema)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        _pg_admin(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _empty_all_tables(engine) -> None:
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401
+
+    # DELETE, children first: on tables this small it is far quicker than TRUNCATE.
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture(scope="session")
+def _pg_cleaner(_pg_schema_url):
+    from storage.db import make_engine
+
+    engine = make_engine(_pg_schema_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path) -> str:
+    """URL of a database at the newest migration with empty tables (sqlite, postgresql)."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "slabot.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("_pg_schema_url")
+    _empty_all_tables(request.getfixturevalue("_pg_cleaner"))
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def empty_db_url(request, tmp_path) -> Iterator[str]:
+    """URL of a database with no tables at all (sqlite, postgresql), for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    schema = f"slabot_empty_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _pg_url_with_schema(schema)
+    finally:
+        _pg_admin(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def engine(db_url):
+    """``storage.db.make_engine(db_url)``: the shared engine of one test, disposed after it."""
+    from storage.db import make_engine
+
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine) -> Callable[[], AbstractContextManager]:
+    """Zero-argument factory of units of work on ``engine``: ``with uow() as session: ...``."""
+    from storage.db import unit_of_work
+
+    return lambda: unit_of_work(engine)
