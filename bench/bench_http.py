@@ -1,0 +1,420 @@
+"""Benchmark the running bot over HTTP with signed Slack requests, next to a bare Bolt app.
+
+Run: ``python bench/bench_http.py --db /tmp/slabot-bench-1m.db`` (a database left by
+``bench/bench_storage.py --keep``), or ``--tickets 20000`` to generate a small one here.
+
+Every server runs in its own process, started exactly as in production (``slabot run``:
+migrations, uvicorn + Starlette + Bolt, scheduler); the fake Slack Web API runs in another
+process so no two of them share a GIL. The peer is a bare Bolt app on the same server stack
+(``create_server`` + uvicorn) whose listeners only ack, measured in the same run.
+
+1. ``/sla status 7d`` in one channel of the million-ticket database, one request at a time:
+   ack latency (HTTP round trip) and full latency (until the answer reaches Slack's
+   response_url), p50/p95. Goal: full p95 under 150 ms.
+2. Intake: message events in a tracked channel sent by several client threads, plus a Slack
+   style redelivery (same event_id, X-Slack-Retry-Num 1) of every tenth: events/s until
+   every ticket is stored and its card posted. Checked: exactly one ticket and one card per
+   message. Goals: at least 300 events/s and at least half the bare app's ack rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import queue
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.error import HTTPError
+from urllib.parse import urlencode, urlsplit
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TEAM = "TBENCH"  # the workspace bench_storage.py creates
+STATUS_CHANNEL = "C0003"
+INTAKE_CHANNEL = "CINTAKE"
+TOKEN = "xoxb-bench"
+SECRET = "bench-signing-secret"
+GOALS = {"status_p95_ms": 150.0, "intake_per_s": 300.0, "intake_vs_bare": 0.5}
+
+
+# ------------------------------------------------------------------------------ processes
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_fake() -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.slack_api", "--port", "0", "--token", TOKEN],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    return process, process.stdout.readline().strip()
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"server exited: {process.stderr.read()}") from None
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not start within 60 s") from None
+            time.sleep(0.1)
+
+
+def start_bot(db_url: str, api_url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": TOKEN,
+           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "DATABASE_URL": db_url,
+           "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    env.pop("SLACK_APP_TOKEN", None)
+    code = "import sys; from bot.cli import main; sys.exit(main())"
+    return start_server(["-c", code, "run"], env, port), port
+
+
+def start_bare(api_url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [str(Path(__file__).resolve()), "--serve-bare", str(port), "--api-url", api_url]
+    return start_server(args, env, port), port
+
+
+def serve_bare(port: int, api_url: str) -> None:
+    """The peer: a Bolt app on the same server stack whose listeners only ack."""
+    from slack_bolt import App
+
+    from bot.server import create_server, serve
+    from commands.deps import build_client
+    from storage.db import make_engine
+
+    app = App(token=TOKEN, signing_secret=SECRET, client=build_client(TOKEN, api_url))
+    app.command("/sla")(lambda ack: ack())
+    app.event("message")(lambda: None)
+    deps = SimpleNamespace(engine=make_engine("sqlite://"))
+    serve(create_server(app, deps), port, log_level="warning")
+
+
+# ------------------------------------------------------------------------------ requests
+class Signer:
+    """Signed Slack requests over one keep-alive connection (one per client thread)."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> int:
+        stamp = str(int(time.time()))
+        base = b"v0:" + stamp.encode() + b":" + body
+        signature = "v0=" + hmac.new(SECRET.encode(), base, hashlib.sha256).hexdigest()
+        self.connection.request("POST", "/slack/events", body=body, headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature, **(headers or {})})
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+
+def slash_body(text: str, channel: str, response_url: str) -> bytes:
+    return urlencode({"team_id": TEAM, "channel_id": channel, "channel_name": "bench",
+                      "user_id": "UBENCHADMIN", "user_name": "bench", "command": "/sla",
+                      "text": text, "response_url": response_url,
+                      "trigger_id": "t"}).encode()
+
+
+# Message ts values of this run: now-ish and unique, so tickets are not born overdue.
+RUN_EPOCH = int(time.time())
+
+
+def message_body(n: int, event_id: str | None = None) -> bytes:
+    ts = f"{RUN_EPOCH}.{n:06d}"
+    return json.dumps({
+        "type": "event_callback", "team_id": TEAM, "event_id": event_id or f"EvB{n:08d}",
+        "event": {"type": "message", "channel": INTAKE_CHANNEL, "user": f"U{n % 7:04d}",
+                  "text": f"request {n}: the printer is on fire", "ts": ts},
+    }).encode()
+
+
+def fake_calls(api_url: str, method: str) -> list[dict]:
+    parts = urlsplit(api_url)
+    with urlopen(f"{parts.scheme}://{parts.netloc}/_calls?method={method}", timeout=10) as r:
+        return json.loads(r.read())["calls"]
+
+
+def count_cards(api_url: str) -> int:
+    """Ticket cards posted so far (their text starts with the key: "SLA-12 · P3 · Open")."""
+    return sum(1 for c in fake_calls(api_url, "chat.postMessage")
+               if re.match(r"SLA-\d+ · ", c["params"].get("text", "")))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))
+    return ordered[int(rank) - 1]
+
+
+# ------------------------------------------------------------------------------ measurements
+def measure_status(port: int, api_url: str, runs: int, *, wait_reply: bool) -> tuple[list, list]:
+    """Ack and full latencies (ms) of sequential `/sla status 7d` requests."""
+    parts = urlsplit(api_url)
+    signer, acks, fulls = Signer(port), [], []
+    for i in range(runs + 3):
+        name = f"status-{port}-{i}"
+        body = slash_body("status 7d", STATUS_CHANNEL,
+                          f"{parts.scheme}://{parts.netloc}/response/{name}")
+        sent = time.time()
+        status = signer.post(body, "application/x-www-form-urlencoded")
+        acked = time.time()
+        assert status == 200, f"/sla status answered HTTP {status}"
+        if wait_reply:
+            deadline = time.monotonic() + 30
+            while True:
+                found = [c for c in fake_calls(api_url, "response_url")
+                         if c["params"].get("_name") == name]
+                if found:
+                    fulls.append((found[0]["received_at"] - sent) * 1000)
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit("no /sla status answer within 30 s")
+                time.sleep(0.002)
+        acks.append((acked - sent) * 1000)
+    return acks[3:], fulls[3:]  # the first requests warm caches
+
+
+def wait_for_quiet_scheduler(port: int, limit: float = 300) -> float:
+    """Wait until the bot's outbox is empty after its first cycles; returns the seconds."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as response:
+                health = json.loads(response.read())
+        except HTTPError as error:  # 503: degraded, e.g. the scheduler reports an error
+            health = json.loads(error.read())
+            raise SystemExit(f"the bot reports itself unhealthy: {health}") from None
+        scheduler = health.get("scheduler") or {}
+        cycles = scheduler.get("cycles", (scheduler.get("planner") or {}).get("cycles", 0))
+        if cycles >= 1 and health.get("outbox_backlog", 0) == 0:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - began
+
+
+def send_events(port: int, bodies: list[tuple[bytes, dict]], threads: int) -> float:
+    """Send every body from `threads` keep-alive clients; seconds until all were acked."""
+    work: queue.Queue = queue.Queue()
+    for item in bodies:
+        work.put(item)
+    failures: list[int] = []
+
+    def client() -> None:
+        signer = Signer(port)
+        while True:
+            try:
+                body, headers = work.get_nowait()
+            except queue.Empty:
+                return
+            status = signer.post(body, "application/json", headers)
+            if status != 200:
+                failures.append(status)
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} events were refused: {failures[:5]}")
+    return time.perf_counter() - began
+
+
+def intake_bodies(count: int) -> list[tuple[bytes, dict]]:
+    bodies = [(message_body(n), {}) for n in range(count)]
+    # Slack redelivers when an ack is slow: the same event id, a retry number.
+    retries = [(message_body(n), {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason":
+                                  "http_timeout"}) for n in range(0, count, 10)]
+    mixed = []
+    for i, item in enumerate(bodies):
+        mixed.append(item)
+        if i % 10 == 9:
+            mixed.append(retries[i // 10])
+    return mixed
+
+
+def prepare_intake_db(path: Path) -> str:
+    from storage import migrate
+    from storage.db import make_engine, unit_of_work
+    from storage.repositories import get_or_create_workspace, track_channel
+
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(engine) as session:
+        workspace = get_or_create_workspace(session=session, team_id=TEAM)
+        track_channel(session=session, workspace_id=workspace.id, channel_id=INTAKE_CHANNEL)
+    engine.dispose()
+    return url
+
+
+def count_tickets(path: Path) -> tuple[int, int, int]:
+    """Tickets stored, distinct messages among them, and tickets whose card ts is stored."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT count(*), count(DISTINCT message_ts), count(card_ts) "
+                          "FROM tickets").fetchone()
+    finally:
+        db.close()
+
+
+def ensure_status_db(args, workdir: Path) -> Path:
+    path = _status_db(args, workdir)
+    # bench_storage writes ticket rows without their event history, which the scheduler
+    # needs to plan nudges: take those tickets off its agenda so only /sla status is timed.
+    db = sqlite3.connect(path)
+    try:
+        db.execute("UPDATE tickets SET next_due_at = NULL")
+        db.commit()
+    finally:
+        db.close()
+    return path
+
+
+def _status_db(args, workdir: Path) -> Path:
+    if args.db is not None:
+        if not args.db.exists():
+            raise SystemExit(f"{args.db} does not exist: run bench/bench_storage.py --keep first")
+        # The bot writes (its scheduler nudges the open tickets): work on a copy.
+        copy = workdir / "status.db"
+        source = sqlite3.connect(args.db)
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        return copy
+    from bench import bench_storage
+
+    path = workdir / "status.db"
+    options = SimpleNamespace(tickets=args.tickets, open=max(args.tickets // 100, 1),
+                              channels=20, days=365, seed=2026)
+    print(f"generating {args.tickets:,} tickets for /sla status ...", flush=True)
+    bench_storage.generate(path, options)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", type=Path, default=None,
+                        help="database from bench_storage.py --keep (default: generate one)")
+    parser.add_argument("--tickets", type=int, default=1_000_000,
+                        help="tickets to generate when --db is not given")
+    parser.add_argument("--status-runs", type=int, default=100)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare is not None:
+        serve_bare(args.serve_bare, args.api_url)
+        return 0
+
+    workdir = tempfile.TemporaryDirectory(prefix="slabot-bench-http-")
+    status_db = ensure_status_db(args, Path(workdir.name))
+    fake, api_url = start_fake()
+    processes = [fake]
+    failed = False
+    try:
+        print(f"\n1) /sla status 7d in channel {STATUS_CHANNEL} of {status_db} "
+              f"({status_db.stat().st_size / 2**20:,.0f} MiB), {args.status_runs} sequential "
+              "requests")
+        bot, bot_port = start_bot(f"sqlite:///{status_db}", api_url)
+        processes.append(bot)
+        drained = wait_for_quiet_scheduler(bot_port)
+        print(f"   (waited {drained:.1f} s for the scheduler's first cycle)")
+        acks, fulls = measure_status(bot_port, api_url, args.status_runs, wait_reply=True)
+        bot.terminate()
+        bot.wait(timeout=30)
+        bare, bare_port = start_bare(api_url)
+        processes.append(bare)
+        bare_acks, _ = measure_status(bare_port, api_url, args.status_runs, wait_reply=False)
+        print(f"   {'':<26}{'p50 ms':>9}{'p95 ms':>9}")
+        print(f"   {'slabot ack':<26}{percentile(acks, 50):>9.1f}{percentile(acks, 95):>9.1f}")
+        p95 = percentile(fulls, 95)
+        print(f"   {'slabot answer (full)':<26}{percentile(fulls, 50):>9.1f}{p95:>9.1f}"
+              f"   goal p95 < {GOALS['status_p95_ms']:.0f}")
+        print(f"   {'bare Bolt ack (peer)':<26}{percentile(bare_acks, 50):>9.1f}"
+              f"{percentile(bare_acks, 95):>9.1f}")
+        print(f"   ack p50 vs bare: {percentile(acks, 50) / percentile(bare_acks, 50):.2f}x")
+        failed |= p95 >= GOALS["status_p95_ms"]
+
+        bodies = intake_bodies(args.events)
+        print(f"\n2) intake: {args.events:,} message events (+{len(bodies) - args.events} "
+              f"redeliveries) from {args.threads} clients")
+        bare_seconds = send_events(bare_port, bodies, args.threads)
+        bare_rate = args.events / bare_seconds
+        bare.terminate()
+        bare.wait(timeout=30)
+
+        intake_db = Path(workdir.name) / "intake.db"
+        bot, bot_port = start_bot(prepare_intake_db(intake_db), api_url)
+        processes.append(bot)
+        cards_before = count_cards(api_url)
+        began = time.perf_counter()
+        acked = send_events(bot_port, bodies, args.threads)
+        deadline = time.monotonic() + 300
+        while True:
+            # The bot stores a card's ts right after Slack accepted the card, so the database
+            # says when every card is out; polling the fake's whole call log every 50 ms
+            # would load the very server the bot is posting to. The log is checked below.
+            stored, distinct, carded = count_tickets(intake_db)
+            if stored >= args.events and carded >= args.events:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {stored} tickets / {carded} cards after 300 s")
+            time.sleep(0.05)
+        done = time.perf_counter() - began
+        time.sleep(1.0)  # anything doubled would show up now
+        stored, distinct, _ = count_tickets(intake_db)
+        cards = count_cards(api_url) - cards_before
+        rate = args.events / done
+        print(f"   slabot: all acked in {acked:.2f} s, all {stored:,} tickets stored and "
+              f"{cards:,} cards posted in {done:.2f} s -> {rate:,.0f} events/s")
+        print(f"   bare Bolt (ack only): {bare_seconds:.2f} s -> {bare_rate:,.0f} events/s")
+        exact = stored == distinct == cards == args.events
+        print(f"   exactly one ticket and one card per message: {'yes' if exact else 'NO'}")
+        ratio = rate / bare_rate
+        print(f"   slabot / bare = {ratio:.2f}   goals: >= {GOALS['intake_per_s']:.0f} "
+              f"events/s and >= {GOALS['intake_vs_bare']:.1f}x bare")
+        failed |= not exact or rate < GOALS["intake_per_s"] or ratio < GOALS["intake_vs_bare"]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        workdir.cleanup()
+    print("\nall goals met" if not failed else "\nSOME GOALS MISSED")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""`slabot` command line: run | migrate | manifest (and report, see bot/report_cli.py).
+
+Only this entry point reads `.env`, builds the engine and starts background work; everything
+else receives what it needs. Configuration problems print one clear message and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import report_cli
+from bot.config import SETUP_HINT, Settings, SettingsError
+
+log = logging.getLogger("slabot")
+
+EXIT_CONFIG = 2
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `slabot <name>`: its help line, its arguments and what it runs (returns exit code)."""
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def load_dotenv_from_cwd() -> None:
+    """Load `.env` from the directory the bot is started in (the environment wins).
+
+    python-dotenv's default search starts beside the calling module, which for an installed
+    package is site-packages, not where the user keeps their `.env`.
+    """
+    from dotenv import find_dotenv, load_dotenv
+
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from `.env` (if present) and the environment; the environment wins."""
+    if environ is None:
+        load_dotenv_from_cwd()
+        environ = dict(os.environ)
+    return Settings.from_env(environ)
+
+
+def _fail(message: str) -> int:
+    print(f"slabot: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def _settings_or_exit() -> Settings | int:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        lines = list(exc.problems)
+        if exc.missing:
+            lines.append(
+                "set " + " and ".join(exc.missing) + " in the environment or in .env "
+                '(copy .env.example); README section "Create the Slack app" says where '
+                "to find them"
+            )
+        else:
+            lines.append(SETUP_HINT)
+        return _fail("cannot start: " + "\n  ".join(lines))
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """Apply pending database migrations."""
+    from storage import migrate
+
+    url = args.database_url or load_database_url()
+    try:
+        before = migrate.current_revision(url)
+        migrate.upgrade(url)
+        after = migrate.current_revision(url)
+    except _database_errors() as exc:
+        return _fail(cannot_open_database(url, exc))
+    if before == after:
+        print(f"already up to date ({after}, {_safe_url(url)})")
+    else:
+        print(f"migrated {before or '(empty)'} -> {after} ({_safe_url(url)})")
+    return 0
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """What opening or migrating a database raises for a bad URL or an unreachable server."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    # ValueError: storage.db refuses URLs of databases it does not support (mysql://...);
+    # ImportError: a dialect whose driver is not installed.
+    return (SQLAlchemyError, ValueError, ImportError)
+
+
+def cannot_open_database(url: str, exc: BaseException) -> str:
+    """One line naming the database (password masked) and the driver's first line of reason."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = reason[0] if reason else exc.__class__.__name__
+    password = _password_of(url)
+    if password:
+        # Some messages quote the URL they could not use; the password never leaves.
+        text = text.replace(password, "***")
+    return f"cannot open the database {_safe_url(url)}: {text}"
+
+
+def _password_of(url: str) -> str | None:
+    _, sep, rest = url.partition("://")
+    creds = rest.rpartition("@")[0] if sep else ""
+    _, colon, password = creds.partition(":")
+    return password if colon and password else None
+
+
+def load_database_url() -> str:
+    """DATABASE_URL from `.env`/environment, else the default SQLite file."""
+    from bot.config import DEFAULT_DATABASE_URL
+
+    load_dotenv_from_cwd()
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _safe_url(url: str) -> str:
+    from bot.config import _redact_url
+
+    return _redact_url(url)
+
+
+def run_manifest(args: argparse.Namespace) -> int:
+    """Print the Slack app manifest (YAML)."""
+    from bot.manifest import manifest_yaml
+
+    sys.stdout.write(manifest_yaml(args.url, socket_mode=args.socket_mode))
+    return 0
+
+
+def _configure_manifest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="public base URL of the bot, e.g. https://slabot.example.com")
+    parser.add_argument("--socket-mode", action="store_true",
+                        help="manifest for Socket Mode (no public URL)")
+
+
+def _configure_migrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", help="default: DATABASE_URL or sqlite:///slabot.db")
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    """Migrate, connect to Slack, start the scheduler and serve until stopped."""
+    settings = _settings_or_exit()
+    if isinstance(settings, int):
+        return settings
+    _configure_logging(settings.log_level)
+    from prometheus_client import CollectorRegistry
+    from slack_bolt.error import BoltError
+
+    from bot.app import create_app
+    from bot.server import create_server, serve
+    from commands.deps import Deps
+    from storage import migrate
+    from storage.db import make_engine
+
+    log.info("starting with %s", settings)
+    try:
+        migrate.upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+    except _database_errors() as exc:
+        return _fail(cannot_open_database(settings.database_url, exc))
+    deps = Deps.build(settings, engine)
+    try:
+        app = create_app(settings, deps)
+    except BoltError as exc:
+        engine.dispose()
+        return _fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); {SETUP_HINT}")
+    registry = CollectorRegistry()
+    from bot.scheduler import SchedulerConfigError
+
+    try:
+        scheduler = _start_scheduler(deps, registry)
+    except SchedulerConfigError as exc:  # a bad SLABOT_SCHEDULER_* variable, named in exc
+        engine.dispose()
+        return _fail(f"cannot start: {exc}")
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from slack_sdk.errors import SlackApiError
+
+            log.info("connecting to Slack in Socket Mode")
+            try:
+                SocketModeHandler(app, settings.slack_app_token).start()
+            except SlackApiError as exc:
+                return _fail(f"Slack did not accept SLACK_APP_TOKEN "
+                             f"({exc.response.get('error')}); {SETUP_HINT}")
+        else:
+            asgi = create_server(
+                app, deps, registry=registry, health=getattr(scheduler, "health", None)
+            )
+            log.info("serving Slack requests on port %s at /slack/events", settings.port)
+            serve(asgi, settings.port, log_level=settings.log_level)
+    finally:
+        stop = getattr(scheduler, "shutdown", None)
+        if stop is not None:
+            stop()
+        engine.dispose()
+    return 0
+
+
+def _start_scheduler(deps: Any, registry: Any) -> Any:
+    """Start `bot.scheduler.start_scheduler` with the /metrics registry; returns its handle.
+
+    The handle's `health()` is merged into /healthz and `shutdown()` runs on exit; starting
+    it connects `deps.wake_scheduler`, so ticket changes reschedule the dispatcher.
+    """
+    from bot.scheduler import start_scheduler
+
+    return start_scheduler(deps, registry=registry)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "run": Subcommand("run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)",
+                      _no_arguments, run_bot),
+    "migrate": Subcommand("apply pending database migrations", _configure_migrate, run_migrate),
+    "manifest": Subcommand("print the Slack app manifest (YAML)", _configure_manifest,
+                           run_manifest),
+    "report": Subcommand("print the SLA compliance report (and credits owed) from the database",
+                         report_cli.configure, report_cli.run),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with one sub-parser per entry of SUBCOMMANDS."""
+    parser = argparse.ArgumentParser(prog="slabot", description="Slack SLA bot")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, spec in SUBCOMMANDS.items():
+        child = sub.add_parser(name, help=spec.help, description=spec.help)
+        spec.configure(child)
+        child.set_defaults(run=spec.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `slabot` script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Settings: read once from the environment into a frozen object, failing fast and clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///slabot.db"
+DEFAULT_PORT = 3000
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Where a person finds how to obtain the tokens; every config error points there.
+SETUP_HINT = 'see README section "Create the Slack app"'
+
+
+class SettingsError(ValueError):
+    """The environment is missing or has invalid settings; the message names every problem."""
+
+    def __init__(self, problems: list[str], missing: list[str]) -> None:
+        self.problems = problems
+        self.missing = missing
+        super().__init__("; ".join(problems) + f" ({SETUP_HINT})")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, validated."""
+
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = DEFAULT_PORT
+    slack_api_url: str = SLACK_DEFAULT_API_URL
+    admins: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set: the bot connects out instead of serving HTTP."""
+        return bool(self.slack_app_token)
+
+    def __repr__(self) -> str:
+        # Secrets never appear in logs, even when someone logs the settings object.
+        return (
+            f"Settings(database_url={_redact_url(self.database_url)!r}, port={self.port}, "
+            f"slack_api_url={self.slack_api_url!r}, socket_mode={self.socket_mode}, "
+            f"admins={sorted(self.admins)!r}, log_level={self.log_level!r})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from a mapping such as ``os.environ``; SettingsError names every problem."""
+        env = {k: v.strip() for k, v in environ.items() if isinstance(v, str)}
+        problems: list[str] = []
+        required = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+        missing = [name for name in required if not env.get(name)]
+        if missing:
+            problems.append("missing " + ", ".join(missing))
+        bot_token = env.get("SLACK_BOT_TOKEN", "")
+        if bot_token and not bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        app_token = env.get("SLACK_APP_TOKEN") or None
+        if app_token and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        port = DEFAULT_PORT
+        if env.get("PORT"):
+            try:
+                port = int(env["PORT"])
+                if not 0 < port < 65536:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"PORT must be a number between 1 and 65535, got {env['PORT']!r}")
+        api_url = env.get("SLACK_API_URL") or SLACK_DEFAULT_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            problems.append(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
+        # slack_sdk joins method names onto the base URL, so it must end with a slash.
+        if not api_url.endswith("/"):
+            api_url += "/"
+        log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in _LOG_LEVELS:
+            problems.append(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {log_level!r}")
+        admins = frozenset(
+            part for part in env.get("SLABOT_ADMINS", "").replace(",", " ").split() if part
+        )
+        if problems:
+            raise SettingsError(problems, missing)
+        return cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=env["SLACK_SIGNING_SECRET"],
+            slack_app_token=app_token,
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            port=port,
+            slack_api_url=api_url,
+            admins=admins,
+            log_level=log_level,
+        )
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL (``postgresql://u:secret@h/db`` -> ``u:***@h``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,215 @@
+"""Slack event listeners: messages, reactions and the App Home tab.
+
+Thin by design: read the payload, decide which lifecycle move it is, call commands.lifecycle.
+Bolt acks events by itself and ignores the bot's own messages; the retried-event middleware
+in bot/app.py already dropped redeliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from commands import lifecycle
+from commands.deps import Deps
+from commands.ids import Event
+from commands.shortcuts import THREAD_REPLY_REFUSAL, is_thread_reply
+from commands.views import HomeItem, render_home
+from sla.clock import compute_clock
+from storage.repositories import tickets as ticket_repo
+from storage.repositories import workspaces as workspace_repo
+
+log = logging.getLogger(__name__)
+
+TICKET_REACTION = "ticket"
+SEEN_REACTION = "eyes"
+DONE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "white_tick"})
+# Message subtypes written by a person; everything else (edits, joins, bots...) is not a request.
+HUMAN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
+def register(app: App) -> None:
+    """Attach the event listeners (the manifest's bot_events must list each of these)."""
+    app.event(Event.MESSAGE.value)(on_message)
+    app.event(Event.REACTION_ADDED.value)(on_reaction_added)
+    app.event(Event.APP_HOME_OPENED.value)(on_app_home_opened)
+
+
+def _team_id(body: dict[str, Any], event: dict[str, Any]) -> str:
+    return body.get("team_id") or event.get("team") or ""
+
+
+def is_human_message(event: dict[str, Any]) -> bool:
+    """A message a person wrote (not a bot, an edit, a join or another system message)."""
+    return (
+        event.get("subtype") in HUMAN_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+def _is_thread_reply(event: dict[str, Any]) -> bool:
+    thread_ts = event.get("thread_ts")
+    return bool(thread_ts) and thread_ts != event.get("ts")
+
+
+def records_own_event_id(event: dict[str, Any]) -> bool:
+    """Whether `on_message` records this event's id itself (with the ticket it opens).
+
+    The retried-event middleware leaves these to the listener, which records the id in the
+    ticket's own unit of work: one transaction per new ticket, none on the ack path.
+    """
+    return (event.get("type") == Event.MESSAGE.value and is_human_message(event)
+            and not _is_thread_reply(event))
+
+
+def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Top-level messages in tracked channels become tickets; thread replies move tickets."""
+    if not is_human_message(event):
+        return
+    team_id, channel_id, user_id = _team_id(body, event), event["channel"], event["user"]
+    ts, thread_ts = event["ts"], event.get("thread_ts")
+    if _is_thread_reply(event):
+        _on_thread_reply(deps, team_id, channel_id, thread_ts, user_id)
+        return
+    lifecycle.open_ticket(
+        deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
+        text=event.get("text") or "", source="message", only_if_tracked=True,
+        event_id=body.get("event_id") or None,
+    )
+
+
+def _on_thread_reply(deps: Deps, team_id: str, channel_id: str, thread_ts: str,
+                     user_id: str) -> None:
+    responders = _responders(deps, team_id, channel_id)
+    result = lifecycle.record_response(
+        deps, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, user_id=user_id,
+        responders=responders,
+    )
+    if result is not None and not result.changed and result.ticket.requester_id == user_id:
+        lifecycle.requester_replied(
+            deps, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, user_id=user_id
+        )
+
+
+def _responders(deps: Deps, team_id: str, channel_id: str) -> frozenset[str]:
+    with deps.unit_of_work() as session:
+        workspace = workspace_repo.get_workspace(session=session, team_id=team_id)
+        if workspace is None:
+            return frozenset()
+        channel = workspace_repo.get_channel(
+            session=session, workspace_id=workspace.id, channel_id=channel_id
+        )
+        return frozenset(channel.responder_user_ids or ()) if channel else frozenset()
+
+
+def _reaction_name(raw: str) -> str:
+    # Skin-tone variants arrive as "eyes::skin-tone-2".
+    return raw.split("::", 1)[0]
+
+
+def on_reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """:ticket: tracks a message, :eyes: is a first response, :white_check_mark: resolves."""
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not event.get("user"):
+        return
+    name = _reaction_name(event.get("reaction", ""))
+    team_id, channel_id, ts = _team_id(body, event), item["channel"], item["ts"]
+    user_id = event["user"]
+    if name == TICKET_REACTION:
+        _track_reacted_message(deps, team_id, channel_id, ts, event.get("item_user"), user_id)
+    elif name == SEEN_REACTION:
+        lifecycle.record_response(
+            deps, team_id=team_id, channel_id=channel_id, thread_ts=ts, user_id=user_id,
+            responders=_responders(deps, team_id, channel_id),
+        )
+    elif name in DONE_REACTIONS:
+        _resolve_by_reaction(deps, team_id, channel_id, ts, user_id)
+
+
+def _resolve_by_reaction(deps: Deps, team_id: str, channel_id: str, ts: str,
+                         user_id: str) -> None:
+    # Only a reaction on the ticket's own root message resolves it.
+    with deps.unit_of_work() as session:
+        workspace = workspace_repo.get_workspace(session=session, team_id=team_id)
+        if workspace is None:
+            return
+        ticket = ticket_repo.get_ticket_by_message(
+            session=session, workspace_id=workspace.id, channel_id=channel_id, message_ts=ts
+        )
+    if ticket is None:
+        return
+    lifecycle.resolve(deps, team_id=team_id, user_id=user_id, key=ticket.key, quiet=True)
+
+
+def _track_reacted_message(deps: Deps, team_id: str, channel_id: str, ts: str,
+                           item_user: str | None, reactor_id: str) -> None:
+    message = _fetch_message(deps, channel_id, ts)
+    author = (message or {}).get("user") or item_user
+    if message is not None and (message.get("bot_id") or message.get("subtype") == "bot_message"):
+        return  # the bot's own cards and other bots' posts are not requests
+    if not author:
+        log.info("cannot track %s/%s: its author is unknown", channel_id, ts)
+        return
+    if message is not None and is_thread_reply(message, ts):
+        _tell_privately(deps, channel_id, reactor_id, THREAD_REPLY_REFUSAL)
+        return
+    lifecycle.open_ticket(
+        deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=author,
+        text=(message or {}).get("text") or "", source="reaction",
+    )
+
+
+def _tell_privately(deps: Deps, channel_id: str, user_id: str, text: str) -> None:
+    # Best effort: the bot may not be a member of the channel the reaction was added in.
+    try:
+        deps.notifier.post_ephemeral(channel_id, user_id, text)
+    except Exception as exc:
+        log.info("could not tell %s in %s: %s", user_id, channel_id, exc.__class__.__name__)
+
+
+def _fetch_message(deps: Deps, channel_id: str, ts: str) -> dict[str, Any] | None:
+    """The message at `ts` (top-level or a reply), or None when Slack will not show it."""
+    try:
+        response = deps.client.conversations_replies(channel=channel_id, ts=ts, limit=1)
+    except Exception as exc:
+        log.info("could not fetch message %s/%s: %s", channel_id, ts, exc.__class__.__name__)
+        return None
+    for message in response.get("messages") or []:
+        if message.get("ts") == ts:
+            return message
+    return None
+
+
+def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
+    """Publish the user's App Home: their open tickets and those at risk."""
+    if event.get("tab") not in (None, "home"):
+        return
+    user_id, team_id = event["user"], _team_id(body, event)
+    now = deps.clock.now()
+    items: list[HomeItem] = []
+    with deps.unit_of_work() as session:
+        workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+        tz_fallback = workspace.tz
+        rows = ticket_repo.list_open_tickets(session=session, workspace_id=workspace.id,
+                                             limit=500)
+        policies: dict[str, Any] = {}
+        for ticket in rows:
+            if user_id not in (ticket.requester_id, ticket.assignee_id):
+                continue
+            policy = policies.get(ticket.channel_id)
+            if policy is None:
+                policy = workspace_repo.get_policy(
+                    session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
+                )
+                policies[ticket.channel_id] = policy
+            events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+            items.append(HomeItem(
+                key=ticket.key, priority=ticket.priority, status=ticket.status,
+                channel_id=ticket.channel_id, title=ticket.title, permalink=ticket.permalink,
+                clock=compute_clock(events, policy, now),
+            ))
+    tz = lifecycle.user_tz(deps, user_id, tz_fallback)
+    deps.notifier.publish_home(user_id, render_home(user_id, items, tz, now))

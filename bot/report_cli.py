@@ -1,0 +1,189 @@
+"""`slabot report`: the compliance report in the terminal, read straight from the database.
+
+For people who are not in Slack: the same numbers as `/sla report` (commands.report), printed
+as a plain table, with the service credit owed and optionally a CSV of every ticket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from commands.reporting import MetricRow, ReportData
+
+EXIT_USAGE = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `slabot report`."""
+    period = parser.add_mutually_exclusive_group()
+    period.add_argument("--month", metavar="YYYY-MM", help="a calendar month in the workspace zone")
+    period.add_argument("--days", type=int, metavar="N", help="the last N days (default 30)")
+    parser.add_argument("--channel", metavar="C", help="a channel id (C0123) or tracked #name; "
+                        "default: every channel")
+    parser.add_argument("--csv", metavar="FILE", type=Path,
+                        help="also write every ticket of the period to FILE as CSV")
+    parser.add_argument("--team", metavar="T", help="Slack team id (needed when the database "
+                        "holds several workspaces)")
+    parser.add_argument("--database-url", help="default: DATABASE_URL or sqlite:///slabot.db")
+
+
+def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | None = None) -> int:
+    """Print the report; exit code 2 with one clear line for bad arguments."""
+    out = out or sys.stdout
+    from commands.report import compliance_report
+    from commands.reporting import ReportError, csv_rows, parse_period, tickets_csv
+    from storage.db import make_engine, unit_of_work
+
+    now = now or datetime.now(UTC)
+    url = args.database_url or _database_url()
+    if args.days is not None and args.days <= 0:
+        return _fail("--days must be a positive number of days")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.migrate import current_revision
+
+    period_text = args.month or (f"{args.days}d" if args.days else None)
+    try:
+        # Bad arguments are named first, whatever state the database is in.
+        parse_period(period_text, tz="UTC", now=now)
+    except ReportError as exc:
+        return _fail(str(exc))
+    try:
+        revision = current_revision(url)
+    except SQLAlchemyError as exc:
+        # Driver messages never contain the password; only their first line is useful here.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return _fail(f"cannot open the database: {reason}")
+    if revision is None:
+        # Without this the first query dies with "no such table" and a traceback.
+        return _fail("the database has no tables yet: run `slabot migrate` first")
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            workspace = _workspace(session, args.team)
+            if isinstance(workspace, str):
+                return _fail(workspace)
+            channel_id = _channel_id(session, workspace.id, args.channel)
+            if channel_id is None and args.channel:
+                return _fail(f"no tracked channel {args.channel!r} in this workspace")
+            try:
+                period = parse_period(period_text, tz=workspace.tz, now=now)
+            except ReportError as exc:
+                return _fail(str(exc))
+            scope = f"channel {args.channel}" if channel_id else "all channels"
+            data, facts = compliance_report(
+                session, workspace_id=workspace.id, channel_id=channel_id, period=period,
+                now=now, tz=workspace.tz, scope=scope,
+            )
+    finally:
+        engine.dispose()
+    out.write(render_text(data))
+    if args.csv is not None:
+        rows = csv_rows(facts, period=period)
+        args.csv.write_text(tickets_csv(rows), encoding="utf-8")
+        out.write(f"\nWrote {len(rows)} tickets to {args.csv}\n")
+    return 0
+
+
+def render_text(data: ReportData) -> str:
+    """The report as a plain-text table for a terminal."""
+    from commands.digest_view import format_business, format_percent, metric_name
+
+    lines = [
+        f"SLA compliance report: {data.scope}, {data.period.label} ({data.tz})",
+        f"{data.ticket_count} tickets; times are business time.",
+        "",
+    ]
+    rows = [*data.totals, *data.rows]
+    if not any(r.met + r.breached for r in data.totals):
+        lines.append("No SLA targets met or breached in this period.")
+    else:
+        header = ("Priority", "Metric", "Target", "Met", "Breached", "Met %", "Median", "p90")
+        table = [header, *(_cells(row) for row in rows)]
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        for cells in table:
+            padded = [
+                cell.ljust(width) if i < 2 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ]
+            lines.append("  ".join(padded).rstrip())
+    if data.worst:
+        lines += ["", "Worst breaches:"]
+        lines += [
+            f"  {b.ticket_key}  {b.priority} {metric_name(b.metric).lower()}, "
+            f"{format_business(b.over_by)} over, channel {b.channel_id}"
+            + (f"  {b.link}" if b.link else "")
+            for b in data.worst
+        ]
+    if data.credit is not None:
+        metric = metric_name(data.credit.metric).lower()
+        percent = format_percent(data.credit.met_percent)
+        if data.credit.credit_percent is None:
+            lines += ["", f"Service credit: none owed ({metric} compliance {percent})."]
+        else:
+            lines += ["", f"Service credit: {format_percent(data.credit.credit_percent)} owed "
+                      f"({metric} compliance {percent} is below "
+                      f"{format_percent(data.credit.below_percent)})."]
+    lines += ["", data.formula, ""]
+    return "\n".join(lines)
+
+
+def _cells(row: MetricRow) -> tuple[str, ...]:
+    from commands.digest_view import format_business, format_percent, metric_name
+
+    return (
+        row.priority or "All",
+        metric_name(row.metric),
+        format_business(row.target) if row.target is not None else "-",
+        str(row.met),
+        str(row.breached),
+        format_percent(row.met_percent),
+        format_business(row.median),
+        format_business(row.p90),
+    )
+
+
+def _workspace(session, team: str | None):
+    from storage.repositories.workspaces import get_workspace, list_workspaces
+
+    if team:
+        return get_workspace(session=session, team_id=team) or f"no workspace with team id {team}"
+    workspaces = list_workspaces(session=session)
+    if len(workspaces) == 1:
+        return workspaces[0]
+    if not workspaces:
+        return "the database has no workspace yet: run the bot in Slack first"
+    teams = ", ".join(w.team_id for w in workspaces)
+    return f"the database holds several workspaces ({teams}): pick one with --team"
+
+
+def _channel_id(session, workspace_id: int, channel: str | None) -> str | None:
+    from storage.repositories.workspaces import list_tracked_channels
+
+    if not channel:
+        return None
+    wanted = channel.lstrip("#")
+    for row in list_tracked_channels(session=session, workspace_id=workspace_id):
+        if wanted in (row.channel_id, row.name):
+            return row.channel_id
+    # Untracked now but maybe tracked during the period: an id is taken as given.
+    return wanted if wanted[:1] in ("C", "G") and wanted.isupper() else None
+
+
+def _database_url() -> str:
+    from bot.cli import load_database_url
+
+    return load_database_url()
+
+
+def _fail(message: str) -> int:
+    print(f"slabot report: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+__all__ = ["configure", "render_text", "run"]

@@ -1,0 +1,421 @@
+"""`/sla digest subscribe|unsubscribe|list|preview` and `send_digest`, the scheduled job's body.
+
+The scheduler (bot/scheduler.py) makes one cron job per subscription and takes the slot's
+run-once lease before it calls `send_digest(deps, subscription_id, slot_start)`, so a digest
+is posted once per subscription and slot even with several replicas.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from commands.charts import render_compliance_chart
+from commands.digest_view import digest_fallback_text, render_digest
+from commands.errors import NotFound, UsageError
+from commands.parser import parse_channel
+from commands.reporting import (
+    CHART_DAYS,
+    DEFAULT_GOAL_PERCENT,
+    DEFAULT_SLOT_TIME,
+    DEFAULT_SLOT_WEEKDAY,
+    WEEKDAYS,
+    DigestData,
+    ReportError,
+    WeeklySlot,
+    build_chart_days,
+    build_digest,
+    digest_weeks,
+    load_facts,
+    parse_weekly_slot,
+)
+from commands.request import Reply, Verb, VerbRequest
+from sla.policy import CreditTier
+from storage import repositories as repo
+from storage.models import DigestSubscription
+
+log = logging.getLogger(__name__)
+
+USAGE = (
+    "/sla digest subscribe [#channel|me] [mon 09:00] [scope: this channel|all]",
+    "/sla digest unsubscribe [#channel|me|N]",
+    "/sla digest list",
+    "/sla digest preview [all] [me]",
+)
+SUBSCRIBE_USAGE, UNSUBSCRIBE_USAGE, _LIST_USAGE, PREVIEW_USAGE = USAGE
+
+
+@dataclass(frozen=True)
+class SubscribeArgs:
+    """Who gets the digest, when, and about which tickets."""
+
+    target_channel_id: str | None  # None: the user who asked (a direct message)
+    weekday: int | None
+    at: time | None
+    all_channels: bool
+
+
+@dataclass(frozen=True)
+class DigestSent:
+    """Where a digest went: the message and, unless the week was empty, the chart file."""
+
+    channel: str
+    ts: str
+    file_id: str | None
+    data: DigestData
+
+
+def parse_subscribe(args: tuple[str, ...]) -> SubscribeArgs:
+    """Read `[#channel|me] [mon 09:00] [scope: this channel|all]` in any order."""
+    target, weekday, at, everything = None, None, None, False
+    words = list(args)
+    while words:
+        token = words.pop(0)
+        word = token.lower()
+        if word == "me":
+            target = None
+        elif token.startswith(("<#", "#")):
+            channel = parse_channel(token, SUBSCRIBE_USAGE)
+            if channel.id is None:
+                raise UsageError(
+                    f"pick {token} from Slack's autocomplete so I get the channel's id",
+                    SUBSCRIBE_USAGE,
+                )
+            target = channel.id
+        elif word[:3] in WEEKDAYS and word.isalpha():
+            weekday = _slot(word, "09:00").weekday
+        elif ":" in word and word[0].isdigit():
+            at = _slot("mon", word).at
+        elif word.startswith("scope"):
+            rest = word.removeprefix("scope").lstrip(":=")
+            scope_word = rest or (words.pop(0).lower() if words else "")
+            if scope_word == "all":
+                everything = True
+            elif scope_word == "this" and words and words[0].lower() == "channel":
+                words.pop(0)
+            elif scope_word not in ("channel", "this"):
+                raise UsageError("scope is `this channel` or `all`", SUBSCRIBE_USAGE)
+        elif word == "all":
+            everything = True
+        elif word == "this" and words and words[0].lower() == "channel":
+            words.pop(0)
+        else:
+            raise UsageError(f"I did not expect `{token}` here", SUBSCRIBE_USAGE)
+    return SubscribeArgs(target, weekday, at, everything)
+
+
+def _slot(day: str, at: str) -> WeeklySlot:
+    try:
+        return parse_weekly_slot(day, at, tz="UTC")
+    except ReportError as exc:
+        raise UsageError(str(exc), SUBSCRIBE_USAGE) from None
+
+
+def subscription_slot(row: DigestSubscription) -> WeeklySlot | None:
+    """The weekly slot of a subscription (None when it is scheduled by a cron expression)."""
+    if row.weekday is None or row.time_of_day is None:
+        return None
+    hours, minutes = (int(part) for part in row.time_of_day.split(":"))
+    return WeeklySlot(row.weekday, time(hours, minutes), row.tz)
+
+
+def subscription_cron(row: DigestSubscription) -> str:
+    """The five-field crontab the scheduler runs a subscription on (read in `row.tz`)."""
+    slot = subscription_slot(row)
+    return slot.cron if slot is not None else str(row.cron)
+
+
+def active_digest_schedules(*, session: Any) -> list[tuple[int, str, str]]:
+    """`(subscription id, crontab, time zone)` of every active subscription, for the scheduler."""
+    return [
+        (row.id, subscription_cron(row), row.tz)
+        for row in repo.list_digest_subscriptions(session=session)
+    ]
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def send_digest(deps: Any, subscription_id: int, slot_start: datetime) -> DigestSent | None:
+    """Post the digest of one subscription for the slot starting at `slot_start`.
+
+    The caller owns "once per slot" (the scheduler's job lease). Returns None when the
+    subscription was removed in the meantime.
+    """
+    with deps.unit_of_work() as session:
+        try:
+            row = repo.get_digest_subscription(session=session, subscription_id=subscription_id)
+        except NotFound:
+            row = None
+        if row is None or not row.active:
+            log.info("digest subscription %s is gone; nothing sent", subscription_id)
+            return None
+        target_channel, target_user = row.target_channel_id, row.target_user_id
+        scope_channel, workspace_id, tz = row.scope_channel_id, row.workspace_id, row.tz
+    destination = target_channel or _dm_channel(deps, str(target_user))
+    return post_digest(
+        deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
+        slot_start=slot_start, channel=destination,
+    )
+
+
+def post_digest(
+    deps: Any, *, workspace_id: int, scope_channel_id: str | None, tz: str,
+    slot_start: datetime, channel: str,
+) -> DigestSent:
+    """Build the digest, post it to `channel` and upload its chart next to it."""
+    now = deps.clock.now()
+    data, chart = digest_content(
+        deps, workspace_id=workspace_id, scope_channel_id=scope_channel_id, tz=tz,
+        slot_start=slot_start, now=now,
+    )
+    posted = deps.notifier.post_message(
+        channel, digest_fallback_text(data), blocks=render_digest(data), unfurl_links=False
+    )
+    file_id = None
+    if chart is not None:
+        uploaded = deps.notifier.upload_file(
+            posted.get("channel", channel),
+            chart,
+            f"sla-compliance-{data.period.end.date().isoformat()}.png",
+            title=f"Daily SLA compliance, last 8 weeks (goal {data.goal_percent:g}%)",
+        )
+        files = uploaded.get("files") or [uploaded.get("file") or {}]
+        file_id = files[0].get("id") if files else None
+    return DigestSent(posted.get("channel", channel), posted["ts"], file_id, data)
+
+
+def digest_content(
+    deps: Any, *, workspace_id: int, scope_channel_id: str | None, tz: str,
+    slot_start: datetime, now: datetime,
+) -> tuple[DigestData, bytes | None]:
+    """The digest's data and its chart (None for an empty week), read in one unit of work."""
+    week, _ = digest_weeks(slot_start, tz=tz)
+    chart_start = week.end - timedelta(days=CHART_DAYS + 1)  # a day spare for DST shifts
+    with deps.unit_of_work() as session:
+        facts = load_facts(
+            session=session, workspace_id=workspace_id, channel_id=scope_channel_id,
+            start=chart_start, end=max(now, week.end), now=now,
+        )
+        policy = repo.get_policy(
+            session=session, workspace_id=workspace_id, channel_id=scope_channel_id
+        )
+    scope = f"<#{scope_channel_id}>" if scope_channel_id else "all channels"
+    data = build_digest(
+        facts, slot_start=slot_start, now=now, scope=scope, tz=tz,
+        goal_percent=goal_percent(policy.credit_tiers),
+    )
+    if data.empty:
+        return data, None
+    days = build_chart_days(facts, end=week.end, now=now, tz=tz)
+    chart = render_compliance_chart(
+        days, goal_percent=data.goal_percent, title=f"Daily SLA compliance, {scope_title(data)}"
+    )
+    return data, chart
+
+
+def goal_percent(tiers: tuple[CreditTier, ...]) -> float:
+    """The compliance goal drawn on the chart: the first credit tier's threshold, else 95%."""
+    return max((tier.below_percent for tier in tiers), default=DEFAULT_GOAL_PERCENT)
+
+
+def scope_title(data: DigestData) -> str:
+    """Plain-text scope for the chart title (no Slack mention markup)."""
+    return "all channels" if data.scope == "all channels" else "this channel"
+
+
+def _dm_channel(deps: Any, user_id: str) -> str:
+    opened = deps.notifier.client.conversations_open(users=[user_id])
+    return opened["channel"]["id"]
+
+
+# --- verbs ------------------------------------------------------------------------------------
+
+
+def handle_digest(request: VerbRequest) -> Reply:
+    """Dispatch `/sla digest <sub-verb>`."""
+    if not request.args:
+        raise UsageError("say what to do with the digest", "\n".join(USAGE))
+    sub, rest = request.args[0].lower(), request.args[1:]
+    handlers = {
+        "subscribe": _subscribe,
+        "unsubscribe": _unsubscribe,
+        "list": _list,
+        "preview": _preview,
+    }
+    if sub not in handlers:
+        raise UsageError(f"`{request.args[0]}` is not a digest action", "\n".join(USAGE))
+    return handlers[sub](request, rest)
+
+
+def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    parsed = parse_subscribe(args)
+    if parsed.all_channels:
+        request.require_admin("subscribe to the whole workspace's digest")
+    if parsed.target_channel_id is not None:
+        request.require_admin("send a digest to a channel")
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        slot = WeeklySlot(
+            DEFAULT_SLOT_WEEKDAY if parsed.weekday is None else parsed.weekday,
+            DEFAULT_SLOT_TIME if parsed.at is None else parsed.at,
+            workspace.tz,
+        )
+        wanted = {
+            "target_channel_id": parsed.target_channel_id,
+            "target_user_id": None if parsed.target_channel_id else request.user_id,
+            "weekday": slot.weekday,
+            "time_of_day": f"{slot.at:%H:%M}",
+            "scope_channel_id": None if parsed.all_channels else request.channel_id,
+        }
+        existing = _same_subscription(session, workspace.id, wanted)
+        if existing is None:
+            row = repo.add_digest_subscription(
+                session=session, workspace_id=workspace.id, tz=slot.tz,
+                created_by=request.user_id, **wanted,
+            )
+            subscription_id = row.id
+    who = f"<#{parsed.target_channel_id}>" if parsed.target_channel_id else "you"
+    if existing is not None:
+        # A second identical subscription would post every digest twice.
+        subject = "you already get" if who == "you" else f"{who} already gets"
+        return Reply(
+            text=f":information_source: {subject[0].upper()}{subject[1:]} this digest "
+            f"(subscription {existing}), every {slot.label}.",
+            public=False,
+        )
+    request.deps.wake_scheduler()
+    about = "all channels" if parsed.all_channels else f"<#{request.channel_id}>"
+    return Reply(
+        text=f":calendar: Subscribed {who} to the weekly SLA digest of {about}, every "
+        f"{slot.label} (subscription {subscription_id}). `/sla digest preview` shows it now."
+    )
+
+
+def _unsubscribe_number(request: VerbRequest, number: int) -> Reply:
+    """Stop subscription `number` of `/sla digest list`: one's own, or a channel's (admins)."""
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        row = next(
+            (r for r in repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
+             if r.id == number),
+            None,
+        )
+        # Someone else's personal digest reads like a missing one: nothing to learn from ids.
+        if row is None or (row.target_channel_id is None
+                           and row.target_user_id != request.user_id):
+            return Reply(text=f":information_source: No digest subscription {number} of yours; "
+                         "`/sla digest list` shows the numbers.", public=False)
+        if row.target_channel_id is not None:
+            request.require_admin("stop a channel's digest")
+        repo.remove_digest_subscription(session=session, subscription_id=row.id)
+    request.deps.wake_scheduler()
+    return Reply(text=f":wave: Removed digest subscription {number} ({_who(row)}, {_when(row)}).")
+
+
+def _same_subscription(session: Any, workspace_id: int, wanted: dict[str, Any]) -> int | None:
+    """The id of an active subscription with the same target, scope and weekly slot."""
+    for row in repo.list_digest_subscriptions(session=session, workspace_id=workspace_id):
+        if row.cron is None and all(getattr(row, k) == v for k, v in wanted.items()):
+            return row.id
+    return None
+
+
+def _unsubscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    if len(args) > 1:
+        raise UsageError(f"I did not expect `{' '.join(args[1:])}` here", UNSUBSCRIBE_USAGE)
+    if args and args[0].isdigit():
+        return _unsubscribe_number(request, int(args[0]))
+    target_channel = None
+    if args and args[0].lower() != "me":
+        channel = parse_channel(args[0], UNSUBSCRIBE_USAGE)
+        if channel.id is None:
+            raise UsageError(f"pick {args[0]} from Slack's autocomplete", UNSUBSCRIBE_USAGE)
+        request.require_admin("stop a channel's digest")
+        target_channel = channel.id
+    removed = 0
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        for row in repo.list_digest_subscriptions(session=session, workspace_id=workspace.id):
+            mine = (
+                row.target_channel_id == target_channel
+                if target_channel
+                else row.target_user_id == request.user_id
+            )
+            if mine:
+                removed += repo.remove_digest_subscription(session=session, subscription_id=row.id)
+    if removed:
+        request.deps.wake_scheduler()
+    who = f"<#{target_channel}>" if target_channel else "you"
+    if not removed:
+        return Reply(text=f":information_source: No digest subscription for {who}.", public=False)
+    noun = "subscription" if removed == 1 else "subscriptions"
+    return Reply(text=f":wave: Removed {removed} digest {noun} for {who}.")
+
+
+def _list(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    if args:
+        raise UsageError(f"I did not expect `{' '.join(args)}` here", _LIST_USAGE)
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        rows = repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
+        lines = [
+            f"• {row.id}: to {_who(row)} about "
+            f"{'all channels' if row.scope_channel_id is None else f'<#{row.scope_channel_id}>'}"
+            f", {_when(row)}"
+            for row in rows
+            if row.target_user_id == request.user_id or row.target_channel_id is not None
+        ]
+    if not lines:
+        return Reply(text=f"No digest subscriptions yet. Add one: `{SUBSCRIBE_USAGE}`")
+    return Reply(text="*Digest subscriptions*\n" + "\n".join(lines))
+
+
+def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    words = {a.lower() for a in args}
+    if words - {"all", "me"}:
+        raise UsageError(f"I did not expect `{' '.join(sorted(words - {'all', 'me'}))}` here",
+                         PREVIEW_USAGE)
+    if "all" in words:
+        request.require_admin("preview the whole workspace's digest")
+    scope_channel = None if "all" in words else request.channel_id
+    now = request.deps.clock.now()
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id, tz = workspace.id, workspace.tz
+    if "me" in words:
+        sent = post_digest(
+            request.deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
+            slot_start=now, channel=_dm_channel(request.deps, request.user_id),
+        )
+        return Reply(text=f":mailbox_with_mail: Sent the digest of {sent.data.scope} to you "
+                          "in a direct message.", public=False)
+    data, _ = digest_content(
+        request.deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
+        slot_start=now, now=now,
+    )
+    return Reply(text=digest_fallback_text(data), blocks=render_digest(data))
+
+
+def _who(row: DigestSubscription) -> str:
+    return f"<#{row.target_channel_id}>" if row.target_channel_id else f"<@{row.target_user_id}>"
+
+
+def _when(row: DigestSubscription) -> str:
+    slot = subscription_slot(row)
+    return f"every {slot.label}" if slot else f"cron `{row.cron}` ({row.tz})"
+
+VERBS = (
+    Verb(
+        name="digest",
+        usage=USAGE,
+        summary="weekly compliance digest: subscribe, unsubscribe, list, preview",
+        details="The digest compares last week's met % with the week before, lists breaches "
+        "with links, what missed most, tickets at risk now, and a chart of 8 weeks. Default: "
+        "Monday 09:00 in the workspace's time zone, to you, about this channel. A channel "
+        "target or `scope: all` is for admins.",
+        handler=handle_digest,
+    ),
+)

@@ -1,0 +1,82 @@
+"""Errors that become friendly ephemeral messages, and the wording of those messages.
+
+Listeners that ack by hand (buttons, shortcuts, `/sla`) must not let an exception escape
+after `ack()`: Bolt's thread runner then overwrites the recorded ack, and Slack gets a 404
+after three seconds instead of the ack. They wrap their work in `errors_to_user(respond)`.
+Everything else reaches the app's one error handler (bot/errors.py), same wording.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# One look for "you may not do this", whether it came from a button, a shortcut or `/sla`.
+REFUSED_EMOJI = ":lock:"
+
+
+class UsageError(ValueError):
+    """The user typed something we cannot read; carries the right form of the command."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        self.message = message
+        self.usage = usage
+        super().__init__(message if usage is None else f"{message}\nUsage: {usage}")
+
+
+class PermissionDenied(ValueError):
+    """The user may not do this (for example configure a channel without being an admin)."""
+
+
+class NotFound(ValueError):
+    """The thing named (a ticket key, a channel) does not exist or is not visible here."""
+
+
+def friendly_message(error: BaseException) -> tuple[str, str | None]:
+    """Text for the user and, for unexpected errors, the id that appears in the logs."""
+    if isinstance(error, UsageError):
+        text = f":warning: {error.message}"
+        if error.usage:
+            text += f"\nUsage: `{error.usage}`"
+        return text, None
+    if isinstance(error, PermissionDenied):
+        return f"{REFUSED_EMOJI} {error}", None
+    if isinstance(error, NotFound):
+        return f":mag: {error}", None
+    if isinstance(error, ValueError):
+        # Domain errors (PolicyError, CalendarError, DurationError...) carry readable messages.
+        return f":warning: {error}", None
+    error_id = uuid.uuid4().hex[:8]
+    return (
+        ":face_with_head_bandage: Sorry, something went wrong on our side "
+        f"(error id `{error_id}`).",
+        error_id,
+    )
+
+
+def report_error(error: BaseException) -> str:
+    """Log `error` (with a traceback and an id when unexpected) and return the user's text."""
+    text, error_id = friendly_message(error)
+    if error_id is not None:
+        log.error("unhandled error %s", error_id, exc_info=error)
+    else:
+        log.info("refused request: %s", error)
+    return text
+
+
+@contextmanager
+def errors_to_user(respond: Callable[..., Any]) -> Iterator[None]:
+    """Turn any exception in the block into a private reply via `respond` (after `ack()`)."""
+    try:
+        yield
+    except Exception as error:
+        text = report_error(error)
+        try:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception:
+            log.exception("could not tell the user about an error")

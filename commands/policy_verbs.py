@@ -1,0 +1,182 @@
+"""`/sla policy` (show), `/sla policy set ...` and `/sla policy nudges ...` for this channel.
+
+Changes are saved as the channel's own policy, starting from the policy in force (the
+channel's, else the workspace default, else the stock one), so other channels never change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from commands import lifecycle
+from commands.errors import UsageError
+from commands.parser import parse_no_args, parse_policy_nudges, parse_policy_set
+from commands.render import ChannelSettings, nudges_text, render_policy
+from commands.request import Reply, Verb, VerbRequest
+from sla.clock import ClockError, TicketClock, compute_clock
+from sla.durations import format_business_duration
+from sla.policy import Metric, Policy, PolicyError, Priority
+from storage import repositories as repo
+from storage.models import Ticket
+
+log = logging.getLogger(__name__)
+
+SHOW_USAGE = "/sla policy"
+SET_USAGE = "/sla policy set P1 first-response=15m resolution=4h [next-response=1h|off]"
+NUDGES_USAGE = "/sla policy nudges 50% 80% [re-escalate=2h|off]"
+# Open tickets of one channel re-measured after a change (far more than a channel holds).
+MAX_REMEASURED = 5_000
+_METRIC_WORDS = {
+    Metric.FIRST_RESPONSE: "first response",
+    Metric.RESOLUTION: "resolution",
+    Metric.NEXT_RESPONSE: "next response",
+}
+
+
+def channel_settings(session, workspace_id: int, channel_id: str) -> ChannelSettings:
+    """Tracking and escalation settings of a channel (defaults when never configured)."""
+    row = repo.get_channel(session=session, workspace_id=workspace_id, channel_id=channel_id)
+    if row is None:
+        return ChannelSettings(channel_id, False, None, (), (), own_policy=False)
+    return ChannelSettings(
+        channel_id=channel_id,
+        tracking=row.tracking,
+        default_priority=Priority(row.default_priority) if row.default_priority else None,
+        escalation_channel_ids=tuple(row.escalation_channel_ids),
+        manager_user_ids=tuple(row.manager_user_ids),
+        own_policy=row.policy_id is not None,
+        responder_user_ids=tuple(row.responder_user_ids or ()),
+    )
+
+
+def handle_policy(request: VerbRequest) -> Reply:
+    """Show the channel's policy, or route to `set` / `nudges`."""
+    sub = request.args[0].lower() if request.args else None
+    if sub == "set":
+        return _set_targets(request, request.args[1:])
+    if sub == "nudges":
+        return _set_nudges(request, request.args[1:])
+    if sub not in (None, "show"):
+        raise UsageError(f"`{request.args[0]}` is not a policy action: use set or nudges",
+                         "\n".join(USAGES))
+    parse_no_args(request.args[1:], SHOW_USAGE)
+    with request.deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        policy = repo.get_policy(
+            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+        )
+        settings = channel_settings(session, workspace.id, request.channel_id)
+    return render_policy(policy, settings)
+
+
+def update_channel_policy(request: VerbRequest, change) -> Policy:
+    """Apply `change(policy) -> policy` to the channel's policy in one unit of work, and
+    re-measure the channel's open tickets against it (stored due times, then their cards)."""
+    deps = request.deps
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        current = repo.get_policy(
+            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+        )
+        updated = change(current)
+        repo.save_policy(
+            session=session, workspace_id=workspace.id, policy=updated,
+            channel_id=request.channel_id,
+        )
+        # Clocks are always computed with the policy in force, but /sla list, /sla status and
+        # the scheduler read the stored due columns: without this they keep the old targets
+        # and hours until each ticket happens to change.
+        moved = _remeasure_open_tickets(session, workspace.id, request.channel_id, updated, now)
+        tz = workspace.tz
+    for ticket, clock in moved:
+        reader_tz = lifecycle.user_tz(deps, ticket.requester_id, tz)
+        lifecycle.refresh_card(deps, ticket, clock, reader_tz, now)
+    if moved:
+        deps.wake_scheduler()
+    return updated
+
+
+def _remeasure_open_tickets(
+    session, workspace_id: int, channel_id: str, policy: Policy, now: datetime
+) -> list[tuple[Ticket, TicketClock]]:
+    moved = []
+    for ticket in repo.list_open_tickets(
+        session=session, workspace_id=workspace_id, channel_id=channel_id,
+        limit=MAX_REMEASURED,
+    ):
+        try:
+            clock = compute_clock(
+                repo.load_clock_events(session=session, ticket_id=ticket.id), policy, now
+            )
+        except ClockError as exc:
+            # One ticket with a broken history must not block a policy change.
+            log.warning("kept the stored clock of %s: %s", ticket.key, exc)
+            continue
+        repo.apply_clock(session=session, ticket=ticket, clock=clock)
+        moved.append((ticket, clock))
+    return moved
+
+
+def _set_targets(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    parsed = parse_policy_set(args, SET_USAGE)
+    request.require_admin("change SLA targets")
+
+    def change(policy: Policy) -> Policy:
+        try:
+            for metric, duration in parsed.targets.items():
+                policy = policy.with_target(parsed.priority, metric, duration)
+        except PolicyError as exc:
+            raise UsageError(str(exc), SET_USAGE) from None
+        return policy
+
+    policy = update_channel_policy(request, change)
+    targets = policy.targets[parsed.priority]
+    described = []
+    for metric in parsed.targets:
+        value = targets.get(metric)
+        described.append(
+            f"{_METRIC_WORDS[metric]} {format_business_duration(value) if value else 'off'}"
+        )
+    return Reply(
+        text=f":white_check_mark: {parsed.priority} targets for <#{request.channel_id}> are now "
+        f"{', '.join(described)} (business time). Open tickets here use them from now on."
+    )
+
+
+def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    parsed = parse_policy_nudges(args, NUDGES_USAGE)
+    request.require_admin("change nudges")
+
+    def change(policy: Policy) -> Policy:
+        fractions = parsed.fractions or tuple(
+            rule.fraction for rule in policy.nudges if rule.fraction < 1
+        )
+        try:
+            if parsed.set_reescalate:
+                return policy.with_nudges(fractions, parsed.reescalate)
+            return policy.with_nudges(fractions)
+        except PolicyError as exc:
+            raise UsageError(str(exc), NUDGES_USAGE) from None
+
+    policy = update_channel_policy(request, change)
+    return Reply(
+        text=f":white_check_mark: Nudges for <#{request.channel_id}>: {nudges_text(policy)}."
+    )
+
+
+USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE)
+
+VERBS = (
+    Verb(
+        name="policy",
+        usage=USAGES,
+        summary="show this channel's SLA policy, or change its targets and nudges",
+        details="Targets are business time (see `/sla hours`): `d` is 24 business hours. "
+        "`next-response` measures the team's answer after each requester reply; `off` turns "
+        "it off. Nudges are percentages of a target; the breach (100%) is always announced. "
+        "Changing targets and nudges is for admins.",
+        handler=handle_policy,
+    ),
+)

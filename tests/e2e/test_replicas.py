@@ -1,0 +1,208 @@
+"""Exactly once across processes: `slabot run` killed with SIGKILL and restarted, and two bot
+processes sharing one database (SQLite file, and PostgreSQL when TEST_DATABASE_URL is set).
+
+Each bot is a real `python -m bot.cli run` subprocess on the wall clock, talking to the fake
+Slack over HTTP; tickets come in as signed Slack events. Targets are a few seconds long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+from sqlmodel import select
+
+from commands.deps import SystemClock
+from storage.db import unit_of_work
+from storage.models import Nudge, NudgeState, Ticket
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackSender
+from tests.e2e.test_nudges import configure, nudge_messages, seconds_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BotProcess:
+    """One `slabot run` subprocess."""
+
+    def __init__(self, db_url: str, fake, instance: str, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": db_url,
+            "PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+            "SLABOT_INSTANCE_ID": instance,
+        }
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> BotProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"bot exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urlopen(self.url + "/healthz", timeout=1) as response:
+                    if json.loads(response.read()).get("scheduler", {}).get("running"):
+                        return self
+            except (URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError("bot did not become healthy")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush, like a crash or an OOM kill."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        bot.stop()
+
+
+def open_tickets(sender: SlackSender, count: int, gap: float) -> None:
+    for n in range(count):
+        result = sender.message(f"incident {n}: checkout fails")[1]
+        assert result.status == 200
+        time.sleep(gap)
+
+
+def outbox_rows(engine) -> list[Nudge]:
+    with unit_of_work(engine) as session:
+        return list(session.exec(select(Nudge).order_by(Nudge.ticket_id, Nudge.planned_at)))
+
+
+def wait_settled(engine, tickets: int, timeout: float) -> list[Nudge]:
+    """Until every ticket's breach is sent and nothing is pending or being sent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = outbox_rows(engine)
+        breaches = [r for r in rows if r.threshold == 1.0 and r.state == NudgeState.SENT]
+        busy = [r for r in rows if r.state in (NudgeState.PENDING, NudgeState.SENDING)]
+        if len(breaches) == tickets and not busy:
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{len(breaches)}/{tickets} breaches sent, {len(busy)} busy: "
+                f"{[(r.ticket_id, r.threshold, r.state) for r in rows]}"
+            )
+        time.sleep(0.2)
+
+
+def assert_each_nudge_once(fake, rows: list[Nudge], tickets: int) -> None:
+    posted = Counter(marker for marker, _channel, _text in nudge_messages(fake))
+    assert posted, "no nudge reached Slack"
+    doubled = {m: n for m, n in posted.items() if n > 1}
+    assert doubled == {}, f"nudges posted twice: {doubled}"
+    sent_ids = {r.id for r in rows if r.state == NudgeState.SENT}
+    posted_ids = {int(marker.split(":")[1]) for marker in posted}
+    assert posted_ids == sent_ids  # nothing sent without a post, nothing posted unsent
+    # Per ticket: the breach reached the thread, the escalation channel and the manager.
+    breaches = [r for r in rows if r.threshold == 1.0]
+    assert len(breaches) == tickets
+    assert all(len(r.delivered or []) == 3 for r in breaches)
+    assert {r.state for r in rows} <= {NudgeState.SENT, NudgeState.SKIPPED, NudgeState.CANCELLED}
+    # Cancelled only because something more severe went out first (after the downtime).
+    assert all(
+        r.last_error.startswith("superseded") for r in rows if r.state == NudgeState.CANCELLED
+    )
+
+
+def test_killed_and_restarted_bot_loses_and_doubles_nothing(
+    db_url, engine, fake_slack, processes, tmp_path
+):
+    configure(SimpleNamespace(unit_of_work=lambda: unit_of_work(engine)), seconds_policy(6))
+    bot = BotProcess(db_url, fake_slack, "replica-1", tmp_path / "bot.log").start()
+    processes.append(bot)
+    sender = SlackSender(bot.url, SIGNING_SECRET, fake_slack, SystemClock())
+    tickets = 12
+    open_tickets(sender, tickets, gap=0.4)  # 50% nudges start 3 s after the first one
+    wait = time.monotonic() + 10
+    while not nudge_messages(fake_slack) and time.monotonic() < wait:
+        time.sleep(0.05)
+    time.sleep(0.7)  # in the middle of sending
+    bot.kill()
+    killed_with = len(nudge_messages(fake_slack))
+    time.sleep(2.5)  # thresholds pass while nobody is running
+    bot.start()
+    rows = wait_settled(engine, tickets, timeout=60)
+    time.sleep(1.0)  # room for a late duplicate
+    assert 0 < killed_with < len(nudge_messages(fake_slack))
+    assert_each_nudge_once(fake_slack, outbox_rows(engine), tickets)
+    with unit_of_work(engine) as session:
+        assert len(list(session.exec(select(Ticket)))) == tickets
+    assert any(r.late for r in rows if r.state == NudgeState.SENT) or any(
+        r.state == NudgeState.SKIPPED for r in rows
+    ), "the downtime should have made some nudges late or skipped"
+
+
+def test_two_bot_processes_on_one_database_send_each_nudge_once(
+    db_url, engine, fake_slack, processes, tmp_path
+):
+    configure(SimpleNamespace(unit_of_work=lambda: unit_of_work(engine)), seconds_policy(5))
+    bots = [
+        BotProcess(db_url, fake_slack, f"replica-{n}", tmp_path / f"bot{n}.log").start()
+        for n in (1, 2)
+    ]
+    processes.extend(bots)
+    # One sender, so event ids and message ts stay unique across both replicas.
+    sender = SlackSender(bots[0].url, SIGNING_SECRET, fake_slack, SystemClock())
+    tickets = 16
+    for n in range(tickets):
+        # Slack delivers each event to one of the replicas behind the load balancer.
+        sender.url = bots[n % 2].url
+        assert sender.message(f"request {n}", channel=CHANNEL)[1].status == 200
+        time.sleep(0.15)
+    rows = wait_settled(engine, tickets, timeout=60)
+    time.sleep(1.0)
+    assert_each_nudge_once(fake_slack, outbox_rows(engine), tickets)
+    # Nobody was down: every threshold of every ticket went out, none skipped.
+    assert Counter(r.threshold for r in rows if r.state == NudgeState.SENT) == {
+        0.5: tickets,
+        0.8: tickets,
+        1.0: tickets,
+    }

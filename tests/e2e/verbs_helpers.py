@@ -1,0 +1,79 @@
+"""Small helpers for the `/sla` verb end-to-end tests: ask the bot, read what it answered."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+
+from storage.db import unit_of_work
+from storage.models import Ticket, TrackedChannel
+from storage.repositories import get_or_create_workspace, get_policy
+from tests.e2e.conftest import ADMIN, CHANNEL
+from tests.fakes.slack_api import TEAM_ID
+
+SLACK_ACK_LIMIT_S = 3.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot posted to the command's response_url."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    response_type: str
+    ack_seconds: float
+
+    @property
+    def everything(self) -> str:
+        """Fallback text and every block, as one string to search in."""
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+    @property
+    def private(self) -> bool:
+        """Only the person who typed the command sees it."""
+        return self.response_type == "ephemeral"
+
+
+def ask(bot, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> Answer:
+    """Send `/sla <text>` exactly as Slack does and return the one answer it got."""
+    before = len(bot.fake.calls("response_url"))
+    response = bot.slack.slash(text, user=user, channel=channel)
+    assert response.status == 200, response.body
+    assert response.elapsed < SLACK_ACK_LIMIT_S
+    bot.settle()
+    calls = bot.fake.calls("response_url")
+    assert len(calls) == before + 1, f"expected one answer to /sla {text}, got {calls[before:]}"
+    params = calls[-1].params
+    blocks = params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return Answer(
+        text=params.get("text", ""),
+        blocks=blocks,
+        response_type=params.get("response_type", ""),
+        ack_seconds=response.elapsed,
+    )
+
+
+def tickets(bot) -> list[Ticket]:
+    """Every ticket, by number."""
+    with unit_of_work(bot.deps.engine) as session:
+        return list(session.exec(select(Ticket).order_by(Ticket.number)))
+
+
+def channel_row(bot, channel: str = CHANNEL) -> TrackedChannel | None:
+    """The stored configuration of a channel."""
+    with unit_of_work(bot.deps.engine) as session:
+        return session.exec(
+            select(TrackedChannel).where(TrackedChannel.channel_id == channel)
+        ).first()
+
+
+def policy_of(bot, channel: str = CHANNEL):
+    """The policy in force for a channel."""
+    with unit_of_work(bot.deps.engine) as session:
+        workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)
+        return get_policy(session=session, workspace_id=workspace.id, channel_id=channel)
