@@ -500,20 +500,15 @@ def _send_one(
 
     now = deps.clock.now()
     try:
-        prepared, cancel_reason = _prepare(deps, options, nudge_id, now)
+        prepared, cancel = _prepare(deps, options, nudge_id, now)
     except Exception as exc:  # e.g. a stored policy that no longer loads: retried, then failed
         log_event(
             log, logging.ERROR, "nudge could not be prepared", exc_info=True, nudge_id=nudge_id
         )
         _retry_or_fail(deps, options, nudge_id, f"{type(exc).__name__}: {exc}", report, metrics)
         return
-    if cancel_reason is not None:
-        with deps.unit_of_work() as session:
-            outbox.mark_nudge_cancelled(session=session, nudge_id=nudge_id, reason=cancel_reason)
-        report.cancelled += 1
-        if metrics is not None:
-            metrics.nudges_cancelled.inc()
-        log_event(log, logging.INFO, "nudge cancelled", nudge_id=nudge_id, reason=cancel_reason)
+    if cancel is not None:
+        _cancel(deps, options, nudge_id, cancel, report, metrics, now)
         return
     if prepared is None:
         report.lost_lease += 1
@@ -595,6 +590,60 @@ def _send_one(
     if thread_reached:
         # After the outcome is recorded: the card is a courtesy that never decides it.
         refresh_ticket_card(deps, prepared.ticket_id, prepared.ticket.key)
+
+
+def _cancel(
+    deps: Any,
+    options: SenderOptions,
+    nudge_id: int,
+    cancel: _Cancel,
+    report: SendReport,
+    metrics: Any,
+    now: datetime,
+) -> None:
+    """Drop a claimed row unsent, unless an earlier attempt already reached someone.
+
+    A process killed between Slack accepting a message and the commit that records it leaves
+    a row that looks unsent. Before calling such a row cancelled, ask Slack: a nudge people
+    have read is recorded as sent (what was reached), and only the rest is dropped.
+    """
+    reached = set(cancel.already)
+    if cancel.attempts > 1:
+        for delivery in cancel.deliveries:
+            if delivery.key not in reached and find_posted(
+                deps.notifier, cancel.ticket, delivery, marker_for(nudge_id, delivery)
+            ):
+                reached.add(delivery.key)
+    with deps.unit_of_work() as session:
+        row = session.get(Nudge, nudge_id)
+        if row is None or row.claimed_by != options.holder or row.state != NudgeState.SENDING:
+            report.lost_lease += 1
+            return
+        if reached:
+            for destination in sorted(reached - cancel.already):
+                outbox.record_nudge_delivery(
+                    session=session, nudge_id=nudge_id, destination=destination
+                )
+            outbox.mark_nudge_sent(session=session, nudge_id=nudge_id, at=now)
+            row.last_error = f"the rest not sent: {cancel.reason}"
+            session.add(row)
+        else:
+            outbox.mark_nudge_cancelled(session=session, nudge_id=nudge_id, reason=cancel.reason)
+    if reached:
+        report.sent += 1
+        log_event(
+            log,
+            logging.INFO,
+            "nudge found sent by an earlier attempt",
+            nudge_id=nudge_id,
+            destinations=sorted(reached),
+            reason=cancel.reason,
+        )
+        return
+    report.cancelled += 1
+    if metrics is not None:
+        metrics.nudges_cancelled.inc()
+    log_event(log, logging.INFO, "nudge cancelled", nudge_id=nudge_id, reason=cancel.reason)
 
 
 def refresh_ticket_card(deps: Any, ticket_id: int, key: str) -> None:
@@ -750,44 +799,27 @@ def _retry_or_fail(
         report.retried += 1
 
 
+@dataclass(frozen=True)
+class _Cancel:
+    """Why a claimed row must not go out, and where an earlier attempt may have sent it."""
+
+    reason: str
+    ticket: NudgeTicket
+    deliveries: tuple[Delivery, ...]
+    already: frozenset[str]
+    attempts: int
+
+
 def _prepare(
     deps: Any, options: SenderOptions, nudge_id: int, now: datetime
-) -> tuple[_Prepared | None, str | None]:
-    """Read the row, its ticket and clock; (prepared, None), (None, reason) or (None, None)."""
+) -> tuple[_Prepared | None, _Cancel | None]:
+    """Read the row, its ticket and clock; (prepared, None), (None, cancel) or (None, None)."""
 
     with deps.unit_of_work() as session:
         row = session.get(Nudge, nudge_id)
         if row is None or row.claimed_by != options.holder or row.state != NudgeState.SENDING:
             return None, None
         ticket = ticket_repo.get_ticket(session=session, ticket_id=row.ticket_id)
-        if ticket.status == TicketStatus.RESOLVED:
-            return None, "ticket resolved"
-        if ticket.status == TicketStatus.PAUSED:
-            return None, "ticket paused"
-        policy = workspace_repo.get_policy(
-            session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
-        )
-        events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
-        clock = compute_clock(events, policy, now)
-        metric = Metric(row.metric)
-        metric_clock = clock.metrics.get(metric)
-        if clock.resolved or clock.paused:
-            return None, "ticket resolved" if clock.resolved else "ticket paused"
-        if metric_clock is None or not metric_clock.running:
-            return None, f"{metric} no longer running"
-        if metric_clock.cycle != row.cycle:
-            return None, f"{metric} cycle {row.cycle} is over"
-        if row.threshold < 1.0 and metric_clock.elapsed >= metric_clock.target:
-            return None, "superseded by the breach"
-        if any(
-            (other.threshold, other.seq) > (row.threshold, row.seq)
-            for other in outbox.list_nudges(session=session, ticket_id=row.ticket_id)
-            if other.metric == row.metric
-            and other.cycle == row.cycle
-            and other.state == NudgeState.SENT
-        ):
-            # A retry must not arrive after a more severe nudge: people would read it last.
-            return None, "superseded by a more severe nudge already sent"
         channel = workspace_repo.get_channel(
             session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
         )
@@ -805,6 +837,40 @@ def _prepare(
             permalink=ticket.permalink,
         )
         audiences = [Audience(a) for a in row.audiences]
+        deliveries = tuple(plan_deliveries(audiences, nudge_ticket, escalation))
+        already = frozenset(row.delivered or ())
+
+        def cancel(reason: str) -> tuple[None, _Cancel]:
+            return None, _Cancel(reason, nudge_ticket, deliveries, already, row.attempts)
+
+        if ticket.status == TicketStatus.RESOLVED:
+            return cancel("ticket resolved")
+        if ticket.status == TicketStatus.PAUSED:
+            return cancel("ticket paused")
+        policy = workspace_repo.get_policy(
+            session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
+        )
+        events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+        clock = compute_clock(events, policy, now)
+        metric = Metric(row.metric)
+        metric_clock = clock.metrics.get(metric)
+        if clock.resolved or clock.paused:
+            return cancel("ticket resolved" if clock.resolved else "ticket paused")
+        if metric_clock is None or not metric_clock.running:
+            return cancel(f"{metric} no longer running")
+        if metric_clock.cycle != row.cycle:
+            return cancel(f"{metric} cycle {row.cycle} is over")
+        if row.threshold < 1.0 and metric_clock.elapsed >= metric_clock.target:
+            return cancel("superseded by the breach")
+        if any(
+            (other.threshold, other.seq) > (row.threshold, row.seq)
+            for other in outbox.list_nudges(session=session, ticket_id=row.ticket_id)
+            if other.metric == row.metric
+            and other.cycle == row.cycle
+            and other.state == NudgeState.SENT
+        ):
+            # A retry must not arrive after a more severe nudge: people would read it last.
+            return cancel("superseded by a more severe nudge already sent")
         facts = NudgeFacts(
             metric=metric,
             threshold=row.threshold,
@@ -821,8 +887,8 @@ def _prepare(
             ticket_id=row.ticket_id,
             facts=facts,
             ticket=nudge_ticket,
-            deliveries=tuple(plan_deliveries(audiences, nudge_ticket, escalation)),
-            already=frozenset(row.delivered or ()),
+            deliveries=deliveries,
+            already=already,
             attempts=row.attempts,
         )
     return prepared, None

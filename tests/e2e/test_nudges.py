@@ -144,9 +144,7 @@ def test_the_ticket_card_shows_the_breach_once_the_breach_nudge_is_out(scheduled
     wait_until(lambda: len(card_updates(bot, card_ts)) >= 1, 10, "the card after the 50%")
     assert "*First response*\nin 30 min, 12:00 Berlin" in card_updates(bot, card_ts)[-1][1]
     step(bot, handle, 62, 4)  # the breach, two minutes late (thread, escalation, manager)
-    wait_until(
-        lambda: "SLA breached" in card_updates(bot, card_ts)[-1][0], 10, "the breached card"
-    )
+    wait_until(lambda: "SLA breached" in card_updates(bot, card_ts)[-1][0], 10, "the breached card")
     text, due = card_updates(bot, card_ts)[-1]
     assert text == "SLA-1 · P2 · Open · SLA breached"
     assert "*First response*\n:rotating_light: overdue by 2 min (was due 12:00 Berlin)" in due
@@ -283,6 +281,79 @@ def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
             NudgeState.SENT,
             2,
             [f"thread:{CHANNEL}"],
+        )
+
+
+def test_a_nudge_posted_before_a_crash_and_then_superseded_is_recorded_as_sent(bot):
+    """The dead process posted the 50% nudge; by the time a survivor takes the row over the
+    ticket is past its breach. The row must say what people saw (sent), not "cancelled"."""
+    configure(bot.deps, p2_always())
+    bot.slack.message("disk full")
+    bot.settle()
+    dead = SchedulerOptions(
+        holder="dead-process", sender=SenderOptions(holder="dead-process", batch=0)
+    )
+    bot.clock.set(START + timedelta(minutes=30))
+    run_cycle(bot.deps, dead)
+    with bot.deps.unit_of_work() as session:
+        [row] = outbox.claim_pending_nudges(
+            session=session,
+            now=bot.clock.now(),
+            holder="dead-process",
+            limit=1,
+            lease=timedelta(seconds=30),
+        )
+        nudge_id = row.id
+    bot.deps.client.chat_postMessage(
+        channel=CHANNEL,
+        thread_ts=bot.fake.calls("chat.postMessage")[0].params["thread_ts"],
+        text="SLA-1 First response due in 30m",
+        blocks=[
+            {
+                "type": "section",
+                "block_id": f"slabot-nudge:{nudge_id}:thread:{CHANNEL}",
+                "text": {"type": "mrkdwn", "text": "SLA-1 First response due in 30m"},
+            }
+        ],
+    )
+    bot.clock.set(START + timedelta(minutes=75))  # past the 1 h first-response target
+    run_cycle(bot.deps, SchedulerOptions(holder="survivor"))
+    with bot.deps.unit_of_work() as session:
+        row = session.get(Nudge, nudge_id)
+        assert (row.state, row.delivered) == (NudgeState.SENT, [f"thread:{CHANNEL}"])
+        assert row.last_error == "the rest not sent: superseded by the breach"
+    markers = [marker for marker, _channel, _text in nudge_messages(bot.fake)]
+    assert markers.count(f"slabot-nudge:{nudge_id}:thread:{CHANNEL}") == 1
+
+
+def test_a_claimed_nudge_nobody_posted_is_cancelled_when_superseded(bot):
+    configure(bot.deps, p2_always())
+    bot.slack.message("disk full")
+    bot.settle()
+    bot.clock.set(START + timedelta(minutes=30))
+    run_cycle(
+        bot.deps,
+        SchedulerOptions(
+            holder="dead-process", sender=SenderOptions(holder="dead-process", batch=0)
+        ),
+    )
+    with bot.deps.unit_of_work() as session:
+        [row] = outbox.claim_pending_nudges(
+            session=session,
+            now=bot.clock.now(),
+            holder="dead-process",
+            limit=1,
+            lease=timedelta(seconds=30),
+        )
+        nudge_id = row.id
+    bot.clock.set(START + timedelta(minutes=75))
+    run_cycle(bot.deps, SchedulerOptions(holder="survivor"))
+    with bot.deps.unit_of_work() as session:
+        row = session.get(Nudge, nudge_id)
+        assert (row.state, row.delivered or [], row.last_error) == (
+            NudgeState.CANCELLED,
+            [],
+            "superseded by the breach",
         )
 
 
