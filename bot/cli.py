@@ -187,10 +187,15 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); {SETUP_HINT}")
     registry = CollectorRegistry()
     from bot.scheduler import SchedulerConfigError
+    from commands.intake import IntakeBatcher
+
+    intake = IntakeBatcher(deps).start()
+    deps.intake.connect(intake)
 
     try:
         scheduler = _start_scheduler(deps, registry)
     except SchedulerConfigError as exc:  # a bad SLABOT_SCHEDULER_* variable, named in exc
+        intake.stop()
         engine.dispose()
         return _fail(f"cannot start: {exc}")
     try:
@@ -211,6 +216,9 @@ def run_bot(args: argparse.Namespace) -> int:
             log.info("serving Slack requests on port %s at /slack/events", settings.port)
             serve(asgi, settings.port, log_level=settings.log_level)
     finally:
+        # Requests stop arriving first; what they queued is written before the database goes.
+        deps.intake.connect(None)
+        intake.stop()
         stop = getattr(scheduler, "shutdown", None)
         if stop is not None:
             stop()

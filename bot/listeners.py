@@ -74,11 +74,16 @@ def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if _is_thread_reply(event):
         _on_thread_reply(deps, team_id, channel_id, thread_ts, user_id)
         return
-    lifecycle.open_ticket(
-        deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
+    request = lifecycle.IntakeRequest(
+        team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
         text=event.get("text") or "", source="message", only_if_tracked=True,
         event_id=body.get("event_id") or None,
     )
+    batcher = deps.intake.batcher
+    if batcher is not None:
+        batcher.submit(request)  # written with whatever else arrives meanwhile
+    else:
+        lifecycle.open_request(deps, request)
 
 
 def _on_thread_reply(deps: Deps, team_id: str, channel_id: str, thread_ts: str,

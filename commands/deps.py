@@ -208,6 +208,18 @@ class WakeHook:
             fn() if at is None else fn(at)
 
 
+class IntakeSlot:
+    """Where listeners send new channel messages: a `commands.intake.IntakeBatcher` once one is
+    connected (`slabot run` does), else the listener opens the ticket itself."""
+
+    def __init__(self) -> None:
+        self.batcher: Any = None
+
+    def connect(self, batcher: Any) -> None:
+        """Route new-message tickets to `batcher` (None: open them in the listener again)."""
+        self.batcher = batcher
+
+
 @dataclass(frozen=True)
 class Deps:
     """Everything a listener or command needs; see the module docstring."""
@@ -219,6 +231,7 @@ class Deps:
     client: WebClient
     notifier: Notifier
     wake_scheduler: Callable[..., None] = field(default_factory=WakeHook)
+    intake: IntakeSlot = field(default_factory=IntakeSlot)
 
     @classmethod
     def build(cls, settings: Any, engine: Any, *, clock: Clock | None = None) -> Deps:

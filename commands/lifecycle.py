@@ -101,6 +101,66 @@ def user_tz(deps: Deps, user_id: str, fallback: str) -> str:
 
 
 # ---------------------------------------------------------------------------- intake
+@dataclass(frozen=True)
+class IntakeRequest:
+    """A Slack message to make a ticket of (see `open_ticket` for the fields' meaning)."""
+
+    team_id: str
+    channel_id: str
+    message_ts: str
+    user_id: str
+    text: str
+    source: str
+    thread_ts: str | None = None
+    priority: Priority | None = None
+    only_if_tracked: bool = False
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A ticket written in a unit of work, with what its card and the scheduler need next."""
+
+    result: TicketResult
+    tz: str
+    first_look: datetime | None
+
+
+class IntakeLookups:
+    """Workspace, channel and policy rows read once per unit of work (a batch shares them)."""
+
+    def __init__(self) -> None:
+        self._workspaces: dict[tuple[str, bool], Any] = {}
+        self._channels: dict[tuple[int, str], Any] = {}
+        self._policies: dict[tuple[int, str], Policy] = {}
+
+    def workspace(self, session: Any, team_id: str, *, create: bool) -> Any:
+        key = (team_id, create)
+        if key not in self._workspaces:
+            if create:
+                found = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+            else:
+                found = workspace_repo.get_workspace(session=session, team_id=team_id)
+            self._workspaces[key] = found
+        return self._workspaces[key]
+
+    def channel(self, session: Any, workspace_id: int, channel_id: str) -> Any:
+        key = (workspace_id, channel_id)
+        if key not in self._channels:
+            self._channels[key] = workspace_repo.get_channel(
+                session=session, workspace_id=workspace_id, channel_id=channel_id
+            )
+        return self._channels[key]
+
+    def policy(self, session: Any, workspace_id: int, channel_id: str) -> Policy:
+        key = (workspace_id, channel_id)
+        if key not in self._policies:
+            self._policies[key] = workspace_repo.get_policy(
+                session=session, workspace_id=workspace_id, channel_id=channel_id
+            )
+        return self._policies[key]
+
+
 def open_ticket(
     deps: Deps,
     *,
@@ -123,65 +183,96 @@ def open_ticket(
     With `event_id` (the Slack event that carried the message), the id is recorded in the
     same unit of work, and a delivery whose id was already recorded returns None at once.
     """
+    return open_request(deps, IntakeRequest(
+        team_id=team_id, channel_id=channel_id, message_ts=message_ts, user_id=user_id,
+        text=text, source=source, thread_ts=thread_ts, priority=priority,
+        only_if_tracked=only_if_tracked, event_id=event_id,
+    ))
+
+
+def open_request(deps: Deps, request: IntakeRequest) -> TicketResult | None:
+    """`open_ticket` for a request already built: its own unit of work, then the card."""
     now = deps.clock.now()
-    posted = ts_instant(message_ts)
-    created_at = posted if source == "message" and posted is not None and posted <= now else now
-    permalink = deps.notifier.message_link(channel_id, message_ts)
     with deps.unit_of_work() as session:
-        if event_id is not None and not record_event_id(
-            session=session, event_id=event_id, at=now
-        ):
-            log.info("duplicate Slack event %s acknowledged without processing", event_id)
-            return None
-        if only_if_tracked:
-            workspace = workspace_repo.get_workspace(session=session, team_id=team_id)
-            if workspace is None:
-                return None
-        else:
-            workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
-        channel = workspace_repo.get_channel(
-            session=session, workspace_id=workspace.id, channel_id=channel_id
+        stored = store_ticket(deps, session, request, now, IntakeLookups())
+    if stored is None:
+        return None
+    if stored.result.created:
+        announce_ticket(deps, stored, now)
+    return stored.result
+
+
+def store_ticket(
+    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
+) -> Stored | None:
+    """The writing half of `open_ticket`, inside the caller's unit of work (no Slack call).
+
+    None when nothing is to be done (a redelivered event, an untracked channel); a `Stored`
+    whose result is not `created` when the message already was a ticket.
+    """
+    if request.event_id is not None and not record_event_id(
+        session=session, event_id=request.event_id, at=now
+    ):
+        log.info("duplicate Slack event %s acknowledged without processing", request.event_id)
+        return None
+    workspace = lookups.workspace(session, request.team_id, create=not request.only_if_tracked)
+    if workspace is None:
+        return None
+    channel = lookups.channel(session, workspace.id, request.channel_id)
+    if request.only_if_tracked and (channel is None or not channel.tracking):
+        return None
+    policy = lookups.policy(session, workspace.id, request.channel_id)
+    posted = ts_instant(request.message_ts)
+    created_at = (
+        posted if request.source == "message" and posted is not None and posted <= now else now
+    )
+    default = policy.default_priority
+    if channel is not None and channel.default_priority:
+        default = Priority.parse(channel.default_priority)
+    chosen = request.priority or detect_priority(request.text, default)
+    # Born a moment ago: its only event is CREATED, no need to read it back.
+    clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, chosen)], policy, now)
+    first_look = _first_look(clock, policy, now)
+    try:
+        ticket = ticket_repo.create_ticket(
+            session=session,
+            workspace_id=workspace.id,
+            channel_id=request.channel_id,
+            message_ts=request.message_ts,
+            thread_ts=request.thread_ts or request.message_ts,
+            requester_id=request.user_id,
+            priority=chosen,
+            created_at=created_at,
+            text=request.text,
+            source=request.source,
+            permalink=deps.notifier.message_link(request.channel_id, request.message_ts),
+            policy=policy,
+            next_due_at=first_look,
+            clock=clock,
         )
-        if only_if_tracked and (channel is None or not channel.tracking):
-            return None
-        policy = workspace_repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=channel_id
-        )
-        default = policy.default_priority
-        if channel is not None and channel.default_priority:
-            default = Priority.parse(channel.default_priority)
-        chosen = priority or detect_priority(text, default)
-        # Born a moment ago: its only event is CREATED, no need to read it back.
-        clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, chosen)], policy, now)
-        first_look = _first_look(clock, policy, now)
-        try:
-            ticket = ticket_repo.create_ticket(
-                session=session,
-                workspace_id=workspace.id,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                thread_ts=thread_ts or message_ts,
-                requester_id=user_id,
-                priority=chosen,
-                created_at=created_at,
-                text=text,
-                source=source,
-                permalink=permalink,
-                policy=policy,
-                next_due_at=first_look,
-            )
-        except DuplicateTicket as duplicate:
-            existing = duplicate.ticket
-            clock = _clock_of(session, existing, policy, now)
-            return TicketResult(existing, clock, created=False, changed=False)
-        tz = workspace.tz
-    tz = user_tz(deps, user_id, tz)
-    _post_card(deps, ticket, clock, tz, now)
-    if first_look is not None:
+    except DuplicateTicket as duplicate:
+        existing = duplicate.ticket
+        clock = _clock_of(session, existing, policy, now)
+        return Stored(TicketResult(existing, clock, created=False, changed=False),
+                      workspace.tz, None)
+    return Stored(TicketResult(ticket, clock, created=True), workspace.tz, first_look)
+
+
+def announce_ticket(deps: Deps, stored: Stored, now: datetime, *, store_card: bool = True
+                    ) -> str | None:
+    """After the commit: post the new ticket's card in its thread, wake the scheduler.
+
+    Returns the card's ts; with `store_card=False` the caller records it (a batch does so
+    for many cards in one write).
+    """
+    ticket, clock = stored.result.ticket, stored.result.clock
+    tz = user_tz(deps, ticket.requester_id, stored.tz)
+    card_ts = _post_card(deps, ticket, clock, tz, now, store=store_card)
+    if stored.first_look is not None:
         # With its first look, the scheduler wakes only if that comes before its own plans.
-        deps.wake_scheduler(first_look)
-    log.info("ticket %s opened from %s in %s", ticket.key, source, channel_id)
-    return TicketResult(ticket, clock, created=True)
+        deps.wake_scheduler(stored.first_look)
+    log.info("ticket %s opened from %s in %s", ticket.key, ticket.source, ticket.channel_id)
+    return card_ts
 
 
 def _first_look(clock: TicketClock, policy: Policy, now: datetime) -> datetime | None:
@@ -198,17 +289,20 @@ def _first_look(clock: TicketClock, policy: Policy, now: datetime) -> datetime |
     return plan.next_wake_at
 
 
-def _post_card(deps: Deps, ticket: Ticket, clock: TicketClock, tz: str, now: datetime) -> None:
+def _post_card(deps: Deps, ticket: Ticket, clock: TicketClock, tz: str, now: datetime,
+               *, store: bool = True) -> str | None:
     blocks = render_ticket_card(ticket, clock, tz, now)
     response = deps.notifier.post_thread_reply(
         ticket.channel_id, ticket.thread_ts, card_text(ticket, clock), blocks=blocks
     )
     card_ts = response.get("ts")
     if not card_ts:
-        return
-    with deps.unit_of_work() as session:
-        ticket_repo.set_card_ts(session=session, ticket_id=ticket.id, card_ts=card_ts)
+        return None
+    if store:
+        with deps.unit_of_work() as session:
+            ticket_repo.set_card_ts(session=session, ticket_id=ticket.id, card_ts=card_ts)
     ticket.card_ts = card_ts
+    return card_ts
 
 
 # ---------------------------------------------------------------------------- transitions

@@ -24,3 +24,17 @@ def insert_ignoring_duplicates(session: Session, model: type, values: dict[str, 
     key = next(iter(model.__table__.primary_key.columns))
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
     return session.execute(statement).first() is not None
+
+
+def insert_many_ignoring_duplicates(
+    session: Session, model: type, rows: list[dict[str, Any]]
+) -> set[Any]:
+    """``insert_ignoring_duplicates`` for many rows in one statement; the keys inserted."""
+    if not rows:
+        return set()
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    table = model.__table__
+    key = next(iter(table.primary_key.columns))
+    # Core on the table, not the ORM model: one multi-row INSERT, no ORM bulk machinery.
+    statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
+    return set(session.connection().execute(statement).scalars())

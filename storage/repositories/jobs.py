@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from storage.models import JobLease, ProcessedEvent, utcnow
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 
 
 def record_event_id(*, session: Session, event_id: str, at: datetime | None = None) -> bool:
@@ -21,6 +21,20 @@ def record_event_id(*, session: Session, event_id: str, at: datetime | None = No
         raise ValueError("a Slack event id is required to deduplicate events")
     return insert_ignoring_duplicates(
         session, ProcessedEvent, {"event_id": event_id, "received_at": at or utcnow()}
+    )
+
+
+def record_event_ids(
+    *, session: Session, event_ids: list[str], at: datetime | None = None
+) -> set[str]:
+    """``record_event_id`` for many ids in one statement; returns the ids seen for the first
+    time (each of them once, also when the list holds it twice)."""
+    if not all(event_ids):
+        raise ValueError("a Slack event id is required to deduplicate events")
+    at = at or utcnow()
+    unique = list(dict.fromkeys(event_ids))
+    return insert_many_ignoring_duplicates(
+        session, ProcessedEvent, [{"event_id": e, "received_at": at} for e in unique]
     )
 
 

@@ -45,13 +45,15 @@ def create_ticket(
     permalink: str | None = None,
     policy: Policy | None = None,
     next_due_at: datetime | None = _UNSET,
+    clock: TicketClock | None = None,
 ) -> Ticket:
     """Create the ticket of one Slack message with its CREATED event, numbered SLA-n.
 
     The number comes from an atomic counter on the workspace. If the message already is a
     ticket, raises ``DuplicateTicket`` carrying the existing ticket and writes nothing. With
     ``policy`` the ticket is born with its targets, due instants and ``next_due_at`` (by
-    default ``created_at``: the scheduler plans it at once; see ``apply_clock``).
+    default ``created_at``: the scheduler plans it at once; see ``apply_clock``); pass the
+    ``clock`` already computed from its CREATED event to save computing it again.
     """
     priority = Priority.parse(priority)
     connection = session.connection()
@@ -87,8 +89,9 @@ def create_ticket(
         )
         if policy is not None:
             # Born with its clock: the row is inserted complete instead of updated after.
-            clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)], policy,
-                                  created_at)
+            if clock is None:
+                clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)],
+                                      policy, created_at)
             _set_clock(ticket, clock, next_due_at, AT_RISK_FRACTION)
         ticket.id = connection.execute(
             _INSERT_TICKET, {key: getattr(ticket, key) for key in _TICKET_KEYS}
@@ -308,6 +311,18 @@ def set_card_ts(*, session: Session, ticket_id: int, card_ts: str) -> None:
     """``set_card`` by id in one UPDATE, for a ticket not loaded in this unit of work."""
     session.connection().execute(
         _SET_CARD_TS, {"ticket_id": ticket_id, "card_ts": card_ts, "updated_at": utcnow()}
+    )
+
+
+def set_card_ts_many(*, session: Session, cards: dict[int, str]) -> None:
+    """``set_card_ts`` for many tickets (ticket id -> card ts) in one executemany UPDATE."""
+    if not cards:
+        return
+    at = utcnow()
+    session.connection().execute(
+        _SET_CARD_TS,
+        [{"ticket_id": ticket_id, "card_ts": ts, "updated_at": at}
+         for ticket_id, ts in cards.items()],
     )
 
 

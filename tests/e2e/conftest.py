@@ -41,6 +41,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.server import BackgroundServer, create_server
 from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
+from commands.intake import IntakeBatcher
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, inside business hours
@@ -320,6 +321,9 @@ class BotHarness:
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every listener run by earlier requests is finished; fail on their errors."""
         self.executor.wait_idle(timeout)
+        batcher = self.deps.intake.batcher
+        if batcher is not None and not batcher.wait_idle(timeout):
+            raise AssertionError(f"intake still busy after {timeout}s: {batcher.backlog} left")
         if self.executor.errors:
             errors, self.executor.errors[:] = list(self.executor.errors), []
             raise AssertionError(f"listener crashed: {errors[0]!r}") from errors[0]
@@ -377,6 +381,7 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
         client=client,
         notifier=Notifier(client),
     )
+    deps.intake.connect(IntakeBatcher(deps).start())
     executor = TrackingExecutor()
     app = create_app(settings, deps, listener_executor=executor)
     server = BackgroundServer(create_server(app, deps)).start()
@@ -398,6 +403,10 @@ def stop_bot(harness: BotHarness) -> None:
         logging.getLogger(name).removeHandler(harness.error_log)
     harness.server.stop()
     harness.executor.shutdown(wait=True)
+    batcher = harness.deps.intake.batcher
+    if batcher is not None:
+        harness.deps.intake.connect(None)
+        batcher.stop()
 
 
 @pytest.fixture
