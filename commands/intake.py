@@ -138,19 +138,19 @@ class IntakeBatcher:
             ids = [r.event_id for r in batch if r.event_id]
             fresh = record_event_ids(session=session, event_ids=ids, at=now) if ids else set()
             lookups = lifecycle.IntakeLookups()
-            outcomes: list[lifecycle.Stored | None] = []
+            plans: list[lifecycle.TicketPlan] = []
             for request in batch:
                 if request.event_id:
                     if request.event_id not in fresh:  # Slack's redelivery of an earlier one
                         log.info("duplicate Slack event %s acknowledged without processing",
                                  request.event_id)
-                        outcomes.append(None)
                         continue
                     fresh.discard(request.event_id)  # recorded above, all in one statement
                     request = replace(request, event_id=None)
-                outcomes.append(
-                    lifecycle.store_ticket(self.deps, session, request, now, lookups)
-                )
+                plan = lifecycle.plan_ticket(self.deps, session, request, now, lookups)
+                if plan is not None:
+                    plans.append(plan)
+            outcomes = lifecycle.store_tickets(session, plans) if plans else []
         self.batches += 1
         return outcomes
 

@@ -202,14 +202,21 @@ def open_request(deps: Deps, request: IntakeRequest) -> TicketResult | None:
     return stored.result
 
 
-def store_ticket(
-    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
-) -> Stored | None:
-    """The writing half of `open_ticket`, inside the caller's unit of work (no Slack call).
+@dataclass(frozen=True)
+class TicketPlan:
+    """A ticket worked out and ready to insert (`store_ticket` or `store_tickets` writes it)."""
 
-    None when nothing is to be done (a redelivered event, an untracked channel); a `Stored`
-    whose result is not `created` when the message already was a ticket.
-    """
+    new: ticket_repo.NewTicket
+    policy: Policy
+    tz: str
+    first_look: datetime | None
+
+
+def plan_ticket(
+    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
+) -> TicketPlan | None:
+    """Everything `store_ticket` decides before inserting; None when nothing is to be done
+    (a redelivered event, an untracked channel). Records the event id when there is one."""
     if request.event_id is not None and not record_event_id(
         session=session, event_id=request.event_id, at=now
     ):
@@ -233,29 +240,67 @@ def store_ticket(
     # Born a moment ago: its only event is CREATED, no need to read it back.
     clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, chosen)], policy, now)
     first_look = _first_look(clock, policy, now)
+    new = ticket_repo.NewTicket(
+        workspace_id=workspace.id,
+        channel_id=request.channel_id,
+        message_ts=request.message_ts,
+        thread_ts=request.thread_ts or request.message_ts,
+        requester_id=request.user_id,
+        priority=chosen,
+        created_at=created_at,
+        clock=clock,
+        next_due_at=first_look,
+        text=request.text,
+        source=request.source,
+        permalink=deps.notifier.message_link(request.channel_id, request.message_ts),
+    )
+    return TicketPlan(new, policy, workspace.tz, first_look)
+
+
+def store_ticket(
+    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
+) -> Stored | None:
+    """The writing half of `open_ticket`, inside the caller's unit of work (no Slack call).
+
+    None when nothing is to be done (a redelivered event, an untracked channel); a `Stored`
+    whose result is not `created` when the message already was a ticket.
+    """
+    plan = plan_ticket(deps, session, request, now, lookups)
+    if plan is None:
+        return None
+    new = plan.new
     try:
         ticket = ticket_repo.create_ticket(
             session=session,
-            workspace_id=workspace.id,
-            channel_id=request.channel_id,
-            message_ts=request.message_ts,
-            thread_ts=request.thread_ts or request.message_ts,
-            requester_id=request.user_id,
-            priority=chosen,
-            created_at=created_at,
-            text=request.text,
-            source=request.source,
-            permalink=deps.notifier.message_link(request.channel_id, request.message_ts),
-            policy=policy,
-            next_due_at=first_look,
-            clock=clock,
+            workspace_id=new.workspace_id,
+            channel_id=new.channel_id,
+            message_ts=new.message_ts,
+            thread_ts=new.thread_ts,
+            requester_id=new.requester_id,
+            priority=new.priority,
+            created_at=new.created_at,
+            text=new.text,
+            source=new.source,
+            permalink=new.permalink,
+            policy=plan.policy,
+            next_due_at=new.next_due_at,
+            clock=new.clock,
         )
     except DuplicateTicket as duplicate:
         existing = duplicate.ticket
-        clock = _clock_of(session, existing, policy, now)
-        return Stored(TicketResult(existing, clock, created=False, changed=False),
-                      workspace.tz, None)
-    return Stored(TicketResult(ticket, clock, created=True), workspace.tz, first_look)
+        clock = _clock_of(session, existing, plan.policy, now)
+        return Stored(TicketResult(existing, clock, created=False, changed=False), plan.tz, None)
+    return Stored(TicketResult(ticket, new.clock, created=True), plan.tz, plan.first_look)
+
+
+def store_tickets(session: Any, plans: list[TicketPlan]) -> list[Stored | None]:
+    """Insert many planned tickets at once; None for a message that already was a ticket."""
+    tickets = ticket_repo.create_tickets(session=session, new=[plan.new for plan in plans])
+    return [
+        None if ticket is None
+        else Stored(TicketResult(ticket, plan.new.clock, created=True), plan.tz, plan.first_look)
+        for plan, ticket in zip(plans, tickets, strict=True)
+    ]
 
 
 def announce_ticket(deps: Deps, stored: Stored, now: datetime, *, store_card: bool = True

@@ -30,9 +30,11 @@ from storage.repositories.nudges import (
     set_next_due_at,
 )
 from storage.repositories.tickets import (
+    NewTicket,
     append_event,
     apply_clock,
     create_ticket,
+    create_tickets,
     get_ticket,
     get_ticket_by_key,
     get_ticket_by_message,
@@ -63,6 +65,7 @@ from storage.repositories.workspaces import (
 )
 
 __all__ = [
+    "NewTicket",
     "acquire_job_slot",
     "add_digest_subscription",
     "add_nudge",
@@ -74,6 +77,7 @@ __all__ = [
     "compliance_counts",
     "configure_channel",
     "create_ticket",
+    "create_tickets",
     "forget_event_ids_before",
     "get_channel",
     "get_digest_subscription",

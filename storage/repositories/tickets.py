@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,97 @@ def create_ticket(
     return ticket
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    """One ticket for ``create_tickets``: what ``create_ticket`` takes, with its clock."""
+
+    workspace_id: int
+    channel_id: str
+    message_ts: str
+    requester_id: str
+    priority: Priority
+    created_at: datetime
+    clock: TicketClock
+    next_due_at: datetime | None
+    thread_ts: str | None = None
+    text: str = ""
+    source: str = "message"
+    permalink: str | None = None
+
+
+def create_tickets(*, session: Session, new: Sequence[NewTicket]) -> list[Ticket | None]:
+    """``create_ticket`` for many messages in a handful of statements (intake batches).
+
+    Per workspace: one SELECT finds messages that already are tickets, one UPDATE reserves
+    the numbers, one multi-row INSERT each for the tickets and their CREATED events. The
+    result lines up with ``new``: the ticket, or None where the message already was a ticket
+    (or appears earlier in ``new``). A ticket written meanwhile by another process raises
+    ``IntegrityError`` (the unique key decides); the caller retries one by one.
+    """
+    results: list[Ticket | None] = [None] * len(new)
+    by_workspace: dict[int, list[int]] = {}
+    for index, item in enumerate(new):
+        by_workspace.setdefault(item.workspace_id, []).append(index)
+    connection = session.connection()
+    created: list[tuple[int, Ticket]] = []
+    for workspace_id, indexes in by_workspace.items():
+        known = {tuple(row) for row in connection.execute(
+            select(_TICKETS.c.channel_id, _TICKETS.c.message_ts).where(
+                _TICKETS.c.workspace_id == workspace_id,
+                _TICKETS.c.message_ts.in_(sorted({new[i].message_ts for i in indexes})),
+            )
+        )}
+        fresh = []
+        for index in indexes:
+            key = (new[index].channel_id, new[index].message_ts)
+            if key not in known:
+                known.add(key)
+                fresh.append(index)
+        if not fresh:
+            continue
+        last, prefix = connection.execute(_RESERVE_NUMBERS, {
+            "workspace_id": workspace_id, "count": len(fresh),
+        }).one()
+        for number, index in enumerate(fresh, start=last - len(fresh) + 1):
+            created.append((index, _new_ticket(new[index], number, prefix)))
+    if not created:
+        return results
+    rows = [{key: getattr(ticket, key) for key in _TICKET_KEYS} for _index, ticket in created]
+    ids = connection.execute(_INSERT_TICKETS, rows).scalars().all()
+    connection.execute(_INSERT_EVENT, [
+        {"ticket_id": ticket_id, "kind": EventKind.CREATED.value, "at": ticket.created_at,
+         "actor_id": ticket.requester_id, "priority": ticket.priority, "note": None}
+        for ticket_id, (_index, ticket) in zip(ids, created, strict=True)
+    ])
+    for ticket_id, (index, ticket) in zip(ids, created, strict=True):
+        ticket.id = ticket_id
+        make_transient_to_detached(ticket)
+        session.add(ticket)
+        results[index] = ticket
+    return results
+
+
+def _new_ticket(item: NewTicket, number: int, prefix: str) -> Ticket:
+    ticket = Ticket(
+        workspace_id=item.workspace_id,
+        number=number,
+        key=f"{prefix}-{number}",
+        channel_id=item.channel_id,
+        message_ts=item.message_ts,
+        thread_ts=item.thread_ts or item.message_ts,
+        requester_id=item.requester_id,
+        priority=item.priority.value,
+        status=TicketStatus.OPEN.value,
+        title=_title(item.text),
+        text=item.text[:TEXT_LENGTH],
+        source=item.source,
+        permalink=item.permalink,
+        created_at=item.created_at,
+    )
+    _set_clock(ticket, item.clock, item.next_due_at, AT_RISK_FRACTION)
+    return ticket
+
+
 _TICKETS = Ticket.__table__
 _TICKET_KEYS = tuple(c.key for c in _TICKETS.columns if c.key != "id")
 _TICKET_OF_MESSAGE = select(_TICKETS.c.id).where(
@@ -133,7 +225,14 @@ _NEXT_NUMBER = (
     .values(next_ticket_number=Workspace.__table__.c.next_ticket_number + 1)
     .returning(Workspace.__table__.c.next_ticket_number - 1, Workspace.__table__.c.ticket_prefix)
 )
+_RESERVE_NUMBERS = (
+    update(Workspace.__table__)
+    .where(Workspace.__table__.c.id == bindparam("workspace_id"))
+    .values(next_ticket_number=Workspace.__table__.c.next_ticket_number + bindparam("count"))
+    .returning(Workspace.__table__.c.next_ticket_number - 1, Workspace.__table__.c.ticket_prefix)
+)
 _INSERT_TICKET = _insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_TICKETS = _insert(_TICKETS).returning(_TICKETS.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = _insert(TicketEvent.__table__)
 _SET_CARD_TS = (
     update(_TICKETS)

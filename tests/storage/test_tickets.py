@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from sla.clock import EventKind, compute_clock
-from sla.policy import Metric
+from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.policy import Metric, Priority
 from storage import repositories as repo
 from storage.errors import DuplicateTicket, StorageError
 from storage.models import TicketStatus
@@ -55,6 +55,38 @@ def test_two_requests_racing_on_one_message_make_one_ticket(uow):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["SLA-1", "duplicate of SLA-1"]
+
+
+def _new(ws, ts: str, *, channel: str = "C1", at=T0, text: str = "VPN down"):
+    clock = compute_clock([ClockEvent(EventKind.CREATED, at, Priority.P3)], ALWAYS, at)
+    return repo.NewTicket(workspace_id=ws.id, channel_id=channel, message_ts=ts,
+                          requester_id="U_REQ", priority=Priority.P3, created_at=at,
+                          clock=clock, next_due_at=at, text=text)
+
+
+def test_many_tickets_are_created_at_once_numbered_in_order_and_skipping_known_messages(uow):
+    with uow() as s:
+        ws, other = workspace(s), workspace(s, "T2")
+        ticket(s, ws, "1.1")
+    with uow() as s:
+        made = repo.create_tickets(session=s, new=[
+            _new(ws, "2.1"), _new(ws, "1.1"), _new(other, "2.1"), _new(ws, "2.2", channel="C2"),
+            _new(ws, "2.1"),  # the same message twice in one batch
+        ])
+        keys = [t.key if t else None for t in made]
+        ids = [t.id for t in made if t]
+    assert keys == ["SLA-2", None, "SLA-1", "SLA-3", None]
+    with uow() as s:
+        # The rows are complete: the same columns create_ticket writes, and the CREATED event.
+        stored = repo.get_ticket_by_message(session=s, workspace_id=ws.id, channel_id="C1",
+                                            message_ts="2.1")
+        single = ticket(s, ws, "3.3")
+        assert (stored.key, stored.first_response_due_at, stored.next_due_at) == (
+            "SLA-2", single.first_response_due_at, T0)
+        assert single.key == "SLA-4"  # numbering goes on after the batch
+        for ticket_id in ids:
+            [event] = repo.list_events(session=s, ticket_id=ticket_id)
+            assert event.kind == EventKind.CREATED.value
 
 
 def test_a_ticket_is_found_by_key_as_people_type_it_by_message_and_by_thread(uow):
