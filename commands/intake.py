@@ -42,7 +42,7 @@ class _CardDone:
 class IntakeBatcher:
     """Queue of ticket requests written in batches by one thread; see the module docstring."""
 
-    def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 8) -> None:
+    def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 4) -> None:
         self.deps = deps
         self.max_batch = max_batch
         self._cond = threading.Condition()
