@@ -14,7 +14,7 @@ from typing import Any
 
 from commands import lifecycle
 from commands.deps import Deps
-from commands.errors import NotFound, PermissionDenied, errors_to_user
+from commands.errors import NotFound, errors_to_user
 from commands.ids import Action
 from sla.policy import Priority
 
@@ -57,26 +57,12 @@ def on_priority(ack, body: dict[str, Any], respond, deps: Deps) -> None:
     priority = _PRIORITY_OF[Action(body["actions"][0]["action_id"])]
     with errors_to_user(respond):
         before = _ticket_here(deps, body, team_id, key)
-        was = before.clock.priority
-        if user_id == before.ticket.requester_id and is_lower(priority, was):
-            # Lowering stretches every target (P1 -> P4: resolution 4h -> 40h); that is the
-            # team's call, not the requester's. Raising their own ticket is fine.
-            raise PermissionDenied(
-                f"You can raise the priority of your own ticket, but only the team can lower "
-                f"it, so {before.ticket.key} stays {was}. If it is less urgent now, say so in "
-                "the thread."
-            )
+        was = before.clock.priority  # the requester may raise it, not lower it (lifecycle)
         result = lifecycle.set_priority(deps, team_id=team_id, user_id=user_id, key=key,
                                         priority=priority)
         if result.changed:
             _note_in_thread(deps, result.ticket,
                             f"Priority set to {priority} by <@{user_id}> (was {was})")
-
-
-def is_lower(new: Priority, old: Priority) -> bool:
-    """True when `new` is less urgent than `old` (P4 is lower than P1)."""
-    order = list(Priority)
-    return order.index(new) > order.index(old)
 
 
 def _note_in_thread(deps: Deps, ticket: Any, text: str) -> None:

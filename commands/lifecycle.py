@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from commands.deps import Deps
-from commands.errors import NotFound
+from commands.errors import NotFound, PermissionDenied
 from commands.views import card_text, render_ticket_card
 from sla.clock import ClockEvent, EventKind, TicketClock, compute_clock
 from sla.escalation import plan_nudges
@@ -65,6 +65,12 @@ def detect_priority(text: str, default: Priority) -> Priority:
         found = Priority.P2
     # Priority values sort P1 < P2 < ...: the smaller one is the more urgent.
     return min(found, default, key=lambda p: p.value)
+
+
+def is_less_urgent(new: Priority, old: Priority) -> bool:
+    """True when `new` is less urgent than `old` (P4 is lower than P1)."""
+    order = list(Priority)
+    return order.index(Priority.parse(new)) > order.index(Priority.parse(old))
 
 
 def ts_instant(ts: str) -> datetime | None:
@@ -586,6 +592,14 @@ def set_priority(deps: Deps, *, team_id: str, user_id: str, priority: Priority |
             raise InvalidTransition(f"{ticket.key} is resolved; reopen it to change priority.")
         if clock.priority == new:
             return None
+        if user_id == ticket.requester_id and is_less_urgent(new, clock.priority):
+            # Lowering stretches every target (P1 -> P4: resolution 4h -> 40h); that is the
+            # team's call, not the requester's. Raising their own ticket is fine.
+            raise PermissionDenied(
+                f"You can raise the priority of your own ticket, but only the team can lower "
+                f"it, so {ticket.key} stays {clock.priority}. If it is less urgent now, say so "
+                "in the thread."
+            )
         return _Move(EventKind.PRIORITY_CHANGED, priority=new)
 
     return _must(_transition(deps, decide, team_id=team_id, user_id=user_id, key=key,

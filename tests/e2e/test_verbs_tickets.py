@@ -189,6 +189,14 @@ def test_priority_changes_targets_of_running_clocks(desk):
     assert "already P1" in ask(desk, "priority SLA-2 P1").text
 
 
+def test_requester_may_raise_but_not_lower_their_own_ticket_by_verb(desk):
+    assert "SLA-2 is now P2" in ask(desk, "priority SLA-2 P2", user=REQUESTER).text
+    refusal = ask(desk, "priority SLA-2 P4", user=REQUESTER)
+    assert "only the team can lower" in refusal.text
+    assert by_key(desk)["SLA-2"].priority == "P2"
+    assert "SLA-2 is now P4" in ask(desk, "priority SLA-2 P4", user=AGENT).text
+
+
 @pytest.mark.parametrize(
     ("command", "complaint"),
     [("priority SLA-2", "new priority"), ("priority SLA-2 P0", "not a priority"),
