@@ -51,7 +51,8 @@ class IntakeBatcher:
         self._pending = 0  # requests submitted and not yet finished (card ts stored)
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._card_pool = ThreadPoolExecutor(card_workers, thread_name_prefix="intake-card")
+        self._card_workers = card_workers
+        self._card_pool: ThreadPoolExecutor | None = None
         self.batches = 0  # written units of work, for tests and logs
 
     # ------------------------------------------------------------------ lifecycle
@@ -60,6 +61,9 @@ class IntakeBatcher:
         with self._cond:
             if self._thread is None:
                 self._stopping = False
+                self._card_pool = ThreadPoolExecutor(
+                    self._card_workers, thread_name_prefix="intake-card"
+                )
                 self._thread = threading.Thread(
                     target=self._run, name="intake-writer", daemon=True
                 )
@@ -74,7 +78,12 @@ class IntakeBatcher:
             thread = self._thread
         if thread is not None:
             thread.join(timeout)
-        self._card_pool.shutdown(wait=True)
+            if thread.is_alive():
+                log.error("intake writer still busy after %s s; %d requests left",
+                          timeout, self.backlog)
+        pool, self._card_pool = self._card_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         with self._cond:
             self._thread = None
 
@@ -166,8 +175,14 @@ class IntakeBatcher:
             except Exception:  # the scheduler's safety sweep finds the tickets anyway
                 log.exception("could not wake the scheduler after an intake batch")
         now = self.deps.clock.now()
+        pool = self._card_pool
         for item in stored:
-            self._card_pool.submit(self._post_card, item, now)
+            try:
+                if pool is None:
+                    raise RuntimeError("no card pool")
+                pool.submit(self._post_card, item, now)
+            except RuntimeError:  # stop() gave up waiting: post here rather than drop the card
+                self._post_card(item, now)
 
     def _post_card(self, stored: lifecycle.Stored, now: datetime) -> None:
         ticket = stored.result.ticket
