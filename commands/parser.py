@@ -15,6 +15,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.errors import UsageError
@@ -346,6 +347,43 @@ def _parse_percent(token: str, usage: str) -> float:
     if not (math.isfinite(percent) and 0 < percent <= 100):
         raise UsageError(f"`{clip(token)}`: a nudge threshold must be between 1% and 100%", usage)
     return percent / 100
+
+
+def parse_policy_credits(args: tuple[str, ...], usage: str) -> tuple[tuple[float, float], ...]:
+    """`95%=5% 90%=10%`: (below %, credit %) pairs, most lenient first; `off` gives none."""
+    if len(args) == 1 and args[0].lower() in _OFF:
+        return ()
+    if not args:
+        raise UsageError("give the credit tiers as compliance%=credit%, like 95%=5%", usage)
+    tiers: dict[float, float] = {}
+    for token in args:
+        below, sep, credit = token.partition("=")
+        if not sep:
+            raise UsageError(
+                f"`{clip(token)}` is not a credit tier: write it like 95%=5% (below 95% "
+                "compliance, 5% credit)", usage)
+        below_percent = _parse_share(below, token, "compliance", usage)
+        credit_percent = _parse_share(credit, token, "credit", usage)
+        if below_percent in tiers:
+            raise UsageError(f"{below_percent:g}% is given twice", usage)
+        tiers[below_percent] = credit_percent
+    ordered = sorted(tiers.items(), key=lambda item: -item[0])
+    for (_, more_lenient), (below, credit) in pairwise(ordered):
+        if credit < more_lenient:
+            raise UsageError(
+                f"below {below:g}% the credit ({credit:g}%) must be at least that of the tier "
+                f"above it ({more_lenient:g}%)", usage)
+    return tuple(ordered)
+
+
+def _parse_share(text: str, token: str, what: str, usage: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise UsageError(f"`{clip(token)}`: the {what} must be a percentage", usage) from None
+    if not (math.isfinite(value) and 0 < value <= 100):
+        raise UsageError(f"`{clip(token)}`: the {what} must be between 0% and 100%", usage)
+    return value
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,22 @@ channel's, else the workspace default, else the stock one), so other channels ne
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from commands import lifecycle
 from commands.errors import UsageError
-from commands.parser import parse_no_args, parse_policy_nudges, parse_policy_set
-from commands.render import ChannelSettings, nudges_text, render_policy
+from commands.parser import (
+    parse_no_args,
+    parse_policy_credits,
+    parse_policy_nudges,
+    parse_policy_set,
+)
+from commands.render import ChannelSettings, credits_text, nudges_text, render_policy
 from commands.request import Reply, Verb, VerbRequest
 from sla.clock import ClockError, TicketClock, compute_clock
 from sla.durations import format_business_duration
-from sla.policy import Metric, Policy, PolicyError, Priority
+from sla.policy import CreditTier, Metric, Policy, PolicyError, Priority
 from storage import repositories as repo
 from storage.models import Ticket
 
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 SHOW_USAGE = "/sla policy"
 SET_USAGE = "/sla policy set P1 first-response=15m resolution=4h [next-response=1h|off]"
 NUDGES_USAGE = "/sla policy nudges 50% 80% [re-escalate=2h|off]"
+CREDITS_USAGE = "/sla policy credits 95%=5% 90%=10% | off"
 # Open tickets of one channel re-measured after a change (far more than a channel holds).
 MAX_REMEASURED = 5_000
 _METRIC_WORDS = {
@@ -57,8 +64,10 @@ def handle_policy(request: VerbRequest) -> Reply:
         return _set_targets(request, request.args[1:])
     if sub == "nudges":
         return _set_nudges(request, request.args[1:])
+    if sub == "credits":
+        return _set_credits(request, request.args[1:])
     if sub not in (None, "show"):
-        raise UsageError(f"`{request.args[0]}` is not a policy action: use set or nudges",
+        raise UsageError(f"`{request.args[0]}` is not a policy action: use set, nudges or credits",
                          "\n".join(USAGES))
     parse_no_args(request.args[1:], SHOW_USAGE)
     with request.deps.unit_of_work() as session:
@@ -166,17 +175,33 @@ def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> Reply:
     )
 
 
-USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE)
+def _set_credits(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+    tiers = parse_policy_credits(args, CREDITS_USAGE)
+    request.require_admin("change service credits")
+
+    def change(policy: Policy) -> Policy:
+        return replace(policy, credit_tiers=tuple(CreditTier(b, c) for b, c in tiers))
+
+    policy = update_channel_policy(request, change)
+    return Reply(
+        text=f":white_check_mark: Service credits for <#{request.channel_id}>: "
+        f"{credits_text(policy)}. `/sla report` shows what is owed."
+    )
+
+
+USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE, CREDITS_USAGE)
 
 VERBS = (
     Verb(
         name="policy",
         usage=USAGES,
-        summary="show this channel's SLA policy, or change its targets and nudges",
+        summary="show this channel's SLA policy, or change its targets, nudges and credits",
         details="Targets are business time (see `/sla hours`): `d` is 24 business hours. "
         "`next-response` measures the team's answer after each requester reply; `off` turns "
         "it off. Nudges are percentages of a target; the breach (100%) is always announced. "
-        "Changing targets and nudges is for admins.",
+        "Credits: `95%=5%` means a 5% service credit when resolution compliance in a "
+        "report's period is below 95%; the lowest tier reached applies. "
+        "Changing targets, nudges and credits is for admins.",
         handler=handle_policy,
     ),
 )

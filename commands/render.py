@@ -345,6 +345,14 @@ def nudges_text(policy: Policy) -> str:
     return " · ".join(parts) + f" · {again}"
 
 
+def credits_text(policy: Policy) -> str:
+    """The service credit tiers in one line, or that there are none."""
+    if not policy.credit_tiers:
+        return "none (set them with `/sla policy credits 95%=5% 90%=10%`)"
+    return ", ".join(f"below {t.below_percent:g}% → {t.credit_percent:g}% credit"
+                     for t in policy.credit_tiers)
+
+
 def escalation_text(settings: ChannelSettings) -> str:
     """Where breaches go, or a hint that nowhere but the thread."""
     targets = [f"<#{c}>" for c in settings.escalation_channel_ids]
@@ -367,6 +375,7 @@ def render_policy(policy: Policy, settings: ChannelSettings) -> Reply:
         "*Targets* (business time)",
         targets_table(policy),
         f"*Nudges*: {nudges_text(policy)}",
+        f"*Service credits* (resolution compliance): {credits_text(policy)}",
         f"*Escalation*: {escalation_text(settings)}",
         f"*Tracking*: {tracking}",
     ]

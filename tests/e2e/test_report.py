@@ -121,6 +121,13 @@ def test_report_states_the_credit_owed_by_the_channel_policy(bot):
     assert "*Service credit*: 10% owed: resolution compliance 50% is below 90%." in text
 
 
+def test_credit_tiers_set_in_slack_reach_the_report(bot):
+    _week_of_tickets(bot)
+    assert "10% credit" in ask(bot, "policy credits 95%=5% 90%=10%", user=ADMIN).text
+    text = ask(bot, "report 7d", user=AGENT).everything
+    assert "*Service credit*: 10% owed: resolution compliance 50% is below 90%." in text
+
+
 def _with_tiers(policy, tiers):
     from dataclasses import replace
 

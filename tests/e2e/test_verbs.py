@@ -154,6 +154,12 @@ def test_policy_set_switches_next_response_off(bot):
         ("policy nudges 120%", "between 1% and 100%"),
         ("policy nudges", "percentages"),
         ("policy frobnicate", "not a policy action"),
+        ("policy credits", "compliance%=credit%"),
+        ("policy credits 95%", "not a credit tier"),
+        ("policy credits 95%=lots", "credit must be a percentage"),
+        ("policy credits 120%=5%", "between 0% and 100%"),
+        ("policy credits 95%=10% 90%=5%", "must be at least"),
+        ("policy credits 95%=5% 95%=10%", "given twice"),
     ],
 )
 def test_policy_bad_input_shows_usage_and_changes_nothing(bot, command, complaint):
@@ -177,6 +183,23 @@ def test_policy_nudges_sets_thresholds_and_reescalation(bot):
     policy = policy_of(bot)
     assert policy.reescalate_every is None
     assert [rule.fraction for rule in policy.nudges] == [0.25, 0.75, 1.0]
+
+
+def test_policy_credits_set_show_and_switch_off(bot):
+    answer = ask(bot, "policy credits 90%=10% 95%=5%")
+    assert "below 95% → 5% credit, below 90% → 10% credit" in answer.text
+    assert [(t.below_percent, t.credit_percent) for t in policy_of(bot).credit_tiers] == [
+        (95.0, 5.0), (90.0, 10.0)]
+    assert "below 95% → 5% credit" in ask(bot, "policy").text
+    ask(bot, "policy credits off")
+    assert policy_of(bot).credit_tiers == ()
+    assert "Service credits* (resolution compliance): none" in ask(bot, "policy").text
+
+
+def test_only_admins_change_credits(bot):
+    refused = ask(bot, "policy credits 95%=5%", user=AGENT)
+    assert refused.private and "admin" in refused.text
+    assert policy_of(bot).credit_tiers == ()
 
 
 # -- hours ------------------------------------------------------------------------------------
