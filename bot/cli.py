@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -204,11 +205,18 @@ def run_bot(args: argparse.Namespace) -> int:
             from slack_sdk.errors import SlackApiError
 
             log.info("connecting to Slack in Socket Mode")
+            handler = SocketModeHandler(app, settings.slack_app_token)
+            # SIGTERM (a deploy, `docker stop`) ends like Ctrl-C: the finally below drains
+            # intake and stops the scheduler instead of the process vanishing mid-write.
+            signal.signal(signal.SIGTERM, _interrupt)
             try:
-                SocketModeHandler(app, settings.slack_app_token).start()
+                handler.start()
             except SlackApiError as exc:
                 return _fail(f"Slack did not accept SLACK_APP_TOKEN "
                              f"({exc.response.get('error')}); {SETUP_HINT}")
+            except KeyboardInterrupt:
+                log.info("stopping: closing the Socket Mode connection")
+                handler.close()
         else:
             asgi = create_server(
                 app, deps, registry=registry, health=getattr(scheduler, "health", None)
@@ -224,6 +232,10 @@ def run_bot(args: argparse.Namespace) -> int:
             stop()
         engine.dispose()
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _start_scheduler(deps: Any, registry: Any) -> Any:

@@ -100,6 +100,9 @@ class FakeSlack:
 
     def __init__(self, token: str | None = None) -> None:
         self.expected_token = token
+        # Socket Mode: apps.connections.open with this app-level token answers this URL.
+        self.app_token: str | None = None
+        self.socket_mode_url: str | None = None
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._faults: dict[str, list[_Fault]] = {}
@@ -389,10 +392,6 @@ class FakeSlack:
         limit = int(params.get("limit") or 100)
         return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
 
-    def _api_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        # Socket Mode: only an app-level token opens a connection; the fake has no websocket.
-        return {"ok": False, "error": "invalid_auth"}
-
     def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
 
@@ -508,6 +507,12 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 return
             if not token:
                 self._send_json(200, {"ok": False, "error": "not_authed"})
+                return
+            if method == "apps.connections.open":  # the app-level token, not the bot's
+                if fake.socket_mode_url and token == fake.app_token:
+                    self._send_json(200, {"ok": True, "url": fake.socket_mode_url})
+                else:
+                    self._send_json(200, {"ok": False, "error": "invalid_auth"})
                 return
             if fake.expected_token is not None and token != fake.expected_token:
                 self._send_json(200, {"ok": False, "error": "invalid_auth"})
