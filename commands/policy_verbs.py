@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 SHOW_USAGE = "/sla policy"
 SET_USAGE = "/sla policy set P1 first-response=15m resolution=4h [next-response=1h|off]"
 NUDGES_USAGE = "/sla policy nudges 50% 80% [re-escalate=2h|off]"
-CREDITS_USAGE = "/sla policy credits 95%=5% 90%=10% | off"
+CREDITS_SET_USAGE = "/sla policy credits 95%=5% 90%=10%"
+CREDITS_OFF_USAGE = "/sla policy credits off"
+CREDITS_USAGE = f"{CREDITS_SET_USAGE}  or  {CREDITS_OFF_USAGE}"
 # Open tickets of one channel re-measured after a change (far more than a channel holds).
 MAX_REMEASURED = 5_000
 _METRIC_WORDS = {
@@ -189,7 +191,7 @@ def _set_credits(request: VerbRequest, args: tuple[str, ...]) -> Reply:
     )
 
 
-USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE, CREDITS_USAGE)
+USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE, CREDITS_SET_USAGE, CREDITS_OFF_USAGE)
 
 VERBS = (
     Verb(
