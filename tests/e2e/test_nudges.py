@@ -239,9 +239,8 @@ def test_resolving_by_reaction_stops_the_nudges(scheduled):
     assert len(nudge_messages(bot.fake)) == 1
 
 
-def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
-    """Slack took the message, then the process died before recording it: the retry finds
-    the earlier post by its marker and only records it."""
+def claimed_by_a_dead_process(bot) -> int:
+    """A ticket whose 50% first-response nudge a process claimed at minute 30, then died."""
     configure(bot.deps, p2_always())
     bot.slack.message("disk full")
     bot.settle()
@@ -258,8 +257,11 @@ def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
             limit=1,
             lease=timedelta(seconds=30),
         )
-        nudge_id = row.id
-    # What the dead process managed to do: post the thread reply with its marker.
+        return row.id
+
+
+def posted_by_the_dead_process(bot, nudge_id: int) -> None:
+    """What the dead process managed before dying: the thread reply, with its marker."""
     bot.deps.client.chat_postMessage(
         channel=CHANNEL,
         thread_ts=bot.fake.calls("chat.postMessage")[0].params["thread_ts"],
@@ -272,6 +274,13 @@ def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
             }
         ],
     )
+
+
+def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
+    """Slack took the message, then the process died before recording it: the retry finds
+    the earlier post by its marker and only records it."""
+    nudge_id = claimed_by_a_dead_process(bot)
+    posted_by_the_dead_process(bot, nudge_id)
     bot.clock.set(START + timedelta(minutes=31))  # the lease has run out
     run_cycle(bot.deps, SchedulerOptions(holder="survivor"))
     assert len(nudge_messages(bot.fake)) == 1
@@ -287,35 +296,8 @@ def test_a_nudge_posted_before_a_crash_is_not_posted_again(bot):
 def test_a_nudge_posted_before_a_crash_and_then_superseded_is_recorded_as_sent(bot):
     """The dead process posted the 50% nudge; by the time a survivor takes the row over the
     ticket is past its breach. The row must say what people saw (sent), not "cancelled"."""
-    configure(bot.deps, p2_always())
-    bot.slack.message("disk full")
-    bot.settle()
-    dead = SchedulerOptions(
-        holder="dead-process", sender=SenderOptions(holder="dead-process", batch=0)
-    )
-    bot.clock.set(START + timedelta(minutes=30))
-    run_cycle(bot.deps, dead)
-    with bot.deps.unit_of_work() as session:
-        [row] = outbox.claim_pending_nudges(
-            session=session,
-            now=bot.clock.now(),
-            holder="dead-process",
-            limit=1,
-            lease=timedelta(seconds=30),
-        )
-        nudge_id = row.id
-    bot.deps.client.chat_postMessage(
-        channel=CHANNEL,
-        thread_ts=bot.fake.calls("chat.postMessage")[0].params["thread_ts"],
-        text="SLA-1 First response due in 30m",
-        blocks=[
-            {
-                "type": "section",
-                "block_id": f"slabot-nudge:{nudge_id}:thread:{CHANNEL}",
-                "text": {"type": "mrkdwn", "text": "SLA-1 First response due in 30m"},
-            }
-        ],
-    )
+    nudge_id = claimed_by_a_dead_process(bot)
+    posted_by_the_dead_process(bot, nudge_id)
     bot.clock.set(START + timedelta(minutes=75))  # past the 1 h first-response target
     run_cycle(bot.deps, SchedulerOptions(holder="survivor"))
     with bot.deps.unit_of_work() as session:
@@ -327,25 +309,7 @@ def test_a_nudge_posted_before_a_crash_and_then_superseded_is_recorded_as_sent(b
 
 
 def test_a_claimed_nudge_nobody_posted_is_cancelled_when_superseded(bot):
-    configure(bot.deps, p2_always())
-    bot.slack.message("disk full")
-    bot.settle()
-    bot.clock.set(START + timedelta(minutes=30))
-    run_cycle(
-        bot.deps,
-        SchedulerOptions(
-            holder="dead-process", sender=SenderOptions(holder="dead-process", batch=0)
-        ),
-    )
-    with bot.deps.unit_of_work() as session:
-        [row] = outbox.claim_pending_nudges(
-            session=session,
-            now=bot.clock.now(),
-            holder="dead-process",
-            limit=1,
-            lease=timedelta(seconds=30),
-        )
-        nudge_id = row.id
+    nudge_id = claimed_by_a_dead_process(bot)
     bot.clock.set(START + timedelta(minutes=75))
     run_cycle(bot.deps, SchedulerOptions(holder="survivor"))
     with bot.deps.unit_of_work() as session:
