@@ -218,8 +218,12 @@ def wait_for_quiet_scheduler(port: int, limit: float = 300) -> float:
     return time.monotonic() - began
 
 
-def send_events(port: int, bodies: list[tuple[bytes, dict]], threads: int) -> float:
-    """Send every body from `threads` keep-alive clients; seconds until all were acked."""
+def send_events(port: int, bodies: list[tuple[bytes, dict]], threads: int,
+                latencies: list[float] | None = None) -> float:
+    """Send every body from `threads` keep-alive clients; seconds until all were acked.
+
+    With `latencies`, each request's ack time (ms) is appended to it.
+    """
     work: queue.Queue = queue.Queue()
     for item in bodies:
         work.put(item)
@@ -232,7 +236,10 @@ def send_events(port: int, bodies: list[tuple[bytes, dict]], threads: int) -> fl
                 body, headers = work.get_nowait()
             except queue.Empty:
                 return
+            sent = time.perf_counter()
             status = signer.post(body, "application/json", headers)
+            if latencies is not None:
+                latencies.append((time.perf_counter() - sent) * 1000)
             if status != 200:
                 failures.append(status)
 
@@ -364,7 +371,8 @@ def main() -> int:
         processes.append(bot)
         cards_before = count_cards(api_url)
         began = time.perf_counter()
-        acked = send_events(bot_port, bodies, args.threads)
+        ack_ms: list[float] = []
+        acked = send_events(bot_port, bodies, args.threads, ack_ms)
         deadline = time.monotonic() + 300
         stored_after = None
         while True:
@@ -387,6 +395,9 @@ def main() -> int:
         print(f"   slabot: all acked in {acked:.2f} s, all {stored:,} tickets stored in "
               f"{stored_after:.2f} s ({args.events / stored_after:,.0f} tickets/s),")
         print(f"   and all {cards:,} cards posted in {done:.2f} s -> {rate:,.0f} events/s")
+        print(f"   ack latency during the burst: p50 {percentile(ack_ms, 50):.1f} ms, "
+              f"p99 {percentile(ack_ms, 99):.1f} ms, max {max(ack_ms):.1f} ms "
+              "(Slack retries after 3,000 ms)")
         print(f"   bare Bolt (ack only): {bare_seconds:.2f} s -> {bare_rate:,.0f} events/s")
         exact = stored == distinct == cards == args.events
         print(f"   exactly one ticket and one card per message: {'yes' if exact else 'NO'}")
