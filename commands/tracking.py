@@ -35,7 +35,7 @@ def handle_track(request: VerbRequest) -> Reply:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         channel = repo.track_channel(
             session=session, workspace_id=workspace.id, channel_id=request.channel_id,
-            name=request.channel_name, default_priority=priority,
+            name=request.channel_name, default_priority=priority, at=request.deps.clock.now(),
         )
         policy = repo.get_policy(
             session=session, workspace_id=workspace.id, channel_id=request.channel_id

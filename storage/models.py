@@ -126,6 +126,8 @@ class TrackedChannel(SQLModel, table=True):
     manager_user_ids: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     responder_user_ids: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     tracking: bool = Field(default=True, nullable=False)
+    # When tracking last turned on: messages from before it are not requests (catch-up).
+    tracking_since: datetime | None = _instant()
     created_at: datetime = _instant(nullable=False, default=utcnow)
     updated_at: datetime = _instant(nullable=False, default=utcnow)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -104,9 +105,15 @@ def track_channel(
     channel_id: str,
     name: str | None = None,
     default_priority: Priority | str | None = None,
+    at: datetime | None = None,
 ) -> TrackedChannel:
-    """Start tracking a channel (again); its previous configuration is kept."""
+    """Start tracking a channel (again) at ``at`` (now); its previous configuration is kept.
+
+    ``tracking_since`` moves only when tracking turns on: asking again changes nothing.
+    """
     channel = _channel_row(session, workspace_id, channel_id)
+    if not channel.tracking or channel.tracking_since is None:
+        channel.tracking_since = at or utcnow()
     channel.tracking = True
     if name is not None:
         channel.name = name
@@ -157,6 +164,17 @@ def configure_channel(
     session.add(channel)
     session.flush()
     return channel
+
+
+def list_all_tracked_channels(*, session: Session) -> list[tuple[str, TrackedChannel]]:
+    """(team id, channel) of every tracked channel in every workspace."""
+    rows = session.exec(
+        select(Workspace.team_id, TrackedChannel)
+        .join(Workspace, Workspace.id == TrackedChannel.workspace_id)
+        .where(TrackedChannel.tracking)
+        .order_by(Workspace.team_id, TrackedChannel.channel_id)
+    )
+    return [(team_id, channel) for team_id, channel in rows]
 
 
 def list_tracked_channels(*, session: Session, workspace_id: int) -> list[TrackedChannel]:

@@ -1,13 +1,18 @@
 """Alembic migrations: the round trip on both engines, and models and migrations agree."""
 
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import storage.models  # noqa: F401
 from storage import migrate
-from storage.db import make_engine
+from storage.columns import UTCDateTime
+from storage.db import make_engine, unit_of_work
+from storage.models import TrackedChannel
 
 TABLES = {
     "workspaces", "policies", "tracked_channels", "tickets", "ticket_events", "nudges",
@@ -26,7 +31,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
     migrate.upgrade(empty_db_url)
     assert _tables(empty_db_url) == TABLES
-    assert migrate.current_revision(empty_db_url) == "0001"
+    assert migrate.current_revision(empty_db_url) == "0002"
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == set()
@@ -38,7 +43,7 @@ def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
 
 def test_upgrade_twice_is_a_no_op(db_url):
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0001"
+    assert migrate.current_revision(db_url) == "0002"
 
 
 def test_models_and_migrations_agree(empty_db_url):
@@ -51,3 +56,39 @@ def test_models_and_migrations_agree(empty_db_url):
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_0002_starts_tracked_channels_at_their_last_change(empty_db_url):
+    """Channels tracked before 0002 get their last change as the start of tracking."""
+    migrate.upgrade(empty_db_url, "0001")
+    changed = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    at_0001 = {name: sa.column(name, UTCDateTime()) for name in ("created_at", "updated_at")}
+    workspaces = sa.table("workspaces", sa.column("id"), sa.column("team_id"), sa.column("tz"),
+                          sa.column("ticket_prefix"), sa.column("next_ticket_number"),
+                          sa.column("admins", sa.JSON()), *at_0001.values())
+    channels = sa.table(
+        "tracked_channels", sa.column("id"), sa.column("workspace_id"), sa.column("channel_id"),
+        *(sa.column(name, sa.JSON()) for name in (
+            "escalation_channel_ids", "manager_user_ids", "responder_user_ids")),
+        sa.column("tracking"),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "updated_at")),
+    )
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(workspaces.insert().values(
+                id=1, team_id="T1", tz="UTC", ticket_prefix="SLA", next_ticket_number=1,
+                admins=[], created_at=changed, updated_at=changed))
+            connection.execute(channels.insert(), [
+                {"id": n, "workspace_id": 1, "channel_id": f"C{n}", "tracking": tracking,
+                 "escalation_channel_ids": [], "manager_user_ids": [],
+                 "responder_user_ids": [], "created_at": changed, "updated_at": changed}
+                for n, tracking in ((1, True), (2, False))
+            ])
+        migrate.upgrade(empty_db_url)
+        with unit_of_work(engine) as session:
+            since = {c.channel_id: c.tracking_since
+                     for c in session.exec(select(TrackedChannel))}
+    finally:
+        engine.dispose()
+    assert since == {"C1": changed, "C2": None}

@@ -52,6 +52,22 @@ def test_tracking_a_channel_and_untracking_it_keeps_its_settings(uow):
         assert channel.manager_user_ids == ["U7"]
 
 
+def test_tracking_since_moves_only_when_tracking_turns_on(uow):
+    from tests.storage.builders import T0
+
+    with uow() as s:
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1", at=T0)
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1", at=T0 + timedelta(1))
+        assert repo.get_channel(session=s, workspace_id=ws.id, channel_id="C1").tracking_since == T0
+        repo.untrack_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        assert repo.list_all_tracked_channels(session=s) == []
+        later = T0 + timedelta(days=2)
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1", at=later)
+        [(team, channel)] = repo.list_all_tracked_channels(session=s)
+        assert (team, channel.channel_id, channel.tracking_since) == ("T1", "C1", later)
+
+
 def test_without_any_stored_policy_a_channel_gets_the_stock_policy_in_workspace_time(uow):
     with uow() as s:
         ws = repo.get_or_create_workspace(session=s, team_id="T1", tz="America/New_York")
