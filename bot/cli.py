@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -192,6 +193,8 @@ def run_bot(args: argparse.Namespace) -> int:
 
     intake = IntakeBatcher(deps).start()
     deps.intake.connect(intake)
+    # Requests posted while the bot was down: read in the background, serving starts now.
+    threading.Thread(target=_catch_up, args=(deps, intake), name="catch-up", daemon=True).start()
 
     try:
         scheduler = _start_scheduler(deps, registry)
@@ -232,6 +235,15 @@ def run_bot(args: argparse.Namespace) -> int:
             stop()
         engine.dispose()
     return 0
+
+
+def _catch_up(deps: Any, intake: Any) -> None:
+    from commands.catchup import catch_up
+
+    try:
+        catch_up(deps, intake.submit)
+    except Exception:  # the database went away at start, say: intake goes on regardless
+        log.exception("catch-up after start failed")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -15,6 +15,7 @@ from slack_bolt import App
 from commands import lifecycle
 from commands.deps import Deps
 from commands.ids import Event
+from commands.intake import is_human_message, is_thread_reply_event
 from commands.shortcuts import THREAD_REPLY_REFUSAL, is_thread_reply
 from commands.views import HomeItem, render_home
 from sla.clock import compute_clock
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 TICKET_REACTION = "ticket"
 SEEN_REACTION = "eyes"
 DONE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "white_tick"})
-# Message subtypes written by a person; everything else (edits, joins, bots...) is not a request.
-HUMAN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 def register(app: App) -> None:
@@ -41,20 +40,6 @@ def _team_id(body: dict[str, Any], event: dict[str, Any]) -> str:
     return body.get("team_id") or event.get("team") or ""
 
 
-def is_human_message(event: dict[str, Any]) -> bool:
-    """A message a person wrote (not a bot, an edit, a join or another system message)."""
-    return (
-        event.get("subtype") in HUMAN_SUBTYPES
-        and not event.get("bot_id")
-        and bool(event.get("user"))
-    )
-
-
-def _is_thread_reply(event: dict[str, Any]) -> bool:
-    thread_ts = event.get("thread_ts")
-    return bool(thread_ts) and thread_ts != event.get("ts")
-
-
 def records_own_event_id(event: dict[str, Any]) -> bool:
     """Whether `on_message` records this event's id itself (with the ticket it opens).
 
@@ -62,7 +47,7 @@ def records_own_event_id(event: dict[str, Any]) -> bool:
     ticket's own unit of work: one transaction per new ticket, none on the ack path.
     """
     return (event.get("type") == Event.MESSAGE.value and is_human_message(event)
-            and not _is_thread_reply(event))
+            and not is_thread_reply_event(event))
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
@@ -71,7 +56,7 @@ def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
         return
     team_id, channel_id, user_id = _team_id(body, event), event["channel"], event["user"]
     ts, thread_ts = event["ts"], event.get("thread_ts")
-    if _is_thread_reply(event):
+    if is_thread_reply_event(event):
         _on_thread_reply(deps, team_id, channel_id, thread_ts, user_id)
         return
     request = lifecycle.IntakeRequest(

@@ -24,6 +24,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from commands import lifecycle
 from commands.deps import Deps
@@ -31,6 +32,24 @@ from storage.repositories import tickets as ticket_repo
 from storage.repositories.jobs import record_event_ids
 
 log = logging.getLogger(__name__)
+
+# Message subtypes written by a person; everything else (edits, joins, bots...) is not a request.
+HUMAN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
+def is_human_message(message: dict[str, Any]) -> bool:
+    """A message a person wrote (not a bot, an edit, a join or another system message)."""
+    return (
+        message.get("subtype") in HUMAN_SUBTYPES
+        and not message.get("bot_id")
+        and bool(message.get("user"))
+    )
+
+
+def is_thread_reply_event(message: dict[str, Any]) -> bool:
+    """A reply inside a thread (a thread's first message has thread_ts == ts)."""
+    thread_ts = message.get("thread_ts")
+    return bool(thread_ts) and thread_ts != message.get("ts")
 
 
 @dataclass(frozen=True)

@@ -379,18 +379,29 @@ class FakeSlack:
                 "has_more": False}
 
     def _api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Top-level messages, newest first, between `oldest` and `latest` (exclusive unless
+        # `inclusive`), `limit` a page; the cursor is an offset, opaque to clients as Slack's.
         channel = str(params.get("channel"))
-        latest = params.get("latest")
+        latest, oldest = params.get("latest"), params.get("oldest")
         inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+
+        def inside(ts: str) -> bool:
+            if latest is not None and not (ts < str(latest) or (inclusive and ts == str(latest))):
+                return False
+            return oldest is None or float(ts) > float(oldest) or (
+                inclusive and float(ts) == float(oldest))
+
         with self._lock:
             found = [
                 dict(m) for (c, ts), m in self.messages.items()
-                if c == channel and m.get("thread_ts") in (None, ts)
-                and (latest is None or ts < str(latest) or (inclusive and ts == str(latest)))
+                if c == channel and m.get("thread_ts") in (None, ts) and inside(ts)
             ]
-        found.sort(key=lambda m: m["ts"], reverse=True)
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
         limit = int(params.get("limit") or 100)
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+        start = int(params.get("cursor") or 0)
+        more = len(found) > start + limit
+        return {"ok": True, "messages": found[start:start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}

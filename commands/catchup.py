@@ -1,0 +1,95 @@
+"""Catch-up: requests posted while the bot was not listening still become tickets.
+
+Slack gives up redelivering an event after a few retries, and an event acked just before a
+crash may never have been written. So at start the bot reads the recent history of each
+tracked channel (`conversations.history`, the scope intake already has) and hands every
+top-level human message to intake; messages that already are tickets are skipped by the
+database's unique key, so reading a message twice is harmless. Messages from before the
+channel's tracking began, or older than the window, are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from commands import lifecycle
+from commands.deps import Deps
+from commands.intake import is_human_message, is_thread_reply_event
+from storage.repositories import workspaces as workspace_repo
+
+log = logging.getLogger(__name__)
+
+# How far back a start looks: a day covers a night of downtime without reading weeks of a
+# busy channel; Slack's own retries only span about an hour.
+CATCH_UP_WINDOW = timedelta(hours=24)
+PAGE_SIZE = 200
+
+
+@dataclass
+class CatchUpReport:
+    """What a catch-up read and handed to intake."""
+
+    channels: int = 0
+    messages: int = 0  # top-level human messages in the window (most already are tickets)
+    unreadable: list[str] = field(default_factory=list)  # channels Slack would not show
+
+
+def catch_up(
+    deps: Deps,
+    submit: Callable[[lifecycle.IntakeRequest], None],
+    *,
+    window: timedelta = CATCH_UP_WINDOW,
+) -> CatchUpReport:
+    """Hand each recent top-level message of every tracked channel to `submit` (intake)."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        channels = [
+            (team_id, channel.channel_id, channel.tracking_since)
+            for team_id, channel in workspace_repo.list_all_tracked_channels(session=session)
+        ]
+    report = CatchUpReport(channels=len(channels))
+    for team_id, channel_id, tracking_since in channels:
+        since = max(tracking_since or now, now - window)
+        try:
+            for message in _history(deps, channel_id, since):
+                report.messages += 1
+                submit(lifecycle.IntakeRequest(
+                    team_id=team_id, channel_id=channel_id, message_ts=message["ts"],
+                    user_id=message["user"], text=message.get("text") or "",
+                    source="message", only_if_tracked=True,
+                ))
+        except Exception as exc:  # not in the channel any more, no scope, Slack down
+            log.warning("catch-up could not read %s: %s", channel_id, _reason(exc))
+            report.unreadable.append(channel_id)
+    log.info("catch-up read %d tracked channels: %d recent requests handed to intake%s",
+             report.channels, report.messages,
+             f", {len(report.unreadable)} unreadable" if report.unreadable else "")
+    return report
+
+
+def _history(deps: Deps, channel_id: str, since: datetime):
+    """Top-level human messages of `channel_id` posted after `since`, oldest first."""
+    oldest = f"{since.timestamp():.6f}"
+    found: list[dict] = []
+    cursor = None
+    while True:
+        response = deps.client.conversations_history(
+            channel=channel_id, oldest=oldest, limit=PAGE_SIZE, cursor=cursor
+        )
+        for message in response.get("messages") or ():
+            if is_human_message(message) and not is_thread_reply_event(message):
+                found.append(message)
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            break
+    found.sort(key=lambda message: float(message["ts"]))
+    return found
+
+
+def _reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    error = response.get("error") if response is not None else None
+    return error or exc.__class__.__name__
