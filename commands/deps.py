@@ -70,8 +70,11 @@ def _require_aware(at: datetime) -> None:
 
 
 def build_client(token: str, base_url: str) -> WebClient:
-    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections."""
-    return WebClient(
+    """A WebClient that honours Retry-After on 429, retries 500/503 and dropped connections,
+    and keeps its connections open between calls (commands/http_client.py)."""
+    from commands.http_client import KeepAliveWebClient
+
+    return KeepAliveWebClient(
         token=token,
         base_url=base_url,
         retry_handlers=[
