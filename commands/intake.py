@@ -72,7 +72,6 @@ class IntakeBatcher:
         self._thread: threading.Thread | None = None
         self._card_workers = card_workers
         self._card_pool: ThreadPoolExecutor | None = None
-        self.batches = 0  # written units of work, for tests and logs
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> IntakeBatcher:
@@ -179,7 +178,6 @@ class IntakeBatcher:
                 if plan is not None:
                     plans.append(plan)
             outcomes = lifecycle.store_tickets(session, plans) if plans else []
-        self.batches += 1
         return outcomes
 
     def _announce(self, outcomes: list[lifecycle.Stored | None], requests: int, cards: int
