@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -136,35 +136,25 @@ class IntakeLookups:
     """Workspace, channel and policy rows read once per unit of work (a batch shares them)."""
 
     def __init__(self) -> None:
-        self._workspaces: dict[tuple[str, bool], Any] = {}
-        self._channels: dict[tuple[int, str], Any] = {}
-        self._policies: dict[tuple[int, str], Policy] = {}
+        self._found: dict[tuple[Any, ...], Any] = {}
+
+    def _once(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+        if key not in self._found:
+            self._found[key] = load()
+        return self._found[key]
 
     def workspace(self, session: Any, team_id: str, *, create: bool) -> Any:
-        key = (team_id, create)
-        if key not in self._workspaces:
-            if create:
-                found = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
-            else:
-                found = workspace_repo.get_workspace(session=session, team_id=team_id)
-            self._workspaces[key] = found
-        return self._workspaces[key]
+        read = workspace_repo.get_or_create_workspace if create else workspace_repo.get_workspace
+        return self._once(("workspace", team_id, create),
+                          lambda: read(session=session, team_id=team_id))
 
     def channel(self, session: Any, workspace_id: int, channel_id: str) -> Any:
-        key = (workspace_id, channel_id)
-        if key not in self._channels:
-            self._channels[key] = workspace_repo.get_channel(
-                session=session, workspace_id=workspace_id, channel_id=channel_id
-            )
-        return self._channels[key]
+        return self._once(("channel", workspace_id, channel_id), lambda: workspace_repo.get_channel(
+            session=session, workspace_id=workspace_id, channel_id=channel_id))
 
     def policy(self, session: Any, workspace_id: int, channel_id: str) -> Policy:
-        key = (workspace_id, channel_id)
-        if key not in self._policies:
-            self._policies[key] = workspace_repo.get_policy(
-                session=session, workspace_id=workspace_id, channel_id=channel_id
-            )
-        return self._policies[key]
+        return self._once(("policy", workspace_id, channel_id), lambda: workspace_repo.get_policy(
+            session=session, workspace_id=workspace_id, channel_id=channel_id))
 
 
 def open_ticket(
@@ -277,20 +267,8 @@ def store_ticket(
     new = plan.new
     try:
         ticket = ticket_repo.create_ticket(
-            session=session,
-            workspace_id=new.workspace_id,
-            channel_id=new.channel_id,
-            message_ts=new.message_ts,
-            thread_ts=new.thread_ts,
-            requester_id=new.requester_id,
-            priority=new.priority,
-            created_at=new.created_at,
-            text=new.text,
-            source=new.source,
-            permalink=new.permalink,
-            policy=plan.policy,
-            next_due_at=new.next_due_at,
-            clock=new.clock,
+            session=session, policy=plan.policy,
+            **{field.name: getattr(new, field.name) for field in fields(new)},
         )
     except DuplicateTicket as duplicate:
         existing = duplicate.ticket

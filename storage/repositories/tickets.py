@@ -71,36 +71,21 @@ def create_ticket(
         # the SAVEPOINT (begin_nested alone defers it).
         connection = session.connection()
         number, prefix = connection.execute(_NEXT_NUMBER, {"workspace_id": workspace_id}).one()
-        ticket = Ticket(
-            workspace_id=workspace_id,
-            number=number,
-            key=f"{prefix}-{number}",
-            channel_id=channel_id,
-            message_ts=message_ts,
-            thread_ts=thread_ts or message_ts,
-            requester_id=requester_id,
-            assignee_id=assignee_id,
-            priority=priority.value,
-            status=TicketStatus.OPEN.value,
-            title=_title(title if title is not None else text),
-            text=text[:TEXT_LENGTH],
-            source=source,
-            permalink=permalink,
-            created_at=created_at,
-        )
-        if policy is not None:
-            # Born with its clock: the row is inserted complete instead of updated after.
-            if clock is None:
-                clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)],
-                                      policy, created_at)
-            _set_clock(ticket, clock, next_due_at, AT_RISK_FRACTION)
+        if policy is not None and clock is None:
+            clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)], policy,
+                                  created_at)
+        # Born with its clock (given a policy): inserted complete instead of updated after.
+        ticket = _new_ticket(NewTicket(
+            workspace_id=workspace_id, channel_id=channel_id, message_ts=message_ts,
+            requester_id=requester_id, priority=priority, created_at=created_at,
+            clock=clock if policy is not None else None, next_due_at=next_due_at,
+            thread_ts=thread_ts, text=text, title=title, source=source,
+            assignee_id=assignee_id, permalink=permalink,
+        ), number, prefix)
         ticket.id = connection.execute(
             _INSERT_TICKET, {key: getattr(ticket, key) for key in _TICKET_KEYS}
         ).scalar_one()
-        connection.execute(_INSERT_EVENT, {
-            "ticket_id": ticket.id, "kind": EventKind.CREATED.value, "at": created_at,
-            "actor_id": requester_id, "priority": priority.value, "note": None,
-        })
+        connection.execute(_INSERT_EVENT, _created_event(ticket.id, ticket))
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -131,11 +116,13 @@ class NewTicket:
     requester_id: str
     priority: Priority
     created_at: datetime
-    clock: TicketClock
+    clock: TicketClock | None  # None: no targets yet (a ticket made without a policy)
     next_due_at: datetime | None
     thread_ts: str | None = None
     text: str = ""
+    title: str | None = None  # default: the first line of `text`
     source: str = "message"
+    assignee_id: str | None = None
     permalink: str | None = None
 
 
@@ -179,8 +166,7 @@ def create_tickets(*, session: Session, new: Sequence[NewTicket]) -> list[Ticket
     rows = [{key: getattr(ticket, key) for key in _TICKET_KEYS} for _index, ticket in created]
     ids = connection.execute(_INSERT_TICKETS, rows).scalars().all()
     connection.execute(_INSERT_EVENT, [
-        {"ticket_id": ticket_id, "kind": EventKind.CREATED.value, "at": ticket.created_at,
-         "actor_id": ticket.requester_id, "priority": ticket.priority, "note": None}
+        _created_event(ticket_id, ticket)
         for ticket_id, (_index, ticket) in zip(ids, created, strict=True)
     ])
     for ticket_id, (index, ticket) in zip(ids, created, strict=True):
@@ -200,16 +186,24 @@ def _new_ticket(item: NewTicket, number: int, prefix: str) -> Ticket:
         message_ts=item.message_ts,
         thread_ts=item.thread_ts or item.message_ts,
         requester_id=item.requester_id,
+        assignee_id=item.assignee_id,
         priority=item.priority.value,
         status=TicketStatus.OPEN.value,
-        title=_title(item.text),
+        title=_title(item.title if item.title is not None else item.text),
         text=item.text[:TEXT_LENGTH],
         source=item.source,
         permalink=item.permalink,
         created_at=item.created_at,
     )
-    _set_clock(ticket, item.clock, item.next_due_at, AT_RISK_FRACTION)
+    if item.clock is not None:
+        _set_clock(ticket, item.clock, item.next_due_at, AT_RISK_FRACTION)
     return ticket
+
+
+def _created_event(ticket_id: int, ticket: Ticket) -> dict[str, Any]:
+    """The CREATED history row of a ticket just built by `_new_ticket`."""
+    return {"ticket_id": ticket_id, "kind": EventKind.CREATED.value, "at": ticket.created_at,
+            "actor_id": ticket.requester_id, "priority": ticket.priority, "note": None}
 
 
 _TICKETS = Ticket.__table__
