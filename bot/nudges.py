@@ -616,7 +616,7 @@ def _cancel(
                 reached.add(delivery.key)
     with deps.unit_of_work() as session:
         row = session.get(Nudge, nudge_id)
-        if row is None or row.claimed_by != options.holder or row.state != NudgeState.SENDING:
+        if not _still_ours(row, options):
             report.lost_lease += 1
             return
         if reached:
@@ -799,6 +799,12 @@ def _retry_or_fail(
         report.retried += 1
 
 
+def _still_ours(row: Nudge | None, options: SenderOptions) -> bool:
+    """The row is still being sent by this sender (no other took it over after our lease)."""
+    return (row is not None and row.claimed_by == options.holder
+            and row.state == NudgeState.SENDING)
+
+
 @dataclass(frozen=True)
 class _Cancel:
     """Why a claimed row must not go out, and where an earlier attempt may have sent it."""
@@ -817,7 +823,7 @@ def _prepare(
 
     with deps.unit_of_work() as session:
         row = session.get(Nudge, nudge_id)
-        if row is None or row.claimed_by != options.holder or row.state != NudgeState.SENDING:
+        if not _still_ours(row, options):
             return None, None
         ticket = ticket_repo.get_ticket(session=session, ticket_id=row.ticket_id)
         channel = workspace_repo.get_channel(

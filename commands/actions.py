@@ -74,37 +74,21 @@ def _note_in_thread(deps: Deps, ticket: Any, text: str) -> None:
                     exc.__class__.__name__)
 
 
-def on_pause(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-    """Pause button."""
-    ack()
-    team_id, user_id, key = _pressed(body)
-    with errors_to_user(respond):
-        _ticket_here(deps, body, team_id, key)
-        lifecycle.pause(deps, team_id=team_id, user_id=user_id, key=key)
+def _move_button(move: Any, doc: str) -> Any:
+    """A card button that makes one lifecycle move on the ticket it was pressed for."""
+
+    def on_move(ack, body: dict[str, Any], respond, deps: Deps) -> None:
+        ack()
+        team_id, user_id, key = _pressed(body)
+        with errors_to_user(respond):
+            _ticket_here(deps, body, team_id, key)
+            move(deps, team_id=team_id, user_id=user_id, key=key)
+
+    on_move.__doc__ = doc
+    return on_move
 
 
-def on_resume(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-    """Resume button."""
-    ack()
-    team_id, user_id, key = _pressed(body)
-    with errors_to_user(respond):
-        _ticket_here(deps, body, team_id, key)
-        lifecycle.resume(deps, team_id=team_id, user_id=user_id, key=key)
-
-
-def on_resolve(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-    """Resolve button."""
-    ack()
-    team_id, user_id, key = _pressed(body)
-    with errors_to_user(respond):
-        _ticket_here(deps, body, team_id, key)
-        lifecycle.resolve(deps, team_id=team_id, user_id=user_id, key=key)
-
-
-def on_reopen(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-    """Reopen button (shown on resolved tickets)."""
-    ack()
-    team_id, user_id, key = _pressed(body)
-    with errors_to_user(respond):
-        _ticket_here(deps, body, team_id, key)
-        lifecycle.reopen(deps, team_id=team_id, user_id=user_id, key=key)
+on_pause = _move_button(lifecycle.pause, "Pause button.")
+on_resume = _move_button(lifecycle.resume, "Resume button.")
+on_resolve = _move_button(lifecycle.resolve, "Resolve button.")
+on_reopen = _move_button(lifecycle.reopen, "Reopen button (shown on resolved tickets).")
