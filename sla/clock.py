@@ -115,6 +115,11 @@ class MetricClock:
     earlier_breaches: int = 0
     calendar: BusinessCalendar | None = field(default=None, repr=False, compare=False)
     pauses: Pauses = field(default=(), repr=False, compare=False)
+    # instant_at's answers: the clock is immutable, and the thresholds, the at-risk mark and
+    # the scheduler's plan all ask for the same few instants.
+    _instants: dict[timedelta, datetime | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def breached(self) -> bool:
@@ -140,7 +145,11 @@ class MetricClock:
         """The UTC instant at which ``business_time`` will have elapsed (None while paused)."""
         if self.calendar is None or self.state is MetricState.PAUSED:
             return None
-        return self.calendar.due(self.started_at, business_time, self.pauses).astimezone(UTC)
+        found = self._instants.get(business_time)
+        if found is None:
+            found = self.calendar.due(self.started_at, business_time, self.pauses).astimezone(UTC)
+            self._instants[business_time] = found
+        return found
 
     def instant_at_fraction(self, fraction: float) -> datetime | None:
         """The UTC instant at which ``fraction`` of the target will have elapsed."""
@@ -281,7 +290,7 @@ class _Measure:
             state = MetricState.PAUSED
         else:
             state = MetricState.BREACHED if elapsed > target else MetricState.RUNNING
-        return MetricClock(
+        clock = MetricClock(
             metric=metric,
             target=target,
             started_at=start,
@@ -295,6 +304,9 @@ class _Measure:
             calendar=calendar,
             pauses=pauses,
         )
+        if due_at is not None:
+            clock._instants[target] = due_at  # instant_at(target) is the due instant
+        return clock
 
 
 def compute_clock(events: Sequence[ClockEvent], policy: Policy, now: datetime) -> TicketClock:

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, text, update
 from sqlalchemy import insert as _insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from sla.clock import ClockEvent, EventKind, MetricState, TicketClock, compute_clock
@@ -75,17 +74,15 @@ def create_ticket(
             clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, priority)], policy,
                                   created_at)
         # Born with its clock (given a policy): inserted complete instead of updated after.
-        ticket = _new_ticket(NewTicket(
+        row = _ticket_row(NewTicket(
             workspace_id=workspace_id, channel_id=channel_id, message_ts=message_ts,
             requester_id=requester_id, priority=priority, created_at=created_at,
             clock=clock if policy is not None else None, next_due_at=next_due_at,
             thread_ts=thread_ts, text=text, title=title, source=source,
             assignee_id=assignee_id, permalink=permalink,
         ), number, prefix)
-        ticket.id = connection.execute(
-            _INSERT_TICKET, {key: getattr(ticket, key) for key in _TICKET_KEYS}
-        ).scalar_one()
-        connection.execute(_INSERT_EVENT, _created_event(ticket.id, ticket))
+        ticket_id = connection.execute(_INSERT_TICKET, row).scalar_one()
+        connection.execute(_INSERT_EVENT, _created_event(ticket_id, row))
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -99,11 +96,8 @@ def create_ticket(
     except Exception:
         savepoint.rollback()
         raise
-    # The row is in the database exactly as `ticket` holds it: attach it to the session as
-    # if it had been loaded, so later changes in this unit of work update it.
-    make_transient_to_detached(ticket)
-    session.add(ticket)
-    return ticket
+    # Read back rather than built: a loaded object costs a fraction of a constructed one.
+    return get_ticket(session=session, ticket_id=ticket_id)
 
 
 @dataclass(frozen=True)
@@ -140,7 +134,7 @@ def create_tickets(*, session: Session, new: Sequence[NewTicket]) -> list[Ticket
     for index, item in enumerate(new):
         by_workspace.setdefault(item.workspace_id, []).append(index)
     connection = session.connection()
-    created: list[tuple[int, Ticket]] = []
+    created: list[tuple[int, dict[str, Any]]] = []
     for workspace_id, indexes in by_workspace.items():
         known = {tuple(row) for row in connection.execute(
             select(_TICKETS.c.channel_id, _TICKETS.c.message_ts).where(
@@ -160,25 +154,41 @@ def create_tickets(*, session: Session, new: Sequence[NewTicket]) -> list[Ticket
             "workspace_id": workspace_id, "count": len(fresh),
         }).one()
         for number, index in enumerate(fresh, start=last - len(fresh) + 1):
-            created.append((index, _new_ticket(new[index], number, prefix)))
+            created.append((index, _ticket_row(new[index], number, prefix)))
     if not created:
         return results
-    rows = [{key: getattr(ticket, key) for key in _TICKET_KEYS} for _index, ticket in created]
-    ids = connection.execute(_INSERT_TICKETS, rows).scalars().all()
+    # A plain executemany, then one SELECT for the ids and objects: INSERT ... RETURNING in
+    # parameter order would be sent row by row, and building ORM objects by hand costs
+    # several times what loading them does. (workspace_id, number) is unique and the numbers
+    # were reserved above, so the read-back finds exactly these rows.
+    connection.execute(_INSERT_MANY, [row for _index, row in created])
+    loaded = {(t.workspace_id, t.number): t for t in _read_back(session, created)}
     connection.execute(_INSERT_EVENT, [
-        _created_event(ticket_id, ticket)
-        for ticket_id, (_index, ticket) in zip(ids, created, strict=True)
+        _created_event(loaded[row["workspace_id"], row["number"]].id, row)
+        for _index, row in created
     ])
-    for ticket_id, (index, ticket) in zip(ids, created, strict=True):
-        ticket.id = ticket_id
-        make_transient_to_detached(ticket)
-        session.add(ticket)
-        results[index] = ticket
+    for index, row in created:
+        results[index] = loaded[row["workspace_id"], row["number"]]
     return results
 
 
-def _new_ticket(item: NewTicket, number: int, prefix: str) -> Ticket:
-    ticket = Ticket(
+def _read_back(session: Session, created: list[tuple[int, dict[str, Any]]]) -> list[Ticket]:
+    """The tickets just inserted from `created` rows, loaded in the session."""
+    numbers: dict[int, list[int]] = {}
+    for _index, row in created:
+        numbers.setdefault(row["workspace_id"], []).append(row["number"])
+    found: list[Ticket] = []
+    for workspace_id, taken in numbers.items():
+        found.extend(session.exec(select(Ticket).where(
+            Ticket.workspace_id == workspace_id, Ticket.number.between(min(taken), max(taken))
+        )))
+    return found
+
+
+def _ticket_row(item: NewTicket, number: int, prefix: str) -> dict[str, Any]:
+    """Every column of a new ticket's row but its id, as the INSERT takes them."""
+    row = dict(_BLANK_ROW)
+    row.update(
         workspace_id=item.workspace_id,
         number=number,
         key=f"{prefix}-{number}",
@@ -188,26 +198,31 @@ def _new_ticket(item: NewTicket, number: int, prefix: str) -> Ticket:
         requester_id=item.requester_id,
         assignee_id=item.assignee_id,
         priority=item.priority.value,
-        status=TicketStatus.OPEN.value,
         title=_title(item.title if item.title is not None else item.text),
         text=item.text[:TEXT_LENGTH],
         source=item.source,
         permalink=item.permalink,
         created_at=item.created_at,
+        updated_at=utcnow(),
     )
     if item.clock is not None:
-        _set_clock(ticket, item.clock, item.next_due_at, AT_RISK_FRACTION)
-    return ticket
+        row.update(_clock_columns(item.clock, item.next_due_at, AT_RISK_FRACTION))
+    return row
 
 
-def _created_event(ticket_id: int, ticket: Ticket) -> dict[str, Any]:
-    """The CREATED history row of a ticket just built by `_new_ticket`."""
-    return {"ticket_id": ticket_id, "kind": EventKind.CREATED.value, "at": ticket.created_at,
-            "actor_id": ticket.requester_id, "priority": ticket.priority, "note": None}
+def _created_event(ticket_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    """The CREATED history row of a ticket inserted from `row` (see `_ticket_row`)."""
+    return {"ticket_id": ticket_id, "kind": EventKind.CREATED.value, "at": row["created_at"],
+            "actor_id": row["requester_id"], "priority": row["priority"], "note": None}
 
 
 _TICKETS = Ticket.__table__
 _TICKET_KEYS = tuple(c.key for c in _TICKETS.columns if c.key != "id")
+# A new ticket's row before its own values: nothing measured yet, open, first version.
+_BLANK_ROW: dict[str, Any] = {
+    **dict.fromkeys(_TICKET_KEYS), "status": TicketStatus.OPEN.value, "title": "", "text": "",
+    "source": "message", "version": 1,
+}
 _TICKET_OF_MESSAGE = select(_TICKETS.c.id).where(
     _TICKETS.c.workspace_id == bindparam("workspace_id"),
     _TICKETS.c.channel_id == bindparam("channel_id"),
@@ -226,7 +241,7 @@ _RESERVE_NUMBERS = (
     .returning(Workspace.__table__.c.next_ticket_number - 1, Workspace.__table__.c.ticket_prefix)
 )
 _INSERT_TICKET = _insert(_TICKETS).returning(_TICKETS.c.id)
-_INSERT_TICKETS = _insert(_TICKETS).returning(_TICKETS.c.id, sort_by_parameter_order=True)
+_INSERT_MANY = _insert(_TICKETS)
 _INSERT_EVENT = _insert(TicketEvent.__table__)
 _SET_CARD_TS = (
     update(_TICKETS)
@@ -375,20 +390,30 @@ def apply_clock(
 def _set_clock(ticket: Ticket, clock: TicketClock, next_due_at: datetime | None,
                at_risk_fraction: float) -> None:
     # apply_clock without the session: the attributes only (see apply_clock).
+    for name, value in _clock_columns(clock, next_due_at, at_risk_fraction).items():
+        setattr(ticket, name, value)
+    _touch(ticket)
+
+
+def _clock_columns(clock: TicketClock, next_due_at: datetime | None,
+                   at_risk_fraction: float) -> dict[str, Any]:
+    """The ticket columns that `clock` decides: status, priority, per-metric columns."""
+    columns: dict[str, Any] = {}
     for metric in Metric:
-        _store_metric(ticket, metric.value, clock.metrics.get(metric), at_risk_fraction)
-    ticket.priority = Priority.parse(clock.priority).value
+        columns.update(_metric_columns(metric.value, clock.metrics.get(metric),
+                                       at_risk_fraction))
+    columns["priority"] = Priority.parse(clock.priority).value
     if clock.resolved:
-        ticket.status = TicketStatus.RESOLVED.value
+        columns["status"] = TicketStatus.RESOLVED.value
     elif clock.paused:
-        ticket.status = TicketStatus.PAUSED.value
+        columns["status"] = TicketStatus.PAUSED.value
     else:
-        ticket.status = TicketStatus.OPEN.value
+        columns["status"] = TicketStatus.OPEN.value
     if next_due_at is _UNSET:
         running = any(m.running for m in clock.metrics.values())
         next_due_at = clock.now if running else None
-    ticket.next_due_at = next_due_at
-    _touch(ticket)
+    columns["next_due_at"] = next_due_at
+    return columns
 
 
 def set_card(*, session: Session, ticket: Ticket, card_ts: str) -> Ticket:
@@ -570,22 +595,25 @@ def _at_risk(prefix: str, now: datetime, horizon: timedelta, fraction: float):
     )
 
 
-def _store_metric(ticket: Ticket, prefix: str, clock, fraction: float) -> None:
+_METRIC_FIELDS = ("target_s", "started_at", "due_at", "at_risk_at", "stopped_at", "elapsed_s",
+                  "breached")
+
+
+def _metric_columns(prefix: str, clock, fraction: float) -> dict[str, Any]:
     if clock is None:
-        for name in ("target_s", "started_at", "due_at", "at_risk_at", "stopped_at",
-                     "elapsed_s", "breached"):
-            setattr(ticket, f"{prefix}_{name}", None)
-        return
-    setattr(ticket, f"{prefix}_target_s", clock.target.total_seconds())
-    setattr(ticket, f"{prefix}_started_at", clock.started_at)
-    setattr(ticket, f"{prefix}_due_at", clock.due_at)
+        return {f"{prefix}_{name}": None for name in _METRIC_FIELDS}
     at_risk_at = None
     if clock.stopped_at is None and clock.state is not MetricState.PAUSED:
         at_risk_at = clock.instant_at_fraction(fraction)
-    setattr(ticket, f"{prefix}_at_risk_at", at_risk_at)
-    setattr(ticket, f"{prefix}_stopped_at", clock.stopped_at)
-    setattr(ticket, f"{prefix}_elapsed_s", clock.elapsed.total_seconds())
-    setattr(ticket, f"{prefix}_breached", clock.breached)
+    return {
+        f"{prefix}_target_s": clock.target.total_seconds(),
+        f"{prefix}_started_at": clock.started_at,
+        f"{prefix}_due_at": clock.due_at,
+        f"{prefix}_at_risk_at": at_risk_at,
+        f"{prefix}_stopped_at": clock.stopped_at,
+        f"{prefix}_elapsed_s": clock.elapsed.total_seconds(),
+        f"{prefix}_breached": clock.breached,
+    }
 
 
 def _title(text: str) -> str:
