@@ -165,6 +165,24 @@ def count_cards(api_url: str) -> int:
                if re.match(r"SLA-\d+ · ", c["params"].get("text", "")))
 
 
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """CPU time (user + system) a process used so far, from /proc (None where there is none)."""
+    try:
+        with open(f"/proc/{pid or os.getpid()}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_event(before: dict[str, float | None], after: dict[str, float | None],
+                  events: int) -> str:
+    """'bot 1.2 ms, ...': CPU each process spent per event between two readings."""
+    return ", ".join(f"{name} {(after[name] - before[name]) / events * 1000:.2f} ms"
+                     for name in before
+                     if before[name] is not None and after[name] is not None)
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -361,8 +379,11 @@ def main() -> int:
         bodies = intake_bodies(args.events)
         print(f"\n2) intake: {args.events:,} message events (+{len(bodies) - args.events} "
               f"redeliveries) from {args.threads} clients")
+        bare_cpu = {"server": cpu_seconds(bare.pid), "clients": cpu_seconds()}
         bare_seconds = send_events(bare_port, bodies, args.threads)
         bare_rate = args.events / bare_seconds
+        bare_cpu = cpu_per_event(bare_cpu, {"server": cpu_seconds(bare.pid),
+                                            "clients": cpu_seconds()}, args.events)
         bare.terminate()
         bare.wait(timeout=30)
 
@@ -370,6 +391,8 @@ def main() -> int:
         bot, bot_port = start_bot(prepare_intake_db(intake_db), api_url)
         processes.append(bot)
         cards_before = count_cards(api_url)
+        readings = {"bot": bot.pid, "fake Slack": fake.pid, "clients": None}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in readings.items()}
         began = time.perf_counter()
         ack_ms: list[float] = []
         acked = send_events(bot_port, bodies, args.threads, ack_ms)
@@ -388,6 +411,8 @@ def main() -> int:
                 raise SystemExit(f"only {stored} tickets / {carded} cards after 300 s")
             time.sleep(0.05)
         done = time.perf_counter() - began
+        cpu_used = cpu_per_event(cpu_before, {name: cpu_seconds(pid)
+                                              for name, pid in readings.items()}, args.events)
         time.sleep(1.0)  # anything doubled would show up now
         stored, distinct, _ = count_tickets(intake_db)
         cards = count_cards(api_url) - cards_before
@@ -399,6 +424,8 @@ def main() -> int:
               f"p99 {percentile(ack_ms, 99):.1f} ms, max {max(ack_ms):.1f} ms "
               "(Slack retries after 3,000 ms)")
         print(f"   bare Bolt (ack only): {bare_seconds:.2f} s -> {bare_rate:,.0f} events/s")
+        if cpu_used:
+            print(f"   CPU per event: {cpu_used}; bare run: {bare_cpu}")
         exact = stored == distinct == cards == args.events
         print(f"   exactly one ticket and one card per message: {'yes' if exact else 'NO'}")
         ratio = rate / bare_rate
