@@ -8,6 +8,7 @@ thread pool and sessions must never cross threads.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -77,12 +78,27 @@ def build_client(token: str, base_url: str) -> WebClient:
     return KeepAliveWebClient(
         token=token,
         base_url=base_url,
+        logger=_sdk_logger(),
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def _sdk_logger() -> logging.Logger:
+    """slack_sdk's client logger with its level pinned to the level in effect.
+
+    slack_sdk decides whether to format its "Sending a request" debug line by the logger's
+    own level (`logger.level <= DEBUG`), which is NOTSET, so 0, unless someone set it: every
+    call then renders the whole request (a card's blocks and all) into a string nobody logs.
+    Pinning the effective level keeps that line for LOG_LEVEL=DEBUG only.
+    """
+    logger = logging.getLogger("slack_sdk.web.base_client")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logger.getEffectiveLevel())
+    return logger
 
 
 class Notifier:
