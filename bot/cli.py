@@ -189,9 +189,8 @@ def run_bot(args: argparse.Namespace) -> int:
         return _fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); {SETUP_HINT}")
     registry = CollectorRegistry()
     from bot.scheduler import SchedulerConfigError
-    from commands.intake import IntakeBatcher
 
-    intake = IntakeBatcher(deps).start()
+    intake = _start_intake(settings, deps)
     deps.intake.connect(intake)
     # Requests posted while the bot was down: read in the background, serving starts now.
     threading.Thread(target=_catch_up, args=(deps, intake), name="catch-up", daemon=True).start()
@@ -235,6 +234,28 @@ def run_bot(args: argparse.Namespace) -> int:
             stop()
         engine.dispose()
     return 0
+
+
+def _start_intake(settings: Settings, deps: Any) -> Any:
+    """Where new channel messages go: a child process (the default) or a thread of this one."""
+    from commands import lifecycle
+    from commands.intake import IntakeBatcher
+    from commands.intake_process import IntakeProcess
+
+    if not settings.intake_process:
+        return IntakeBatcher(deps).start()
+    intake: Any = None
+
+    def catch_up_again() -> None:
+        _catch_up(deps, intake)
+
+    intake = IntakeProcess(
+        settings,
+        fallback=lambda request: lifecycle.open_request(deps, request),
+        wake_scheduler=lambda at: deps.wake_scheduler(at),
+        on_restart=catch_up_again,
+    )
+    return intake.start()
 
 
 def _catch_up(deps: Any, intake: Any) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -61,8 +62,10 @@ class _CardDone:
 class IntakeBatcher:
     """Queue of ticket requests written in batches by one thread; see the module docstring."""
 
-    def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 4) -> None:
+    def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 4,
+                 on_finished: Callable[[int], None] | None = None) -> None:
         self.deps = deps
+        self._on_finished = on_finished  # told how many requests finished (IntakeProcess)
         self.max_batch = max_batch
         self._cond = threading.Condition()
         self._requests: deque[lifecycle.IntakeRequest] = deque()
@@ -221,6 +224,8 @@ class IntakeBatcher:
             with self._cond:
                 self._pending -= count
                 self._cond.notify_all()
+            if self._on_finished is not None:
+                self._on_finished(count)
 
     # ------------------------------------------------------------------ fallbacks
     def _open_one(self, request: lifecycle.IntakeRequest, *, counted: bool = False) -> None:
