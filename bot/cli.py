@@ -201,6 +201,10 @@ def run_bot(args: argparse.Namespace) -> int:
         intake.stop()
         engine.dispose()
         return _fail(f"cannot start: {exc}")
+    # SIGTERM (a deploy, `docker stop`) ends like Ctrl-C: the finally below drains intake and
+    # stops the scheduler instead of the process vanishing mid-write. (uvicorn handles the
+    # signal itself, then raises it again once it stopped serving: this handler catches that.)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -208,9 +212,6 @@ def run_bot(args: argparse.Namespace) -> int:
 
             log.info("connecting to Slack in Socket Mode")
             handler = SocketModeHandler(app, settings.slack_app_token)
-            # SIGTERM (a deploy, `docker stop`) ends like Ctrl-C: the finally below drains
-            # intake and stops the scheduler instead of the process vanishing mid-write.
-            signal.signal(signal.SIGTERM, _interrupt)
             try:
                 handler.start()
             except SlackApiError as exc:
@@ -224,7 +225,10 @@ def run_bot(args: argparse.Namespace) -> int:
                 app, deps, registry=registry, health=getattr(scheduler, "health", None)
             )
             log.info("serving Slack requests on port %s at /slack/events", settings.port)
-            serve(asgi, settings.port, log_level=settings.log_level)
+            try:
+                serve(asgi, settings.port, log_level=settings.log_level)
+            except KeyboardInterrupt:
+                log.info("stopping: finishing intake and the scheduler")
     finally:
         # Requests stop arriving first; what they queued is written before the database goes.
         deps.intake.connect(None)

@@ -84,10 +84,11 @@ class IntakeProcess:
         """Let the child finish what it was given (tickets stored, cards posted), then end it."""
         with self._cond:
             self._stopping = True
-            process, requests, reader = self._process, self._requests, self._reader
+            process, reader = self._process, self._reader
+            if process is not None:
+                self._requests.put(None)
         if process is None:
             return
-        requests.put(None)
         process.join(timeout)
         if process.is_alive():
             log.error("intake process still busy after %s s; %d requests left; stopping it",
@@ -96,11 +97,15 @@ class IntakeProcess:
             process.join(5)
         if reader is not None:
             reader.join(timeout)
-        requests.close()
-        self._results.close()
         with self._cond:
-            self._process = self._reader = None
+            # Dropped, not only closed: their semaphores are released when they are collected,
+            # and multiprocessing's resource tracker warns at exit about any still alive.
+            for pipe in (self._requests, self._results):
+                pipe.close()
+                pipe.join_thread()
+            self._process = self._reader = self._requests = self._results = None
             self._cond.notify_all()
+        log.info("intake process %s stopped (exit code %s)", process.pid, process.exitcode)
 
     def submit(self, request: IntakeRequest) -> None:
         """Queue a request for the child; the caller (a Bolt listener) returns at once."""
@@ -139,6 +144,8 @@ class IntakeProcess:
         while True:
             with self._cond:
                 process, results = self._process, self._results
+            if process is None:  # stopped
+                return
             try:
                 message = results.get(timeout=_POLL_SECONDS)
             except queue.Empty:
@@ -177,7 +184,7 @@ class IntakeProcess:
                 self._pending = 0
                 self._cond.notify_all()
                 return
-            leftover = self._requests
+            leftover, old_results = self._requests, self._results
             self._spawn()
             handed = 0
             while True:
@@ -188,6 +195,8 @@ class IntakeProcess:
                 if request is not None:
                     self._requests.put(request)
                     handed += 1
+            leftover.close()
+            old_results.close()
             # What the dead child held in memory is lost here; catch-up finds it in Slack.
             self._pending = handed
             self._cond.notify_all()

@@ -147,9 +147,16 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
             with unit_of_work(engine) as session:
                 assert [t.key for t in session.exec(select(Ticket))] == ["SLA-1"]
             engine.dispose()
-        finally:
+            # SIGTERM (a deploy): intake and the scheduler are stopped, and the exit is clean.
             process.terminate()
-            process.wait(timeout=15)
+            assert process.wait(timeout=30) == 0
+            output = process.stdout.read().decode()
+            assert "Traceback" not in output
+            assert "leaked" not in output  # multiprocessing's resource tracker is content
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=15)
 
 
 def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.CompletedProcess:
