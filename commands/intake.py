@@ -59,7 +59,26 @@ class _CardDone:
     card_ts: str | None
 
 
-class IntakeBatcher:
+class PendingRequests:
+    """`wait_idle` and `backlog` of an intake queue that counts, under `_cond`, the requests
+    it took and has not finished (`_pending`)."""
+
+    _cond: threading.Condition
+    _pending: int
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every submitted request is finished; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout)
+
+    @property
+    def backlog(self) -> int:
+        """Requests submitted and not finished yet."""
+        with self._cond:
+            return self._pending
+
+
+class IntakeBatcher(PendingRequests):
     """Queue of ticket requests written in batches by one thread; see the module docstring."""
 
     def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 4,
@@ -120,17 +139,6 @@ class IntakeBatcher:
                 self._cond.notify_all()
         if not running:  # not started, or shutting down: do it here, one by one
             self._open_one(request)
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every submitted request is finished; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
-
-    @property
-    def backlog(self) -> int:
-        """Requests queued or in flight."""
-        with self._cond:
-            return self._pending
 
     # ------------------------------------------------------------------ the writer
     def _run(self) -> None:

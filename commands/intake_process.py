@@ -33,6 +33,7 @@ from datetime import datetime
 from multiprocessing.connection import wait
 from typing import Any
 
+from commands.intake import IntakeBatcher, PendingRequests
 from commands.lifecycle import IntakeRequest
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ _RESTART_DELAYS = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0)  # after each quick death in 
 _STEADY_SECONDS = 60.0  # a child that lived this long resets the delays
 
 
-class IntakeProcess:
+class IntakeProcess(PendingRequests):
     """`IntakeBatcher` in a child process; see the module docstring."""
 
     def __init__(
@@ -116,17 +117,6 @@ class IntakeProcess:
                 self._requests.put(request)
         if not running:
             self._fallback(request)
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the child finished every request submitted; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
-
-    @property
-    def backlog(self) -> int:
-        """Requests submitted and not finished yet."""
-        with self._cond:
-            return self._pending
 
     # ------------------------------------------------------------------ the parent's side
     def _spawn(self) -> None:
@@ -214,7 +204,6 @@ def child_main(settings: Any, requests: Any, results: Any) -> None:
         format="%(asctime)s %(levelname)s %(name)s [intake]: %(message)s",
     )
     from commands.deps import Deps
-    from commands.intake import IntakeBatcher
     from storage.db import make_engine
 
     engine = make_engine(settings.database_url)
