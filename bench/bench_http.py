@@ -15,6 +15,9 @@ process so no two of them share a GIL. The peer is a bare Bolt app on the same s
    style redelivery (same event_id, X-Slack-Retry-Num 1) of every tenth: events/s until
    every ticket is stored and its card posted. Checked: exactly one ticket and one card per
    message. Goals: at least 300 events/s and at least half the bare app's ack rate.
+   The bot runs as `slabot run` does, with its intake process; the CPU each process spent per
+   event (bot, its intake process, the fake Slack, this script's clients) is printed from /proc
+   on Linux: every process shares the machine's cores, and the figures say where they went.
 """
 
 from __future__ import annotations
