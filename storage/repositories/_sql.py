@@ -35,6 +35,9 @@ def insert_many_ignoring_duplicates(
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     table = model.__table__
     key = next(iter(table.primary_key.columns))
-    # Core on the table, not the ORM model: one multi-row INSERT, no ORM bulk machinery.
-    statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
-    return set(session.connection().execute(statement).scalars())
+    # Core on the table, not the ORM model. The rows go as parameters, not as a VALUES list
+    # in the statement: SQLAlchemy then packs them into multi-row INSERTs itself
+    # ("insertmanyvalues") from one cached compilation, where a statement holding the rows
+    # would be compiled anew for every batch.
+    statement = insert(table).on_conflict_do_nothing().returning(key)
+    return set(session.connection().execute(statement, rows).scalars())

@@ -7,6 +7,7 @@ from sqlmodel import func, select
 
 from storage import repositories as repo
 from storage.models import ProcessedEvent
+from storage.repositories.jobs import record_event_ids
 from tests.storage.builders import T0
 
 
@@ -26,6 +27,18 @@ def test_an_event_seen_in_a_unit_of_work_that_failed_is_not_remembered(uow):
         raise RuntimeError("handler crashed: Slack's retry must be processed")
     with uow() as s:
         assert repo.record_event_id(session=s, event_id="Ev1", at=T0)
+
+
+def test_many_event_ids_at_once_return_those_seen_for_the_first_time(uow):
+    with uow() as s:
+        repo.record_event_id(session=s, event_id="Ev1", at=T0)
+    ids = [f"Ev{n}" for n in range(1, 1200)] + ["Ev7", "Ev2"]  # more than one INSERT's worth
+    with uow() as s:
+        fresh = record_event_ids(session=s, event_ids=ids, at=T0)
+    assert fresh == {f"Ev{n}" for n in range(2, 1200)}
+    with uow() as s:
+        assert record_event_ids(session=s, event_ids=["Ev5", "Ev1200"], at=T0) == {"Ev1200"}
+        assert s.exec(select(func.count()).select_from(ProcessedEvent)).one() == 1200
 
 
 def test_an_empty_event_id_is_refused(uow):
