@@ -259,7 +259,11 @@ def _start_intake(settings: Settings, deps: Any) -> Any:
         wake_scheduler=lambda at: deps.wake_scheduler(at),
         on_restart=catch_up_again,
     )
-    return intake.start()
+    try:
+        return intake.start()
+    except (OSError, ImportError) as exc:  # no process-shared semaphores here (no /dev/shm)
+        log.warning("cannot start the intake process (%s); intake runs in this process", exc)
+        return IntakeBatcher(deps).start()
 
 
 def _catch_up(deps: Any, intake: Any) -> None:

@@ -216,3 +216,26 @@ def test_migrate_with_a_bad_database_url_says_so_in_one_line(tmp_path):
                 f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"):
         result = run_slabot("migrate", "--database-url", url, cwd=tmp_path)
         _one_line_about_the_database(result)
+
+
+def test_intake_runs_in_a_thread_when_no_process_can_start(monkeypatch, tmp_path, caplog):
+    from bot import cli
+    from bot.config import Settings
+    from commands.deps import Deps
+    from commands.intake import IntakeBatcher
+    from commands.intake_process import IntakeProcess
+
+    def refuse(self):
+        raise OSError("no /dev/shm for semaphores")
+
+    monkeypatch.setattr(IntakeProcess, "start", refuse)
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s",
+                                  "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
+    engine = make_engine(settings.database_url)
+    intake = cli._start_intake(settings, Deps.build(settings, engine))
+    try:
+        assert isinstance(intake, IntakeBatcher)
+        assert "intake runs in this process" in caplog.text
+    finally:
+        intake.stop()
+        engine.dispose()
