@@ -377,6 +377,8 @@ def main() -> int:
     parser.add_argument("--status-runs", type=int, default=100)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="intake rounds (bare app, then bot), compared best against best")
     parser.add_argument("--only", choices=("status", "intake"), default=None,
                         help="run one of the two measurements")
     parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
@@ -395,22 +397,68 @@ def main() -> int:
             failed |= measure_status_part(args, workdir, api_url, processes)
         if args.only == "status":
             return finish(failed)
-        bare, bare_port = start_bare(api_url)
-        processes.append(bare)
-        bodies = intake_bodies(args.events)
-        print(f"\n2) intake: {args.events:,} message events (+{len(bodies) - args.events} "
-              f"redeliveries) from {args.threads} clients")
-        bare_cpu = {"server": cpu_seconds(bare.pid), "clients": cpu_seconds()}
-        bare_seconds = send_events(bare_port, bodies, args.threads)
-        bare_rate = args.events / bare_seconds
-        bare_cpu = cpu_per_event(bare_cpu, {"server": cpu_seconds(bare.pid),
-                                            "clients": cpu_seconds()}, args.events)
+        failed |= measure_intake_part(args, workdir, api_url, fake, processes)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        workdir.cleanup()
+    return finish(failed)
+
+
+def measure_intake_part(args, workdir, api_url: str, fake, processes: list) -> bool:
+    """Part 2: intake rounds, the bare app and the bot in turn; True when a goal is missed.
+
+    The machine's speed drifts over a run (other tenants, CPU boost), so the two are measured
+    in alternation, `--rounds` times, and compared best against best (as timeit does); every
+    round is printed.
+    """
+    bodies = intake_bodies(args.events)
+    print(f"\n2) intake: {args.events:,} message events (+{len(bodies) - args.events} "
+          f"redeliveries) from {args.threads} clients, {args.rounds} rounds")
+    bare_rates, bot_runs = [], []
+    for number in range(1, args.rounds + 1):
+        bare_rates.append(intake_bare(api_url, bodies, args, processes))
+        db_path = Path(workdir.name) / f"intake-{number}.db"
+        run = intake_bot(api_url, db_path, bodies, args, fake, processes)
+        bot_runs.append(run)
+        print(f"   round {number}: bare {bare_rates[-1]:,.0f} acks/s; slabot "
+              f"{run.tickets_rate:,.0f} tickets/s stored, {run.rate:,.0f} events/s with every "
+              f"card posted (ratio {run.rate / bare_rates[-1]:.2f}); ack p50 "
+              f"{percentile(run.ack_ms, 50):.1f} ms, p99 {percentile(run.ack_ms, 99):.1f} ms; "
+              f"one ticket and card per message: {'yes' if run.exact else 'NO'}")
+        if run.cpu:
+            print(f"            CPU per event: {run.cpu}")
+    best_bare, best = max(bare_rates), max(bot_runs, key=lambda r: r.rate)
+    ratio = best.rate / best_bare
+    ratios = sorted(run.rate / bare for run, bare in zip(bot_runs, bare_rates, strict=True))
+    exact = all(run.exact for run in bot_runs)
+    print(f"   best: slabot {best.rate:,.0f} events/s ({best.tickets_rate:,.0f} tickets/s "
+          f"stored), bare Bolt {best_bare:,.0f} acks/s")
+    print(f"   slabot / bare = {ratio:.2f} (median of the rounds {ratios[len(ratios) // 2]:.2f})"
+          f"   goals: >= {GOALS['intake_per_s']:.0f} events/s and "
+          f">= {GOALS['intake_vs_bare']:.1f}x bare")
+    return not exact or best.rate < GOALS["intake_per_s"] or ratio < GOALS["intake_vs_bare"]
+
+
+def intake_bare(api_url: str, bodies: list, args, processes: list) -> float:
+    """The bare app's ack rate for `bodies` (events/s)."""
+    bare, port = start_bare(api_url)
+    processes.append(bare)
+    try:
+        return args.events / send_events(port, bodies, args.threads)
+    finally:
         bare.terminate()
         bare.wait(timeout=30)
 
-        intake_db = Path(workdir.name) / "intake.db"
-        bot, bot_port = start_bot(prepare_intake_db(intake_db), api_url)
-        processes.append(bot)
+
+def intake_bot(api_url: str, db_path: Path, bodies: list, args, fake, processes: list
+               ) -> SimpleNamespace:
+    """One intake round against a freshly started bot with its own database."""
+    bot, port = start_bot(prepare_intake_db(db_path), api_url)
+    processes.append(bot)
+    try:
         cards_before = count_cards(api_url)
         readings = {"bot": bot.pid, "fake Slack": fake.pid, "clients": None}
         for child in child_pids(bot.pid):  # the intake process (and multiprocessing's helper)
@@ -418,14 +466,14 @@ def main() -> int:
         cpu_before = {name: cpu_seconds(pid) for name, pid in readings.items()}
         began = time.perf_counter()
         ack_ms: list[float] = []
-        acked = send_events(bot_port, bodies, args.threads, ack_ms)
+        send_events(port, bodies, args.threads, ack_ms)
         deadline = time.monotonic() + 300
         stored_after = None
         while True:
             # The bot stores a card's ts right after Slack accepted the card, so the database
             # says when every card is out; polling the fake's whole call log every 50 ms
             # would load the very server the bot is posting to. The log is checked below.
-            stored, distinct, carded = count_tickets(intake_db)
+            stored, distinct, carded = count_tickets(db_path)
             if stored >= args.events and stored_after is None:
                 stored_after = time.perf_counter() - began
             if stored >= args.events and carded >= args.events:
@@ -434,34 +482,18 @@ def main() -> int:
                 raise SystemExit(f"only {stored} tickets / {carded} cards after 300 s")
             time.sleep(0.05)
         done = time.perf_counter() - began
-        cpu_used = cpu_per_event(cpu_before, {name: cpu_seconds(pid)
-                                              for name, pid in readings.items()}, args.events)
+        cpu = cpu_per_event(cpu_before, {name: cpu_seconds(pid)
+                                         for name, pid in readings.items()}, args.events)
         time.sleep(1.0)  # anything doubled would show up now
-        stored, distinct, _ = count_tickets(intake_db)
+        stored, distinct, _ = count_tickets(db_path)
         cards = count_cards(api_url) - cards_before
-        rate = args.events / done
-        print(f"   slabot: all acked in {acked:.2f} s, all {stored:,} tickets stored in "
-              f"{stored_after:.2f} s ({args.events / stored_after:,.0f} tickets/s),")
-        print(f"   and all {cards:,} cards posted in {done:.2f} s -> {rate:,.0f} events/s")
-        print(f"   ack latency during the burst: p50 {percentile(ack_ms, 50):.1f} ms, "
-              f"p99 {percentile(ack_ms, 99):.1f} ms, max {max(ack_ms):.1f} ms "
-              "(Slack retries after 3,000 ms)")
-        print(f"   bare Bolt (ack only): {bare_seconds:.2f} s -> {bare_rate:,.0f} events/s")
-        if cpu_used:
-            print(f"   CPU per event: {cpu_used}; bare run: {bare_cpu}")
-        exact = stored == distinct == cards == args.events
-        print(f"   exactly one ticket and one card per message: {'yes' if exact else 'NO'}")
-        ratio = rate / bare_rate
-        print(f"   slabot / bare = {ratio:.2f}   goals: >= {GOALS['intake_per_s']:.0f} "
-              f"events/s and >= {GOALS['intake_vs_bare']:.1f}x bare")
-        failed |= not exact or rate < GOALS["intake_per_s"] or ratio < GOALS["intake_vs_bare"]
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
-        workdir.cleanup()
-    return finish(failed)
+        bot.terminate()
+        bot.wait(timeout=30)
+    return SimpleNamespace(
+        rate=args.events / done, tickets_rate=args.events / stored_after, ack_ms=ack_ms,
+        cpu=cpu, exact=stored == distinct == cards == args.events,
+    )
 
 
 def finish(failed: bool) -> int:
