@@ -36,8 +36,7 @@ def create_app(
         listener_executor=listener_executor,
         logger=logging.getLogger("slack_bolt"),
     )
-    app.use(_inject_deps(deps))
-    app.use(_skip_retried_events(deps))
+    app.use(_prepare_request(deps))
     errors.register(app)
     listeners.register(app)
     import commands
@@ -46,23 +45,17 @@ def create_app(
     return app
 
 
-def _inject_deps(deps: Deps):
-    def inject_deps(context, next):
-        # Bolt passes context keys to listeners by parameter name: listeners take `deps`.
-        context["deps"] = deps
-        next()
+def _prepare_request(deps: Deps):
+    """One middleware for every request (each costs Bolt a round of argument building):
 
-    return inject_deps
-
-
-def _skip_retried_events(deps: Deps):
-    """Ack an Events API delivery we already handled without running listeners again.
-
-    Slack redelivers an event (same event_id, X-Slack-Retry-Num > 0) when our ack was slow;
-    Bolt does not dedupe, so the event id is recorded in storage the first time.
+    - put `deps` in the context (Bolt passes context keys to listeners by parameter name);
+    - ack an Events API delivery we already handled without running listeners again. Slack
+      redelivers an event (same event_id, X-Slack-Retry-Num > 0) when our ack was slow; Bolt
+      does not dedupe, so the event id is recorded in storage the first time.
     """
 
-    def skip_retried_events(body, next, logger):
+    def prepare_request(context, body, next, logger):
+        context["deps"] = deps
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if body.get("type") != "event_callback" or not event_id:
             next()
@@ -82,4 +75,4 @@ def _skip_retried_events(deps: Deps):
         next()
         return None
 
-    return skip_retried_events
+    return prepare_request
