@@ -23,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -184,8 +184,8 @@ class IntakeBatcher(PendingRequests):
                                  request.event_id)
                         continue
                     fresh.discard(request.event_id)  # recorded above, all in one statement
-                    request = replace(request, event_id=None)
-                plan = lifecycle.plan_ticket(self.deps, session, request, now, lookups)
+                plan = lifecycle.plan_ticket(self.deps, session, request, now, lookups,
+                                             record_event=False)
                 if plan is not None:
                     plans.append(plan)
             outcomes = lifecycle.store_tickets(session, plans) if plans else []

@@ -209,11 +209,13 @@ class TicketPlan:
 
 
 def plan_ticket(
-    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
+    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups,
+    *, record_event: bool = True,
 ) -> TicketPlan | None:
     """Everything `store_ticket` decides before inserting; None when nothing is to be done
-    (a redelivered event, an untracked channel). Records the event id when there is one."""
-    if request.event_id is not None and not record_event_id(
+    (a redelivered event, an untracked channel). Records the event id when there is one,
+    unless the caller did (`record_event=False`: a batch records all its ids at once)."""
+    if record_event and request.event_id is not None and not record_event_id(
         session=session, event_id=request.event_id, at=now
     ):
         log.info("duplicate Slack event %s acknowledged without processing", request.event_id)
