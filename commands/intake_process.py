@@ -16,7 +16,8 @@ Failures:
 - The parent dies (kill -9): the child sees its parent's sentinel close, finishes what it
   holds (tickets and cards) and exits; the next start's catch-up finds the rest.
 - Ctrl-C reaches the whole process group: the child ignores SIGINT and is drained by the
-  parent's `stop()` like everything else.
+  parent's `stop()` like everything else. SIGTERM to the child (systemd stops a service's
+  whole group) makes it finish what it holds and exit; a parent still running replaces it.
 """
 
 from __future__ import annotations
@@ -159,7 +160,11 @@ class IntakeProcess(PendingRequests):
                 except Exception:  # the scheduler's safety sweep finds the tickets anyway
                     log.exception("could not wake the scheduler for new tickets")
             elif kind == "stopped":
-                return
+                with self._cond:
+                    if self._stopping:
+                        return
+                process.join(_POLL_SECONDS * 10)  # it finished unasked (SIGTERM): replace it
+                self._replace(process)
 
     def _replace(self, dead: Any) -> None:
         """A new child for a dead one: it gets what was still in the pipe, then catch-up runs."""
@@ -199,6 +204,8 @@ class IntakeProcess(PendingRequests):
 def child_main(settings: Any, requests: Any, results: Any) -> None:
     """The child: an `IntakeBatcher` fed from `requests`, reporting on `results`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    terminated = threading.Event()  # SIGTERM (systemd stops the whole group): finish, exit
+    signal.signal(signal.SIGTERM, lambda signum, frame: terminated.set())
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s [intake]: %(message)s",
@@ -211,7 +218,7 @@ def child_main(settings: Any, requests: Any, results: Any) -> None:
     deps.wake_scheduler.connect(lambda at=None: results.put(("wake", at)))
     batcher = IntakeBatcher(deps, on_finished=lambda count: results.put(("done", count)))
     batcher.start()
-    threading.Thread(target=_end_with_parent, args=(requests,), name="parent-watch",
+    threading.Thread(target=_end_when_told, args=(requests, terminated), name="parent-watch",
                      daemon=True).start()
     try:
         while (request := requests.get()) is not None:
@@ -224,10 +231,12 @@ def child_main(settings: Any, requests: Any, results: Any) -> None:
         engine.dispose()
 
 
-def _end_with_parent(requests: Any) -> None:
-    """When the parent is gone (kill -9), finish what is queued and exit."""
+def _end_when_told(requests: Any, terminated: threading.Event) -> None:
+    """When the parent is gone (kill -9) or SIGTERM came, finish what is queued and exit."""
     parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    wait([parent.sentinel])
+    while not terminated.is_set():
+        if parent is not None and wait([parent.sentinel], timeout=_POLL_SECONDS):
+            break
+        if parent is None:
+            terminated.wait(_POLL_SECONDS)
     requests.put(None)

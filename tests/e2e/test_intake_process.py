@@ -101,6 +101,27 @@ def test_a_killed_child_is_replaced_its_pipe_handed_on_and_catch_up_run(bot):
     bot.error_log.records.clear()  # the death was logged as an error, as it should be
 
 
+def test_sigterm_to_the_child_finishes_its_work_and_a_new_child_takes_over(bot):
+    track(bot)
+    restarted = threading.Event()
+    intake, _ = use_child(bot, on_restart=restarted.set)
+    intake.submit(request(0))
+    assert intake.wait_idle(20)  # the child is up (its SIGTERM handler in place)
+    for n in range(1, 30):
+        intake.submit(request(n))
+    first = child_pid(intake)
+    os.kill(first, signal.SIGTERM)  # while it holds some of them
+
+    assert restarted.wait(20), "no new child after the first one was terminated"
+    assert child_pid(intake) != first
+    intake.submit(request(30))
+    assert intake.wait_idle(20), f"{intake.backlog} requests left"
+    assert len(tickets(bot)) == 31  # nothing the first child held was lost
+    assert all(t.card_ts for t in tickets(bot))
+    assert any("exited with code 0" in r.getMessage() for r in bot.error_log.records)
+    bot.error_log.records.clear()
+
+
 def test_the_child_finishes_and_exits_when_its_parent_is_killed(bot, tmp_path):
     track(bot)
     script = textwrap.dedent(f"""
