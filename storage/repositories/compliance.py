@@ -6,18 +6,18 @@ the counting rules are those of ``sla.compliance`` (its module docstring). Close
 are counted on covering indexes ``(workspace, [channel,] <metric>_stopped_at, breached,
 elapsed, started, due)``; open ones come from unresolved tickets (a partial index) plus,
 for a past instant, metrics that stopped after it. Median and p90 are nearest-rank over the
-period's elapsed column, read straight off the same covering index and selected in Python:
-neither engine sorts tens of thousands of values faster than that.
+period's elapsed column, read straight off the same covering index and selected with numpy
+(parsed and partitioned in C: neither engine sorts tens of thousands of values faster).
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
+import numpy as np
 from sqlalchemy import (
     BigInteger,
     and_,
@@ -126,13 +126,13 @@ def compliance_counts(
     # parameters: building them costs more than running them.
     counts = {metric: _Counts() for metric in Metric}
     dialect = session.get_bind().dialect.name
-    elapsed: dict[Metric, list[float]] = {}
+    elapsed: dict[Metric, np.ndarray] = {}
     for metric, period, total, breached, late_before, values in session.execute(
         _closed_statement(dialect, scoped), params
     ):
         tally = counts[Metric(metric)]
         if period == "current":
-            elapsed[Metric(metric)] = _micros(values)
+            elapsed[Metric(metric)] = _micros(values, int(total))
             tally.closed_breached, tally.closed_met = int(breached), int(total) - int(breached)
         else:
             tally.previous_breached += int(breached)
@@ -300,51 +300,38 @@ def _has_any(counts: _Counts) -> bool:
     return any((counts.closed, counts.open, counts.previous_met, counts.previous_breached))
 
 
-def _percentiles(elapsed, per_metric, overall) -> None:
-    """Nearest-rank median and p90 per metric and pooled (``sla.compliance.nearest_rank``)."""
+def _percentiles(elapsed: dict[Metric, np.ndarray], per_metric, overall) -> None:
+    """Nearest-rank median and p90 per metric and pooled (``sla.compliance.nearest_rank``).
+
+    Selected, not sorted: ``numpy.partition`` puts the wanted ranks in place in linear time.
+    """
     runs = []
     for metric, tally in per_metric.items():
-        values = elapsed.get(metric, [])
-        values.sort()
-        tally.percentiles = {p: _nearest_rank(values, p) for p in PERCENTILES}
+        values = elapsed.get(metric, _EMPTY)
+        tally.percentiles = _ranks(values)
         runs.append(values)
-    total = sum(len(run) for run in runs)
-    overall.percentiles = {
-        p: (None if total == 0 else
-            timedelta(microseconds=_kth_smallest(runs, max(math.ceil(p / 100 * total), 1))))
-        for p in PERCENTILES
-    }
+    overall.percentiles = _ranks(np.concatenate(runs) if runs else _EMPTY)
 
 
-def _kth_smallest(runs: list[list[float]], k: int) -> float:
-    """The k-th smallest (1-based) value of several sorted lists, without merging them.
-
-    A value ``x`` of one list is the answer when fewer than ``k`` values are below it and
-    at least ``k`` are at or below it; both counts grow with ``x``, so bisect for it.
-    """
-    for run in runs:
-        lo, hi = 0, len(run)
-        while lo < hi:  # the first index whose value has at least k values at or below it
-            mid = (lo + hi) // 2
-            if sum(bisect_right(other, run[mid]) for other in runs) >= k:
-                hi = mid
-            else:
-                lo = mid + 1
-        if lo < len(run) and sum(bisect_left(other, run[lo]) for other in runs) < k:
-            return run[lo]
-    raise ValueError(f"rank {k} is beyond {sum(len(run) for run in runs)} values")
+def _ranks(values: np.ndarray) -> dict[int, timedelta | None]:
+    if values.size == 0:
+        return dict.fromkeys(PERCENTILES)
+    ranks = [max(math.ceil(p / 100 * values.size), 1) - 1 for p in PERCENTILES]
+    chosen = np.partition(values, ranks)
+    return {p: timedelta(microseconds=int(chosen[rank]))
+            for p, rank in zip(PERCENTILES, ranks, strict=True)}
 
 
-def _micros(found) -> list[float]:
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def _micros(found, count: int) -> np.ndarray:
+    """The period's elapsed microseconds as integers, parsed in C (numpy)."""
     if not found:
-        return []
-    # As floats (exact: integers below 2**53), which Python sorts several times faster.
-    if isinstance(found, str):  # SQLite's group_concat
-        return list(map(float, found.split(",")))
-    return list(map(float, found))
-
-
-def _nearest_rank(ordered: list[float], p: int) -> timedelta | None:
-    if not ordered:
-        return None
-    return timedelta(microseconds=ordered[max(math.ceil(p / 100 * len(ordered)), 1) - 1])
+        return _EMPTY
+    if isinstance(found, str):  # SQLite's group_concat: "12,7,..."
+        values = np.fromstring(found, dtype=np.int64, sep=",")
+        if values.size != count:  # something unexpected in the text: parse it the slow way
+            values = np.array([int(part) for part in found.split(",")], dtype=np.int64)
+        return values
+    return np.array(found, dtype=np.int64)  # PostgreSQL's array_agg

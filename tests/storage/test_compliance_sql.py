@@ -1,5 +1,6 @@
 """Compliance aggregates in SQL give the numbers ``sla.compliance`` gives for the same tickets."""
 
+import math
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -135,12 +136,16 @@ def test_hand_counted_channel_status(uow):
     assert Metric.NEXT_RESPONSE not in summary.metrics
 
 
-def test_pooled_percentile_is_picked_from_sorted_runs_as_a_full_sort_would():
-    from storage.repositories.compliance import _kth_smallest
+def test_percentile_ranks_are_picked_as_a_full_sort_would():
+    import numpy as np
+
+    from storage.repositories.compliance import PERCENTILES, _ranks
 
     rng = random.Random(7)
     for _ in range(500):
-        runs = [sorted(rng.randrange(6) for _ in range(rng.randrange(0, 9)))
-                for _ in range(rng.randrange(1, 4))]
-        merged = sorted(v for run in runs for v in run)
-        assert [_kth_smallest(runs, k) for k in range(1, len(merged) + 1)] == merged
+        values = [rng.randrange(6) for _ in range(rng.randrange(1, 30))]
+        ordered = sorted(values)
+        expected = {p: timedelta(microseconds=ordered[max(math.ceil(p / 100 * len(values)), 1) - 1])
+                    for p in PERCENTILES}
+        assert _ranks(np.array(values, dtype=np.int64)) == expected
+    assert _ranks(np.empty(0, dtype=np.int64)) == dict.fromkeys(PERCENTILES)
