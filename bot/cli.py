@@ -222,7 +222,8 @@ def run_bot(args: argparse.Namespace) -> int:
                 handler.close()
         else:
             asgi = create_server(
-                app, deps, registry=registry, health=getattr(scheduler, "health", None)
+                app, deps, registry=registry,
+                health=_health_of(getattr(scheduler, "health", None), intake.health),
             )
             log.info("serving Slack requests on port %s at /slack/events", settings.port)
             try:
@@ -238,6 +239,22 @@ def run_bot(args: argparse.Namespace) -> int:
             stop()
         engine.dispose()
     return 0
+
+
+def _health_of(*parts: Any) -> Any:
+    """One /healthz extension from several: their fields merged, "ok" only if all are."""
+    checks = [part for part in parts if part is not None]
+
+    def health() -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        ok = True
+        for check in checks:
+            found = check()
+            ok = ok and found.pop("ok", True) is not False
+            merged.update(found)
+        return {**merged, "ok": ok}
+
+    return health
 
 
 def _start_intake(settings: Settings, deps: Any) -> Any:

@@ -77,6 +77,10 @@ class PendingRequests:
         with self._cond:
             return self._pending
 
+    def health(self) -> dict[str, Any]:
+        """Intake's part of /healthz ("ok" False when it cannot take requests)."""
+        return {"ok": True, "intake": {"mode": "thread", "backlog": self.backlog}}
+
 
 class IntakeBatcher(PendingRequests):
     """Queue of ticket requests written in batches by one thread; see the module docstring."""

@@ -68,6 +68,7 @@ class IntakeProcess(PendingRequests):
         self._results: Any = None
         self._reader: threading.Thread | None = None
         self._deaths = 0
+        self._restarts = 0
         self._started_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
@@ -118,6 +119,16 @@ class IntakeProcess(PendingRequests):
                 self._requests.put(request)
         if not running:
             self._fallback(request)
+
+    def health(self) -> dict[str, Any]:
+        """Intake's part of /healthz: the child's pid, whether it is alive, and restarts."""
+        with self._cond:
+            process, backlog, restarts = self._process, self._pending, self._restarts
+        alive = process is not None and process.is_alive()
+        return {"ok": alive, "intake": {
+            "mode": "process", "pid": process.pid if process is not None else None,
+            "alive": alive, "backlog": backlog, "restarts": restarts,
+        }}
 
     # ------------------------------------------------------------------ the parent's side
     def _spawn(self) -> None:
@@ -181,6 +192,7 @@ class IntakeProcess(PendingRequests):
                 return
             leftover, old_results = self._requests, self._results
             self._spawn()
+            self._restarts += 1
             handed = 0
             while True:
                 try:

@@ -126,6 +126,8 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
                     time.sleep(0.1)
             assert health["database"] == "ok"
             assert health["scheduler"]["running"] is True  # nudges are being planned
+            assert health["intake"]["mode"] == "process" and health["intake"]["alive"] is True
+            assert health["ok"] is True
             with urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
                 assert b"slabot_outbox_pending" in response.read()
             engine = make_engine(db_url)

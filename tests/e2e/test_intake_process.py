@@ -78,6 +78,7 @@ def test_stop_finishes_everything_submitted_then_the_listener_opens_tickets_itse
     assert len(cards(bot)) == 40
     assert all(t.card_ts for t in tickets(bot))
     assert intake._process is None
+    assert intake.health()["ok"] is False  # stopped: it takes no requests any more
     intake.submit(request(99))  # after stop: opened here, at once
     assert len(tickets(bot)) == 41
 
@@ -93,6 +94,9 @@ def test_a_killed_child_is_replaced_its_pipe_handed_on_and_catch_up_run(bot):
     os.kill(first, signal.SIGKILL)
     assert restarted.wait(20), "no new child after the first was killed"
     assert child_pid(intake) != first
+    health = intake.health()
+    assert health["ok"] is True
+    assert health["intake"]["restarts"] == 1 and health["intake"]["pid"] == child_pid(intake)
     for n in range(2, 12):
         intake.submit(request(n))
     assert intake.wait_idle(20), f"{intake.backlog} requests left"
