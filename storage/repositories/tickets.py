@@ -462,13 +462,7 @@ def list_open_tickets(
     limit: int = 100,
 ) -> list[Ticket]:
     """Open and paused tickets, oldest first."""
-    statement = (
-        select(Ticket)
-        .where(*_scope(workspace_id, channel_id, assignee_id), _not_resolved())
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(limit)
-    )
-    return list(session.exec(statement))
+    return _unresolved(session, workspace_id, channel_id, assignee_id, limit)
 
 
 def list_breached_tickets(
@@ -480,18 +474,10 @@ def list_breached_tickets(
     assignee_id: str | None = None,
     limit: int = 100,
 ) -> list[Ticket]:
-    """Unresolved tickets with a running (or paused) metric already past its target at ``now``."""
-    statement = (
-        select(Ticket)
-        .where(
-            *_scope(workspace_id, channel_id, assignee_id),
-            _not_resolved(),
-            or_(*(_breached_now(p, now) for p in _PREFIXES)),
-        )
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(limit)
-    )
-    return list(session.exec(statement))
+    """Unresolved tickets with a running (or paused) metric already past its target at ``now``,
+    oldest first."""
+    return _unresolved(session, workspace_id, channel_id, assignee_id, limit,
+                       or_(*(_breached_now(p, now) for p in _PREFIXES)))
 
 
 def list_at_risk_tickets(
@@ -506,16 +492,21 @@ def list_at_risk_tickets(
     limit: int = 100,
 ) -> list[Ticket]:
     """Unresolved, not yet breached tickets with a metric at risk (as ``sla.compliance``
-    counts it: at ``at_risk_fraction`` of its target or due within ``horizon``), soonest due
-    first."""
+    counts it: at ``at_risk_fraction`` of its target or due within ``horizon``), oldest
+    first (``/sla list`` orders them by urgency itself)."""
+    return _unresolved(
+        session, workspace_id, channel_id, assignee_id, limit,
+        *(~_breached_now(p, now) for p in _PREFIXES),
+        or_(*(_at_risk(p, now, horizon, at_risk_fraction) for p in _PREFIXES)),
+    )
+
+
+def _unresolved(session: Session, workspace_id: int, channel_id: str | None,
+                assignee_id: str | None, limit: int, *conditions) -> list[Ticket]:
+    """Unresolved tickets in scope that meet `conditions`, oldest first, at most `limit`."""
     statement = (
         select(Ticket)
-        .where(
-            *_scope(workspace_id, channel_id, assignee_id),
-            _not_resolved(),
-            *(~_breached_now(p, now) for p in _PREFIXES),
-            or_(*(_at_risk(p, now, horizon, at_risk_fraction) for p in _PREFIXES)),
-        )
+        .where(*_scope(workspace_id, channel_id, assignee_id), _not_resolved(), *conditions)
         .order_by(Ticket.created_at, Ticket.id)
         .limit(limit)
     )
