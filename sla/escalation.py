@@ -115,12 +115,15 @@ def plan_nudges(
         if not metric_clock.running:
             continue
         metric, cycle = metric_clock.metric, metric_clock.cycle
-        candidates = _candidates(metric_clock, policy)
-        bar = max(
-            (c.severity for c in candidates if _key(metric, c.threshold, c.seq, cycle) in done),
-            default=(0.0, -1),
-        )
-        fresh = [c for c in candidates if _key(metric, c.threshold, c.seq, cycle) not in done]
+        fresh, bar = _candidates(metric_clock, policy), (0.0, -1)
+        if done:  # a new ticket has sent nothing: no keys to compare
+            unsent = []
+            for candidate in fresh:
+                if _key(metric, candidate.threshold, candidate.seq, cycle) in done:
+                    bar = max(bar, candidate.severity)
+                else:
+                    unsent.append(candidate)
+            fresh = unsent
         overdue = sorted((c for c in fresh if c.planned_at <= now), key=lambda c: c.severity)
         if overdue and overdue[-1].severity > bar:
             chosen = overdue.pop()
