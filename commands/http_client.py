@@ -27,6 +27,7 @@ transport, unchanged.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import socket
@@ -72,7 +73,7 @@ class Connection:
                  context: ssl.SSLContext | None = None) -> None:
         self.host, self.timeout = host, timeout
         self.port = port or (443 if scheme == "https" else 80)
-        self.context = (context or ssl.create_default_context()) if scheme == "https" else None
+        self.context = (context or _default_context()) if scheme == "https" else None
         default_port = 443 if scheme == "https" else 80
         self.authority = host if self.port == default_port else f"{host}:{self.port}"
         self.sock: socket.socket | None = None
@@ -103,7 +104,10 @@ class Connection:
                  f"Content-Length: {len(body)}", "Accept-Encoding: identity"]
         lines.extend(f"{name}: {value}" for name, value in headers.items()
                      if name.lower() not in ("host", "content-length", "accept-encoding"))
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        text = "\r\n".join(lines)
+        if text.count("\n") != len(lines) - 1 or "\r" in text.replace("\r\n", ""):
+            raise ValueError("a header name or value contains a line break")
+        request = (text + "\r\n\r\n").encode("latin-1") + body
         assert self.sock is not None
         try:
             self.sock.sendall(request)
@@ -231,6 +235,12 @@ class Connection:
         else:
             body, keep = self._read_to_end(), False
         return Answer(status, reason.decode("latin-1"), headers, body), keep
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    """The system's trust store, loaded once (each load reads every CA certificate)."""
+    return ssl.create_default_context()
 
 
 class _Pool(threading.local):

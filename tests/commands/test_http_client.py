@@ -371,3 +371,11 @@ def test_tls(raw):
     untrusting = KeepAliveWebClient(token="xoxb-test", base_url=server.url)
     with pytest.raises(URLError):
         untrusting.api_call("auth.test")
+
+
+def test_a_line_break_in_a_header_is_refused_before_anything_is_sent(raw):
+    server = raw([ok()])
+    client = KeepAliveWebClient(token="xoxb-test\r\nX-Injected: yes", base_url=server.url)
+    with pytest.raises(ValueError, match="line break"):
+        client.api_call("auth.test")
+    assert server.requests == []
