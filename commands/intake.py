@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,9 @@ from storage.repositories import tickets as ticket_repo
 from storage.repositories.jobs import record_event_ids
 
 log = logging.getLogger(__name__)
+
+# How long the writer lets a burst gather before writing it (see IntakeBatcher._run).
+LINGER_SECONDS = 0.05
 
 # Message subtypes written by a person; everything else (edits, joins, bots...) is not a request.
 HUMAN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
@@ -86,10 +90,13 @@ class IntakeBatcher(PendingRequests):
     """Queue of ticket requests written in batches by one thread; see the module docstring."""
 
     def __init__(self, deps: Deps, *, max_batch: int = 200, card_workers: int = 4,
+                 linger: float = LINGER_SECONDS,
                  on_finished: Callable[[int], None] | None = None) -> None:
         self.deps = deps
         self._on_finished = on_finished  # told how many requests finished (IntakeProcess)
         self.max_batch = max_batch
+        self.linger = linger
+        self._waiting_since: float | None = None  # when the oldest unwritten work arrived
         self._cond = threading.Condition()
         self._requests: deque[lifecycle.IntakeRequest] = deque()
         self._cards: list[_CardDone] = []
@@ -140,6 +147,8 @@ class IntakeBatcher(PendingRequests):
                 running = True
                 self._pending += 1
                 self._requests.append(request)
+                if self._waiting_since is None:
+                    self._waiting_since = time.monotonic()
                 self._cond.notify_all()
         if not running:  # not started, or shutting down: do it here, one by one
             self._open_one(request)
@@ -153,9 +162,20 @@ class IntakeBatcher(PendingRequests):
                 )
                 if not self._requests and not self._cards:
                     return  # stopping, and everything is done
+                if self.linger > 0 and self._waiting_since is not None:
+                    # Group commit: what arrives within `linger` of the oldest waiting work
+                    # joins its batch. A transaction's fixed cost (lookups, statements,
+                    # commit) is several tickets' worth; a lone message waits 50 ms more.
+                    self._cond.wait_for(
+                        lambda: len(self._requests) >= self.max_batch or self._stopping,
+                        self._waiting_since + self.linger - time.monotonic(),
+                    )
+                self._waiting_since = None
                 batch = [self._requests.popleft()
                          for _ in range(min(self.max_batch, len(self._requests)))]
                 cards, self._cards = self._cards, []
+                if self._requests:  # more than one batch waited: no lingering for the rest
+                    self._waiting_since = time.monotonic() - self.linger
             try:
                 outcomes = self._write(batch, cards)
             except Exception:  # never let the writer die: the requests are retried one by one
@@ -229,6 +249,8 @@ class IntakeBatcher(PendingRequests):
             log.exception("card of ticket %s could not be posted", ticket.key)
         with self._cond:
             self._cards.append(_CardDone(ticket.id, card_ts))
+            if self._waiting_since is None:
+                self._waiting_since = time.monotonic()
             self._cond.notify_all()
 
     def _finished(self, count: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from sqlmodel import select
 
@@ -104,3 +105,44 @@ def test_stopping_writes_what_is_queued_first(bot):
     assert len(tickets(bot)) == 7
     with unit_of_work(bot.deps.engine) as session:
         assert len(list(session.exec(select(Ticket)))) == 7
+
+
+class RecordingBatcher(IntakeBatcher):
+    """Notes when each write starts and how many requests it carries."""
+
+    def __init__(self, deps, **kw) -> None:
+        super().__init__(deps, **kw)
+        self.writes: list[tuple[float, int]] = []
+
+    def _write(self, batch, cards):
+        self.writes.append((time.monotonic(), len(batch)))
+        return super()._write(batch, cards)
+
+
+def _request(n: int, bot) -> IntakeRequest:
+    ts = f"1760000100.{n:06d}"
+    bot.fake.add_message(CHANNEL, ts, REQUESTER, f"request {n}", None)
+    return IntakeRequest(team_id=TEAM_ID, channel_id=CHANNEL, message_ts=ts, user_id=REQUESTER,
+                         text=f"request {n}", source="message", only_if_tracked=True)
+
+
+def test_requests_arriving_within_the_linger_share_one_write_and_stop_does_not_linger(bot):
+    track(bot)
+    batcher = RecordingBatcher(bot.deps, linger=0.5).start()
+    try:
+        first = time.monotonic()
+        for n in range(3):  # a trickle, 50 ms apart: one transaction for all three
+            batcher.submit(_request(n, bot))
+            time.sleep(0.05)
+        assert batcher.wait_idle(10)
+        with_requests = [(at, size) for at, size in batcher.writes if size]
+        assert [size for _at, size in with_requests] == [3]
+        assert with_requests[0][0] - first >= 0.45  # it waited for the others to gather
+        assert len(tickets(bot)) == 3 and all(t.card_ts for t in tickets(bot))
+
+        batcher.submit(_request(9, bot))
+        stopping = time.monotonic()
+    finally:
+        batcher.stop()
+    assert time.monotonic() - stopping < 0.4  # stopping writes at once, no lingering
+    assert len(tickets(bot)) == 4
