@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeDecorator
 class SQLiteInstantText(SQLITE_DATETIME):
     """SQLite's DATETIME column, its text written by `datetime.isoformat` (C) rather than a
     %-format over a dict of the value's fields per value: the same text
-    (``2026-11-23 09:30:00.000000``), about a fifth of the cost, which the intake's batch
+    (``2026-11-23 09:30:00.000000``) for less than half the cost, which the intake's batch
     inserts of a dozen instants per ticket notice."""
 
     cache_ok = True
