@@ -31,8 +31,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import CollectorRegistry
 
+from bot.logs import log_event
 from bot.metrics import SchedulerMetrics
-from bot.nudges import SenderOptions, log_event, send_pending_nudges
+from bot.nudges import SenderOptions, send_pending_nudges
 from sla.clock import compute_clock
 from sla.escalation import plan_nudges
 from storage.models import NudgeState

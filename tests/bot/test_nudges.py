@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.nudges import (
+from bot.nudge_messages import (
     Delivery,
     DeliveryKind,
     Escalation,
