@@ -4,8 +4,14 @@ Slack gives up redelivering an event after a few retries, and an event acked jus
 crash may never have been written. So at start the bot reads the recent history of each
 tracked channel (`conversations.history`, the scope intake already has) and hands every
 top-level human message to intake; messages that already are tickets are skipped by the
-database's unique key, so reading a message twice is harmless. Messages from before the
-channel's tracking began, or older than the window, are left alone.
+database's unique key, so reading a message twice is harmless.
+
+In a tracked channel every top-level human message is a ticket, so the channel's newest
+ticket says how far the bot had heard: reading starts an hour before it (events arrive out
+of order and Slack retries for a while), and reaches back at most a week, however long the
+bot was down. A busy channel after a short restart is one page of history; a quiet one a
+call that finds nothing; a weekend of downtime is caught up whole. Messages from before the
+channel's tracking began are left alone.
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ from datetime import datetime, timedelta
 from commands import lifecycle
 from commands.deps import Deps
 from commands.intake import is_human_message, is_thread_reply_event
+from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
 log = logging.getLogger(__name__)
 
-# How far back a start looks: a day covers a night of downtime without reading weeks of a
-# busy channel; Slack's own retries only span about an hour.
-CATCH_UP_WINDOW = timedelta(hours=24)
+# How far back a start looks at most: a week covers a long weekend or a holiday of downtime.
+CATCH_UP_WINDOW = timedelta(days=7)
+# Reading starts this long before the channel's newest ticket: messages a little older than
+# it may still have been missed (events arrive out of order; Slack retries for a while).
+OVERLAP = timedelta(hours=1)
 PAGE_SIZE = 200
 
 
@@ -47,12 +56,16 @@ def catch_up(
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         channels = [
-            (team_id, channel.channel_id, channel.tracking_since)
+            (team_id, channel.channel_id, channel.tracking_since, ticket_repo.newest_message_ts(
+                session=session, workspace_id=channel.workspace_id, channel_id=channel.channel_id))
             for team_id, channel in workspace_repo.list_all_tracked_channels(session=session)
         ]
     report = CatchUpReport(channels=len(channels))
-    for team_id, channel_id, tracking_since in channels:
+    for team_id, channel_id, tracking_since, newest_ts in channels:
         since = max(tracking_since or now, now - window)
+        heard = lifecycle.ts_instant(newest_ts) if newest_ts else None
+        if heard is not None:
+            since = max(since, heard - OVERLAP)
         try:
             for message in _history(deps, channel_id, since):
                 report.messages += 1

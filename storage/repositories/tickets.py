@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, text, update
+from sqlalchemy import and_, bindparam, func, or_, text, update
 from sqlalchemy import insert as _insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -285,6 +285,16 @@ def get_ticket_by_message(
             Ticket.message_ts == message_ts,
         )
     ).first()
+
+
+def newest_message_ts(*, session: Session, workspace_id: int, channel_id: str) -> str | None:
+    """The latest Slack message ts among the channel's tickets (one seek of the unique
+    (workspace, channel, message) index; ts strings of one era sort like their instants)."""
+    return session.exec(
+        select(func.max(Ticket.message_ts)).where(
+            Ticket.workspace_id == workspace_id, Ticket.channel_id == channel_id
+        )
+    ).one()
 
 
 def get_ticket_by_thread(

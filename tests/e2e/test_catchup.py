@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from commands.catchup import catch_up
 from storage.db import unit_of_work
 from storage.repositories import get_or_create_workspace, track_channel
@@ -58,21 +60,38 @@ def test_requests_posted_while_the_bot_was_down_become_tickets_once(bot):
     assert len(tickets(bot)) == 3 and len(cards(bot)) == 3
 
 
-def test_history_older_than_the_window_and_unreadable_channels_are_left_alone(bot):
-    track_since(bot, -60 * 72)
+def test_a_weekend_of_downtime_is_caught_up_but_not_more_than_a_week(bot):
+    track_since(bot, -60 * 24 * 10)
     track_since(bot, -60, channel="CGONE")
-    bot.fake.add_message(CHANNEL, ts_at(-60 * 30, 1), REQUESTER, "two days ago")
-    recent = ts_at(-60, 2)
-    bot.fake.add_message(CHANNEL, recent, REQUESTER, "an hour ago")
+    bot.fake.add_message(CHANNEL, ts_at(-60 * 24 * 8, 1), REQUESTER, "eight days ago")
+    missed = [ts_at(-60 * 50, 2), ts_at(-60, 3)]
+    bot.fake.add_message(CHANNEL, missed[0], REQUESTER, "friday evening")
+    bot.fake.add_message(CHANNEL, missed[1], REQUESTER, "an hour ago")
     bot.fake.fail("conversations.history", status=200, error="not_in_channel")
     report = catch_up(bot.deps, bot.deps.intake.batcher.submit)
     bot.settle()
     assert report.channels == 2 and len(report.unreadable) == 1
-    assert [t.message_ts for t in tickets(bot)] in ([], [recent])
+    assert sorted(t.message_ts for t in tickets(bot)) in ([], missed)
     # Whichever channel hit the error, a later start reads it.
     catch_up(bot.deps, bot.deps.intake.batcher.submit)
     bot.settle()
-    assert [t.message_ts for t in tickets(bot)] == [recent]
+    assert sorted(t.message_ts for t in tickets(bot)) == missed
+
+
+def test_reading_starts_an_hour_before_the_channels_newest_ticket(bot):
+    track_since(bot, -60 * 24 * 3)
+    heard, _ = bot.slack.message("the last request the bot heard")
+    bot.settle()
+    # Older than the newest ticket by more than the overlap: the bot was listening then.
+    bot.fake.add_message(CHANNEL, ts_at(-90, 1), REQUESTER, "seen by the bot long ago")
+    within = ts_at(-30, 2)  # a little older than the newest ticket: maybe missed
+    bot.fake.add_message(CHANNEL, within, REQUESTER, "lost in a crash")
+    bot.fake.clear()
+    catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    bot.settle()
+    [call] = bot.fake.calls("conversations.history")
+    assert float(call.params["oldest"]) == pytest.approx(float(heard) - 3600, abs=1e-3)
+    assert sorted(t.message_ts for t in tickets(bot)) == sorted([heard, within])
 
 
 def test_many_pages_of_history_are_all_read(bot):
