@@ -98,8 +98,6 @@ class Connection:
         Raises `URLError` when no connection could be made, `_Dropped` when the server closed
         the connection before answering, OSError/HTTPException for anything else.
         """
-        if self.sock is None:
-            self._connect()
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.authority}",
                  f"Content-Length: {len(body)}", "Accept-Encoding: identity"]
         lines.extend(f"{name}: {value}" for name, value in headers.items()
@@ -108,6 +106,8 @@ class Connection:
         if text.count("\n") != len(lines) - 1 or "\r" in text.replace("\r\n", ""):
             raise ValueError("a header name or value contains a line break")
         request = (text + "\r\n\r\n").encode("latin-1") + body
+        if self.sock is None:
+            self._connect()
         assert self.sock is not None
         try:
             self.sock.sendall(request)

@@ -378,4 +378,4 @@ def test_a_line_break_in_a_header_is_refused_before_anything_is_sent(raw):
     client = KeepAliveWebClient(token="xoxb-test\r\nX-Injected: yes", base_url=server.url)
     with pytest.raises(ValueError, match="line break"):
         client.api_call("auth.test")
-    assert server.requests == []
+    assert server.requests == [] and server.connections == 0
