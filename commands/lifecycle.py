@@ -133,28 +133,25 @@ class Stored:
 
 
 class IntakeLookups:
-    """Workspace, channel and policy rows read once per unit of work (a batch shares them)."""
+    """Workspace, channel and policy read once per unit of work (a batch shares them)."""
 
     def __init__(self) -> None:
-        self._found: dict[tuple[Any, ...], Any] = {}
+        self._found: dict[tuple[str, str, bool], Any] = {}
 
-    def _once(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    def setting(self, session: Any, team_id: str, channel_id: str, *, create: bool
+                ) -> tuple[Any, Any, Policy] | None:
+        """(workspace, channel row or None, policy in force); None when the workspace is
+        unknown and not to be created."""
+        key = (team_id, channel_id, create)
         if key not in self._found:
-            self._found[key] = load()
+            found = workspace_repo.get_channel_setting(
+                session=session, team_id=team_id, channel_id=channel_id)
+            if found is None and create:
+                workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+                found = workspace_repo.get_channel_setting(
+                    session=session, team_id=team_id, channel_id=channel_id)
+            self._found[key] = found
         return self._found[key]
-
-    def workspace(self, session: Any, team_id: str, *, create: bool) -> Any:
-        read = workspace_repo.get_or_create_workspace if create else workspace_repo.get_workspace
-        return self._once(("workspace", team_id, create),
-                          lambda: read(session=session, team_id=team_id))
-
-    def channel(self, session: Any, workspace_id: int, channel_id: str) -> Any:
-        return self._once(("channel", workspace_id, channel_id), lambda: workspace_repo.get_channel(
-            session=session, workspace_id=workspace_id, channel_id=channel_id))
-
-    def policy(self, session: Any, workspace_id: int, channel_id: str) -> Policy:
-        return self._once(("policy", workspace_id, channel_id), lambda: workspace_repo.get_policy(
-            session=session, workspace_id=workspace_id, channel_id=channel_id))
 
 
 def open_ticket(
@@ -220,13 +217,13 @@ def plan_ticket(
     ):
         log.info("duplicate Slack event %s acknowledged without processing", request.event_id)
         return None
-    workspace = lookups.workspace(session, request.team_id, create=not request.only_if_tracked)
-    if workspace is None:
+    found = lookups.setting(session, request.team_id, request.channel_id,
+                            create=not request.only_if_tracked)
+    if found is None:
         return None
-    channel = lookups.channel(session, workspace.id, request.channel_id)
+    workspace, channel, policy = found
     if request.only_if_tracked and (channel is None or not channel.tracking):
         return None
-    policy = lookups.policy(session, workspace.id, request.channel_id)
     posted = ts_instant(request.message_ts)
     created_at = (
         posted if request.source == "message" and posted is not None and posted <= now else now

@@ -51,6 +51,7 @@ from storage.repositories.tickets import (
 from storage.repositories.workspaces import (
     configure_channel,
     get_channel,
+    get_channel_setting,
     get_or_create_workspace,
     get_policy,
     get_policy_row,
@@ -81,6 +82,7 @@ __all__ = [
     "create_tickets",
     "forget_event_ids_before",
     "get_channel",
+    "get_channel_setting",
     "get_digest_subscription",
     "get_or_create_workspace",
     "get_policy",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import and_, bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from sla.policy import Policy, Priority
@@ -246,7 +249,40 @@ def get_policy(*, session: Session, workspace_id: int, channel_id: str | None = 
     row = get_policy_row(session=session, workspace_id=workspace_id, channel_id=channel_id)
     if row is not None:
         return policy_from_row(row)
-    workspace = get_workspace_by_id(session=session, workspace_id=workspace_id)
+    return _stock_policy(get_workspace_by_id(session=session, workspace_id=workspace_id))
+
+
+def get_channel_setting(
+    *, session: Session, team_id: str, channel_id: str
+) -> tuple[Workspace, TrackedChannel | None, Policy] | None:
+    """Workspace, channel row and policy in force for a channel, in one statement (intake
+    reads them for every batch); None when the workspace was never seen. The policy is
+    `get_policy`'s: the channel's own, else the workspace default, else the stock one."""
+    found = session.exec(_channel_setting_statement(),
+                         params={"team_id": team_id, "channel_id": channel_id}).first()
+    if found is None:
+        return None
+    workspace, channel, own_row, default_row = found
+    row = own_row if own_row is not None else default_row
+    return workspace, channel, policy_from_row(row) if row is not None else _stock_policy(workspace)
+
+
+@cache
+def _channel_setting_statement():
+    # Built once: aliasing and compiling the four-entity join costs more than running it.
+    own, default = aliased(PolicyRow), aliased(PolicyRow)
+    return (
+        select(Workspace, TrackedChannel, own, default)
+        .outerjoin(TrackedChannel, and_(TrackedChannel.workspace_id == Workspace.id,
+                                        TrackedChannel.channel_id == bindparam("channel_id")))
+        .outerjoin(own, own.id == TrackedChannel.policy_id)
+        .outerjoin(default, and_(default.workspace_id == Workspace.id,
+                                 default.name == DEFAULT_POLICY_NAME))
+        .where(Workspace.team_id == bindparam("team_id"))
+    )
+
+
+def _stock_policy(workspace: Workspace) -> Policy:
     stock = Policy.default()
     if workspace.tz == stock.calendar.tz:
         return stock

@@ -90,6 +90,37 @@ def test_channel_policy_wins_over_workspace_default(uow):
         assert repo.get_policy(session=s, workspace_id=ws.id) == workspace_policy
 
 
+def test_a_channels_setting_in_one_read_agrees_with_get_policy(uow):
+    """get_channel_setting (intake's one statement) answers what the separate reads do."""
+    workspace_policy = Policy.default().with_target("P1", "first_response", timedelta(minutes=5))
+    channel_policy = Policy.default(BusinessCalendar.always())
+    with uow() as s:
+        assert repo.get_channel_setting(session=s, team_id="T1", channel_id="C1") is None
+        bare = repo.get_or_create_workspace(session=s, team_id="T2", tz="Asia/Tokyo")
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C1")
+        repo.track_channel(session=s, workspace_id=ws.id, channel_id="C2", default_priority="P2")
+        repo.save_policy(session=s, workspace_id=ws.id, policy=workspace_policy)
+        repo.save_policy(session=s, workspace_id=ws.id, policy=channel_policy, channel_id="C1")
+        repo.untrack_channel(session=s, workspace_id=ws.id, channel_id="C2")
+    with uow() as s:
+        for team, workspace_id, channel_id, tracked, expected in (
+            ("T1", ws.id, "C1", True, channel_policy),
+            ("T1", ws.id, "C2", False, workspace_policy),  # known, untracked: its row still
+            ("T1", ws.id, "C3", None, workspace_policy),   # never configured: no row
+            ("T2", bare.id, "C1", None, None),             # no stored policy: stock, in Tokyo
+        ):
+            workspace, channel, policy = repo.get_channel_setting(
+                session=s, team_id=team, channel_id=channel_id)
+            assert workspace.id == workspace_id
+            assert (channel.tracking if channel else None) == tracked
+            assert policy == repo.get_policy(session=s, workspace_id=workspace_id,
+                                             channel_id=channel_id)
+            if expected is not None:
+                assert policy == expected
+        assert policy.calendar.tz == "Asia/Tokyo"
+
+
 def test_saving_a_policy_again_replaces_it(uow):
     with uow() as s:
         ws = repo.get_or_create_workspace(session=s, team_id="T1")
