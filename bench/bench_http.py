@@ -14,7 +14,8 @@ process so no two of them share a GIL. The peer is a bare Bolt app on the same s
 2. Intake: message events in a tracked channel sent by several client threads, plus a Slack
    style redelivery (same event_id, X-Slack-Retry-Num 1) of every tenth: events/s until
    every ticket is stored and its card posted. Checked: exactly one ticket and one card per
-   message. Goals: at least 300 events/s and at least half the bare app's ack rate.
+   message. Goals: at least 300 events/s and at least half the bare app's ack rate (the
+   median over rounds of bare app and bot measured back to back).
    The bot runs as `slabot run` does, with its intake process; the CPU each process spent per
    event (bot, its intake process, the fake Slack, this script's clients) is printed from /proc
    on Linux: every process shares the machine's cores, and the figures say where they went.
@@ -32,6 +33,7 @@ import queue
 import re
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -378,7 +380,8 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3,
-                        help="intake rounds (bare app, then bot), compared best against best")
+                        help="intake rounds (bare app, then bot), judged by the median of "
+                             "their ratios")
     parser.add_argument("--only", choices=("status", "intake"), default=None,
                         help="run one of the two measurements")
     parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
@@ -411,8 +414,10 @@ def measure_intake_part(args, workdir, api_url: str, fake, processes: list) -> b
     """Part 2: intake rounds, the bare app and the bot in turn; True when a goal is missed.
 
     The machine's speed drifts over a run (other tenants, CPU boost), so the two are measured
-    in alternation, `--rounds` times, and compared best against best (as timeit does); every
-    round is printed.
+    in pairs, back to back, `--rounds` times, and judged by the median of the pairs' ratios.
+    Best against best (printed too) pairs runs from different phases of the machine, and the
+    bare app, one busy core, gains more from a fast phase than the bot's two processes do.
+    Every round is printed.
     """
     bodies = intake_bodies(args.events)
     print(f"\n2) intake: {args.events:,} message events (+{len(bodies) - args.events} "
@@ -432,12 +437,13 @@ def measure_intake_part(args, workdir, api_url: str, fake, processes: list) -> b
         if run.cpu:
             print(f"            CPU per event: {run.cpu}; the bare round: {bare_cpu}")
     best_bare, best = max(bare_rates), max(bot_runs, key=lambda r: r.rate)
-    ratio = best.rate / best_bare
-    ratios = sorted(run.rate / bare for run, bare in zip(bot_runs, bare_rates, strict=True))
+    ratio = statistics.median(run.rate / bare
+                              for run, bare in zip(bot_runs, bare_rates, strict=True))
     exact = all(run.exact for run in bot_runs)
     print(f"   best: slabot {best.rate:,.0f} events/s ({best.tickets_rate:,.0f} tickets/s "
-          f"stored), bare Bolt {best_bare:,.0f} acks/s")
-    print(f"   slabot / bare = {ratio:.2f} (median of the rounds {ratios[len(ratios) // 2]:.2f})"
+          f"stored), bare Bolt {best_bare:,.0f} acks/s (best against best "
+          f"{best.rate / best_bare:.2f})")
+    print(f"   slabot / bare = {ratio:.2f} (median of the rounds' ratios)"
           f"   goals: >= {GOALS['intake_per_s']:.0f} events/s and "
           f">= {GOALS['intake_vs_bare']:.1f}x bare")
     return not exact or best.rate < GOALS["intake_per_s"] or ratio < GOALS["intake_vs_bare"]
