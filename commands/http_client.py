@@ -92,8 +92,9 @@ class Connection:
                 self.sock, self.buffer = None, b""
 
     def exchange(self, method: str, target: str, headers: dict[str, str],
-                 body: bytes) -> tuple[Answer, bool]:
-        """Send one request and read its answer; (answer, whether the connection stays open).
+                 body: bytes) -> Answer:
+        """Send one request and read its answer; the connection closes itself when the
+        answer says so (or was read to the end of the stream).
 
         Raises `URLError` when no connection could be made, `_Dropped` when the server closed
         the connection before answering, OSError/HTTPException for anything else.
@@ -120,7 +121,7 @@ class Connection:
         if not keep:
             self.close()
         self.last_used = time.monotonic()
-        return answer, keep
+        return answer
 
     def _connect(self) -> None:
         try:
@@ -320,7 +321,7 @@ class KeepAliveWebClient(WebClient):
             connection = Connection(scheme, host, port, timeout=self.timeout, context=self.ssl)
             self._pool.connections[key] = connection
         try:
-            return connection.exchange("POST", target, headers, body)[0]
+            return connection.exchange("POST", target, headers, body)
         except _Dropped:
             connection.close()
             if not reused:
@@ -331,7 +332,7 @@ class KeepAliveWebClient(WebClient):
             connection.close()
             raise
         try:
-            return connection.exchange("POST", target, headers, body)[0]
+            return connection.exchange("POST", target, headers, body)
         except BaseException:
             connection.close()
             raise
