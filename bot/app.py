@@ -6,11 +6,10 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 
-from bot import errors, listeners
+from bot import errors, inbox, listeners
 from commands.deps import Deps
-from storage.repositories.jobs import record_event_id
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +20,13 @@ def create_app(
     *,
     token_verification: bool = True,
     listener_executor: Executor | None = None,
+    metrics: Any = None,
 ) -> App:
     """The Bolt app wired to `deps`: middleware, every listener, the one error handler.
 
     `App(...)` calls auth.test once (so a wrong token fails here, not at the first event);
-    tests point `deps.client` at the fake Slack so that call is answered locally.
+    tests point `deps.client` at the fake Slack so that call is answered locally. Requests
+    that change tickets are stored in the inbox before their ack (bot/inbox.py).
     """
     app = App(
         # Passed explicitly: Bolt would otherwise fall back to SLACK_* environment variables.
@@ -36,43 +37,12 @@ def create_app(
         listener_executor=listener_executor,
         logger=logging.getLogger("slack_bolt"),
     )
-    app.use(_prepare_request(deps))
+    app.use(inbox.store_before_ack(deps, metrics))
     errors.register(app)
     listeners.register(app)
     import commands
 
     commands.register(app)
+    if token_verification:
+        deps.notifier.learn_workspace_url()
     return app
-
-
-def _prepare_request(deps: Deps):
-    """One middleware for every request (each costs Bolt a round of argument building):
-
-    - put `deps` in the context (Bolt passes context keys to listeners by parameter name);
-    - ack an Events API delivery we already handled without running listeners again. Slack
-      redelivers an event (same event_id, X-Slack-Retry-Num > 0) when our ack was slow; Bolt
-      does not dedupe, so the event id is recorded in storage the first time.
-    """
-
-    def prepare_request(context, body, next, logger):
-        context["deps"] = deps
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if body.get("type") != "event_callback" or not event_id:
-            next()
-            return None
-        if listeners.records_own_event_id(body.get("event") or {}):
-            # A message that may become a ticket: its listener records the id in the same
-            # unit of work as the ticket, so a redelivery is settled there (atomically, and
-            # without a transaction on the ack path).
-            next()
-            return None
-        with deps.unit_of_work() as session:
-            first_time = record_event_id(session=session, event_id=event_id,
-                                         at=deps.clock.now())
-        if not first_time:
-            logger.info("duplicate Slack event %s acknowledged without processing", event_id)
-            return BoltResponse(status=200, body="")
-        next()
-        return None
-
-    return prepare_request

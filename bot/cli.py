@@ -182,28 +182,33 @@ def run_bot(args: argparse.Namespace) -> int:
     except _database_errors() as exc:
         return _fail(cannot_open_database(settings.database_url, exc))
     deps = Deps.build(settings, engine)
+    registry = CollectorRegistry()
+    from bot.metrics import SchedulerMetrics
+    from bot.queues import queue_health, queue_stats
+    from bot.scheduler import SchedulerConfigError, SchedulerOptions
+
+    metrics = SchedulerMetrics(registry)
+    metrics.watch_queues(lambda: queue_stats(deps))
     try:
-        app = create_app(settings, deps)
+        app = create_app(settings, deps, metrics=metrics)
+        options = SchedulerOptions.from_env(os.environ)
     except BoltError as exc:
         engine.dispose()
         return _fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); {SETUP_HINT}")
-    registry = CollectorRegistry()
-    from bot.scheduler import SchedulerConfigError
-
-    intake = _start_intake(settings, deps)
-    deps.intake.connect(intake)
-    # Requests posted while the bot was down: read in the background, serving starts now.
-    threading.Thread(target=_catch_up, args=(deps, intake), name="catch-up", daemon=True).start()
-
-    try:
-        scheduler = _start_scheduler(deps, registry)
     except SchedulerConfigError as exc:  # a bad SLABOT_SCHEDULER_* variable, named in exc
-        intake.stop()
         engine.dispose()
         return _fail(f"cannot start: {exc}")
-    # SIGTERM (a deploy, `docker stop`) ends like Ctrl-C: the finally below drains intake and
-    # stops the scheduler instead of the process vanishing mid-write. (uvicorn handles the
-    # signal itself, then raises it again once it stopped serving: this handler catches that.)
+    # The inbox worker, the planner and the sender run on the scheduler; they start at once
+    # on what an earlier run left (stored events, queued writes).
+    from bot.scheduler import start_scheduler
+
+    scheduler = start_scheduler(deps, options, metrics=metrics)
+    # Requests posted while the bot was down: read in the background, serving starts now.
+    threading.Thread(target=_catch_up, args=(deps,), name="catch-up", daemon=True).start()
+    # SIGTERM (a deploy, `docker stop`) ends like Ctrl-C: the finally below lets in-flight
+    # deliveries finish and stops the scheduler instead of the process vanishing mid-write.
+    # (uvicorn handles the signal itself, then raises it again once it stopped serving: this
+    # handler catches that.)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if settings.socket_mode:
@@ -223,20 +228,15 @@ def run_bot(args: argparse.Namespace) -> int:
         else:
             asgi = create_server(
                 app, deps, registry=registry,
-                health=_health_of(getattr(scheduler, "health", None), intake.health),
+                health=_health_of(scheduler.health, queue_health(deps, options.holder)),
             )
             log.info("serving Slack requests on port %s at /slack/events", settings.port)
             try:
                 serve(asgi, settings.port, log_level=settings.log_level)
             except KeyboardInterrupt:
-                log.info("stopping: finishing intake and the scheduler")
+                log.info("stopping: finishing deliveries and the scheduler")
     finally:
-        # Requests stop arriving first; what they queued is written before the database goes.
-        deps.intake.connect(None)
-        intake.stop()
-        stop = getattr(scheduler, "shutdown", None)
-        if stop is not None:
-            stop()
+        scheduler.stop(wait=True)
         engine.dispose()
     return 0
 
@@ -257,54 +257,17 @@ def _health_of(*parts: Any) -> Any:
     return health
 
 
-def _start_intake(settings: Settings, deps: Any) -> Any:
-    """Where new channel messages go: a child process (the default) or a thread of this one."""
-    from commands import lifecycle
-    from commands.intake import IntakeBatcher
-    from commands.intake_process import IntakeProcess
-
-    if not settings.intake_process:
-        return IntakeBatcher(deps).start()
-    intake: Any = None
-
-    def catch_up_again() -> None:
-        _catch_up(deps, intake)
-
-    intake = IntakeProcess(
-        settings,
-        fallback=lambda request: lifecycle.open_request(deps, request),
-        wake_scheduler=lambda at: deps.wake_scheduler(at),
-        on_restart=catch_up_again,
-    )
-    try:
-        return intake.start()
-    except (OSError, ImportError) as exc:  # no process-shared semaphores here (no /dev/shm)
-        log.warning("cannot start the intake process (%s); intake runs in this process", exc)
-        return IntakeBatcher(deps).start()
-
-
-def _catch_up(deps: Any, intake: Any) -> None:
+def _catch_up(deps: Any) -> None:
     from commands.catchup import catch_up
 
     try:
-        catch_up(deps, intake.submit)
+        catch_up(deps)
     except Exception:  # the database went away at start, say: intake goes on regardless
         log.exception("catch-up after start failed")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
-
-
-def _start_scheduler(deps: Any, registry: Any) -> Any:
-    """Start `bot.scheduler.start_scheduler` with the /metrics registry; returns its handle.
-
-    The handle's `health()` is merged into /healthz and `shutdown()` runs on exit; starting
-    it connects `deps.wake_scheduler`, so ticket changes reschedule the dispatcher.
-    """
-    from bot.scheduler import start_scheduler
-
-    return start_scheduler(deps, registry=registry)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -35,7 +35,6 @@ class Settings:
     slack_api_url: str = SLACK_DEFAULT_API_URL
     admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
-    intake_process: bool = True  # write tickets and post cards in a child process
 
     @property
     def socket_mode(self) -> bool:
@@ -47,8 +46,7 @@ class Settings:
         return (
             f"Settings(database_url={_redact_url(self.database_url)!r}, port={self.port}, "
             f"slack_api_url={self.slack_api_url!r}, socket_mode={self.socket_mode}, "
-            f"admins={sorted(self.admins)!r}, log_level={self.log_level!r}, "
-            f"intake_process={self.intake_process})"
+            f"admins={sorted(self.admins)!r}, log_level={self.log_level!r})"
         )
 
     __str__ = __repr__
@@ -88,10 +86,6 @@ class Settings:
         admins = frozenset(
             part for part in env.get("SLABOT_ADMINS", "").replace(",", " ").split() if part
         )
-        intake_process = _flag(env.get("SLABOT_INTAKE_PROCESS"), default=True)
-        if intake_process is None:
-            problems.append("SLABOT_INTAKE_PROCESS must be 1 or 0 (true/false, yes/no), got "
-                            f"{env['SLABOT_INTAKE_PROCESS']!r}")
         if problems:
             raise SettingsError(problems, missing)
         return cls(
@@ -103,16 +97,7 @@ class Settings:
             slack_api_url=api_url,
             admins=admins,
             log_level=log_level,
-            intake_process=bool(intake_process),
         )
-
-
-def _flag(value: str | None, *, default: bool) -> bool | None:
-    """An on/off setting: empty means `default`, None means it could not be read."""
-    if not value:
-        return default
-    return {"1": True, "true": True, "yes": True, "on": True,
-            "0": False, "false": False, "no": False, "off": False}.get(value.lower())
 
 
 def _redact_url(url: str) -> str:

@@ -1,8 +1,9 @@
-"""Slack event listeners: messages, reactions and the App Home tab.
+"""Slack event handlers: messages, reactions and the App Home tab.
 
 Thin by design: read the payload, decide which lifecycle move it is, call commands.lifecycle.
-Bolt acks events by itself and ignores the bot's own messages; the retried-event middleware
-in bot/app.py already dropped redeliveries.
+Messages and reactions reach `on_message` and `on_reaction_added` through the inbox (stored
+before the ack, applied by the worker in bot/inbox.py, redeliveries settled there); the App
+Home tab is a Bolt listener (a read and a views.publish, no state).
 """
 
 from __future__ import annotations
@@ -27,27 +28,33 @@ log = logging.getLogger(__name__)
 TICKET_REACTION = "ticket"
 SEEN_REACTION = "eyes"
 DONE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "white_tick"})
+_TRACKED_REACTIONS = DONE_REACTIONS | {TICKET_REACTION, SEEN_REACTION}
 
 
 def register(app: App) -> None:
-    """Attach the event listeners (the manifest's bot_events must list each of these)."""
-    app.event(Event.MESSAGE.value)(on_message)
-    app.event(Event.REACTION_ADDED.value)(on_reaction_added)
+    """Attach the Bolt event listeners (with INBOX_EVENTS, the manifest's bot_events)."""
     app.event(Event.APP_HOME_OPENED.value)(on_app_home_opened)
+
+
+# Events stored in the inbox before their ack and applied by its worker (bot/inbox.py).
+INBOX_EVENTS = frozenset({Event.MESSAGE.value, Event.REACTION_ADDED.value})
 
 
 def _team_id(body: dict[str, Any], event: dict[str, Any]) -> str:
     return body.get("team_id") or event.get("team") or ""
 
 
-def records_own_event_id(event: dict[str, Any]) -> bool:
-    """Whether `on_message` records this event's id itself (with the ticket it opens).
-
-    The retried-event middleware leaves these to the listener, which records the id in the
-    ticket's own unit of work: one transaction per new ticket, none on the ack path.
-    """
-    return (event.get("type") == Event.MESSAGE.value and is_human_message(event)
-            and not is_thread_reply_event(event))
+def wants_event(event: dict[str, Any]) -> bool:
+    """Whether an inbox event can move a ticket (others are acked and forgotten): a person's
+    message, or one of the reactions below by a person on a message."""
+    if event.get("type") == Event.MESSAGE.value:
+        return is_human_message(event) and all(
+            isinstance(event.get(name), str) for name in ("channel", "user", "ts"))
+    item = event.get("item")
+    return (isinstance(item, dict) and item.get("type") == "message"
+            and isinstance(item.get("channel"), str) and isinstance(item.get("ts"), str)
+            and isinstance(event.get("user"), str) and isinstance(event.get("reaction"), str)
+            and _reaction_name(event["reaction"]) in _TRACKED_REACTIONS)
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
@@ -59,16 +66,16 @@ def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if is_thread_reply_event(event):
         _on_thread_reply(deps, team_id, channel_id, thread_ts, user_id)
         return
-    request = lifecycle.IntakeRequest(
-        team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
-        text=event.get("text") or "", source="message", only_if_tracked=True,
-        event_id=body.get("event_id") or None,
+    lifecycle.open_ticket(
+        deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
+        text=_text(event.get("text")), source="message", only_if_tracked=True,
     )
-    batcher = deps.intake.batcher
-    if batcher is not None:
-        batcher.submit(request)  # written with whatever else arrives meanwhile
-    else:
-        lifecycle.open_request(deps, request)
+
+
+def _text(raw: Any) -> str:
+    """Message text as stored: a lone surrogate (which no database encodes) is replaced."""
+    text = raw if isinstance(raw, str) else ""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _on_thread_reply(deps: Deps, team_id: str, channel_id: str, thread_ts: str,
@@ -100,8 +107,23 @@ def _reaction_name(raw: str) -> str:
     return raw.split("::", 1)[0]
 
 
-def on_reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
-    """:ticket: tracks a message, :eyes: is a first response, :white_check_mark: resolves."""
+def prepare_event(deps: Deps, event: dict[str, Any]) -> dict[str, Any] | None:
+    """What an inbox event needs from Slack before its unit of work: the message a
+    :ticket: reaction points at (None when Slack will not show it)."""
+    if event.get("type") != Event.REACTION_ADDED.value:
+        return None
+    if _reaction_name(event.get("reaction", "")) != TICKET_REACTION:
+        return None
+    item = event["item"]
+    return _fetch_message(deps, item["channel"], item["ts"])
+
+
+def on_reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps, *,
+                      respond: Any, message: dict[str, Any] | None) -> None:
+    """:ticket: tracks a message, :eyes: is a first response, :white_check_mark: resolves.
+
+    `message` is what `prepare_event` fetched; `respond` tells the reactor privately.
+    """
     item = event.get("item") or {}
     if item.get("type") != "message" or not event.get("user"):
         return
@@ -109,7 +131,8 @@ def on_reaction_added(event: dict[str, Any], body: dict[str, Any], deps: Deps) -
     team_id, channel_id, ts = _team_id(body, event), item["channel"], item["ts"]
     user_id = event["user"]
     if name == TICKET_REACTION:
-        _track_reacted_message(deps, team_id, channel_id, ts, event.get("item_user"), user_id)
+        _track_reacted_message(deps, team_id, channel_id, ts, event.get("item_user"),
+                               message, respond)
     elif name == SEEN_REACTION:
         lifecycle.record_response(
             deps, team_id=team_id, channel_id=channel_id, thread_ts=ts, user_id=user_id,
@@ -135,8 +158,8 @@ def _resolve_by_reaction(deps: Deps, team_id: str, channel_id: str, ts: str,
 
 
 def _track_reacted_message(deps: Deps, team_id: str, channel_id: str, ts: str,
-                           item_user: str | None, reactor_id: str) -> None:
-    message = _fetch_message(deps, channel_id, ts)
+                           item_user: str | None, message: dict[str, Any] | None,
+                           respond: Any) -> None:
     author = (message or {}).get("user") or item_user
     if message is not None and (message.get("bot_id") or message.get("subtype") == "bot_message"):
         return  # the bot's own cards and other bots' posts are not requests
@@ -144,20 +167,12 @@ def _track_reacted_message(deps: Deps, team_id: str, channel_id: str, ts: str,
         log.info("cannot track %s/%s: its author is unknown", channel_id, ts)
         return
     if message is not None and is_thread_reply(message, ts):
-        _tell_privately(deps, channel_id, reactor_id, THREAD_REPLY_REFUSAL)
+        respond(text=THREAD_REPLY_REFUSAL)
         return
     lifecycle.open_ticket(
         deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=author,
-        text=(message or {}).get("text") or "", source="reaction",
+        text=_text((message or {}).get("text")), source="reaction",
     )
-
-
-def _tell_privately(deps: Deps, channel_id: str, user_id: str, text: str) -> None:
-    # Best effort: the bot may not be a member of the channel the reaction was added in.
-    try:
-        deps.notifier.post_ephemeral(channel_id, user_id, text)
-    except Exception as exc:
-        log.info("could not tell %s in %s: %s", user_id, channel_id, exc.__class__.__name__)
 
 
 def _fetch_message(deps: Deps, channel_id: str, ts: str) -> dict[str, Any] | None:

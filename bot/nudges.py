@@ -367,32 +367,18 @@ def _cancel(
 
 
 def refresh_ticket_card(deps: Any, ticket_id: int, key: str) -> None:
-    """Redraw a ticket's card with its clock now (a threshold just passed); never raises.
+    """Queue a redraw of a ticket's card (a threshold just passed); never raises.
 
     Without this the card keeps saying "in 1 h" long after a breach: nothing else moves it
-    when only time passes. Same clock and time zone as the ticket service's own refreshes.
+    when only time passes. The outbox sender draws it as the ticket is when it sends.
     """
     try:
-        now = deps.clock.now()
-        with deps.unit_of_work() as session:
-            ticket = ticket_repo.get_ticket(session=session, ticket_id=ticket_id)
-            if not ticket.card_ts:
-                return
-            policy = workspace_repo.get_policy(
-                session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
-            )
-            events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
-            clock = compute_clock(events, policy, now)
-            tz = workspace_repo.get_workspace_by_id(
-                session=session, workspace_id=ticket.workspace_id
-            ).tz
-        tz = lifecycle.user_tz(deps, ticket.requester_id, tz)
-        lifecycle.refresh_card(deps, ticket, clock, tz, now)
+        lifecycle.refresh_card(deps, ticket_id)
     except Exception as exc:  # the nudge went out; a stale card is no reason to retry it
         log_event(
             log,
             logging.WARNING,
-            "ticket card not refreshed after a nudge",
+            "ticket card redraw not queued after a nudge",
             exc_info=True,
             ticket=key,
             error=type(exc).__name__,

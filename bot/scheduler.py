@@ -1,9 +1,10 @@
 """APScheduler wiring: the nudge dispatcher's wake-ups and the weekly digest jobs.
 
-The work: the planner (`plan_cycle`) claims tickets whose next look has come and turns their
-due nudges into outbox rows; the sender (`send_cycle`, via `bot.nudges.send_pending_nudges`)
-delivers the outbox. `start_scheduler` runs each on its own `Dispatcher`, so a slow Slack
-never delays planning; `run_cycle` does both in one thread (tests, tools).
+The work: the inbox worker (`inbox_cycle`, bot/inbox.py) applies the events Slack delivered;
+the planner (`plan_cycle`) claims tickets whose next look has come and turns their due nudges
+into outbox rows; the sender (`send_cycle`) delivers every queued Slack write (bot/outbox.py)
+and the nudges (bot/nudges.py). `start_scheduler` runs each on its own `Dispatcher`, so a
+slow Slack never delays planning or intake; `run_cycle` does all three in one thread.
 
 * `Dispatcher` runs one cycle at the instant the previous cycle asked for (the earliest
   `next_due_at`, or outbox retry), whenever woken (a ticket changed; the planner queued
@@ -31,9 +32,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import CollectorRegistry
 
+from bot.inbox import drain_inbox, next_inbox_attempt_at
 from bot.logs import log_event
 from bot.metrics import SchedulerMetrics
 from bot.nudges import SenderOptions, send_pending_nudges
+from bot.outbox import next_write_at, send_outbox
 from sla.clock import compute_clock
 from sla.escalation import plan_nudges
 from storage.models import NudgeState
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(seconds=30)
 _DIGEST_PREFIX = "digest:"
 _MIN_SPACING = timedelta(milliseconds=50)
+INBOX_BATCH = 50
 # A ticket whose planning failed (e.g. its stored policy no longer loads) is looked at again.
 PLAN_RETRY = timedelta(minutes=5)
 
@@ -475,26 +479,50 @@ def plan_cycle(
 def send_cycle(
     deps: Any, options: SchedulerOptions, *, metrics: SchedulerMetrics | None = None
 ) -> datetime | None:
-    """The sender's round: drain the outbox; returns when a row can be sent next."""
+    """The sender's round: every queued Slack write (cards, notes, answers), the nudges,
+    then the card redraws those nudges queued; returns when a row can be sent next."""
+
+    def writes() -> None:
+        while True:
+            claimed = send_outbox(deps, holder=options.holder, limit=options.send.batch,
+                                  workers=options.send.workers, metrics=metrics).claimed
+            if claimed == 0 or claimed < options.send.batch:
+                break
+
+    writes()
     while True:
         sent = send_pending_nudges(deps, options.send, metrics=metrics)
         if sent.claimed == 0 or sent.claimed < options.send.batch:
             break
+    writes()
     with deps.unit_of_work() as session:
         backlog = outbox.outbox_backlog(session=session)
         next_at = outbox.next_outbox_attempt_at(session=session)
     if metrics is not None:
         metrics.outbox_pending.set(backlog)
-    return next_at
+    writes_at = next_write_at(deps)
+    return min((t for t in (next_at, writes_at) if t is not None), default=None)
+
+
+def inbox_cycle(
+    deps: Any, options: SchedulerOptions, *, metrics: SchedulerMetrics | None = None
+) -> datetime | None:
+    """The inbox worker's round: apply what Slack delivered; returns when a failed row is
+    due again."""
+    while drain_inbox(deps, holder=options.holder, limit=INBOX_BATCH,
+                      metrics=metrics) >= INBOX_BATCH:
+        pass
+    return next_inbox_attempt_at(deps)
 
 
 def run_cycle(
     deps: Any, options: SchedulerOptions, *, metrics: SchedulerMetrics | None = None
 ) -> datetime | None:
-    """Plan then send, in one thread (tests, tools); returns when there is work next."""
+    """Inbox, plan, send, in one thread (tests, tools); returns when there is work next."""
+    next_inbox = inbox_cycle(deps, options, metrics=metrics)
     next_plan = plan_cycle(deps, options, metrics=metrics)
     next_send = send_cycle(deps, options, metrics=metrics)
-    return min((t for t in (next_plan, next_send) if t is not None), default=None)
+    return min((t for t in (next_inbox, next_plan, next_send) if t is not None), default=None)
 
 
 class SchedulerHandle:
@@ -509,6 +537,7 @@ class SchedulerHandle:
         scheduler: BackgroundScheduler,
         planner: Dispatcher,
         sender: Dispatcher,
+        inbox: Dispatcher,
         digests: DigestJobs,
     ) -> None:
         self.deps = deps
@@ -517,6 +546,7 @@ class SchedulerHandle:
         self.scheduler = scheduler
         self.planner = planner
         self.sender = sender
+        self.inbox = inbox
         self.digests = digests
 
     def wake(self, at: datetime | None = None) -> None:
@@ -529,18 +559,19 @@ class SchedulerHandle:
 
     def health(self) -> dict[str, Any]:
         """Scheduler state and outbox backlog for /healthz ("ok" False when it is down)."""
-        planner, sender = self.planner.state(), self.sender.state()
+        planner, sender, inbox = self.planner.state(), self.sender.state(), self.inbox.state()
         with self.deps.unit_of_work() as session:
             backlog = outbox.outbox_backlog(session=session)
         self.metrics.outbox_pending.set(backlog)
-        running = planner.running and sender.running
+        running = planner.running and sender.running and inbox.running
         return {
-            "ok": running and planner.last_error is None and sender.last_error is None,
+            "ok": running and all(s.last_error is None for s in (planner, sender, inbox)),
             "scheduler": {
                 "running": running,
                 "instance": self.options.holder,
                 "planner": _state_json(planner),
                 "sender": _state_json(sender),
+                "inbox": _state_json(inbox),
                 "digest_jobs": len(self.digests.job_ids()),
             },
             "outbox_backlog": backlog,
@@ -552,10 +583,12 @@ class SchedulerHandle:
         return self.metrics.registry
 
     def stop(self, wait: bool = True) -> None:
-        """Stop the scheduler (running cycles finish when `wait`) and disconnect the wake hook."""
-        hook = getattr(self.deps.wake_scheduler, "connect", None)
-        if callable(hook):
-            hook(None)
+        """Stop the scheduler (running cycles finish when `wait`: in-flight deliveries are
+        recorded) and disconnect the wake hooks."""
+        for hook in (self.deps.wake_scheduler, self.deps.wake_outbox, self.deps.wake_inbox):
+            connect = getattr(hook, "connect", None)
+            if callable(connect):
+                connect(None)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
 
@@ -652,6 +685,13 @@ def start_scheduler(
     planner = Dispatcher(
         scheduler, plan, sweep_every=options.sweep_every, now=deps.clock.now, name="sla-plan"
     )
+    inbox = Dispatcher(
+        scheduler,
+        lambda: inbox_cycle(deps, options, metrics=metrics),
+        sweep_every=options.sweep_every,
+        now=deps.clock.now,
+        name="sla-inbox",
+    )
     digests = DigestJobs(
         scheduler,
         acquire_slot=slot_acquirer(deps, options.holder),
@@ -665,10 +705,12 @@ def start_scheduler(
         scheduler=scheduler,
         planner=planner,
         sender=sender,
+        inbox=inbox,
         digests=digests,
     )
     scheduler.start()
     sender.start()
+    inbox.start()
     planner.start()
     handle.sync_digests()
     # Subscriptions change through /sla digest on any replica: pick them up every minute.
@@ -681,8 +723,10 @@ def start_scheduler(
         coalesce=True,
         max_instances=1,
     )
-    hook = getattr(deps.wake_scheduler, "connect", None)
-    if callable(hook):
-        hook(handle.wake)
+    for hook, wake in ((deps.wake_scheduler, handle.wake), (deps.wake_outbox, sender.wake),
+                       (deps.wake_inbox, inbox.wake)):
+        connect = getattr(hook, "connect", None)
+        if callable(connect):
+            connect(wake)
     log_event(log, logging.INFO, "scheduler started", instance=options.holder)
     return handle

@@ -1,8 +1,10 @@
 """Ticket card buttons: priority P1-P4, pause/resume, resolve, reopen.
 
-Each button's value is the ticket key. Listeners ack first (Slack waits 3 s at most), then
-move the ticket through commands.lifecycle, which updates the card in place. Refusals (for
-example pausing a ticket someone just resolved) are told only to the person who pressed.
+Each button's value is the ticket key. A press is stored in the inbox before Slack gets its
+ack (bot/inbox.py); its worker calls the handler here, which moves the ticket through
+commands.lifecycle (the card redraw and any thread note are queued in the outbox in the same
+unit of work). Refusals (for example pausing a ticket someone just resolved) are told only
+to the person who pressed, through `respond`.
 A button moves only a ticket of the channel it was pressed in (the card in the thread, or the
 `/sla ticket` card there): a channel only ever sees its own tickets.
 """
@@ -17,6 +19,7 @@ from commands.deps import Deps
 from commands.errors import NotFound, errors_to_user
 from commands.ids import Action
 from sla.policy import Priority
+from storage.repositories import outbox as outbox_repo
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,8 @@ def _ticket_here(deps: Deps, body: dict[str, Any], team_id: str,
     return found
 
 
-def on_priority(ack, body: dict[str, Any], respond, deps: Deps) -> None:
+def on_priority(body: dict[str, Any], respond, deps: Deps) -> None:
     """A priority button: P1..P4; the thread is told who changed it and from what."""
-    ack()
     team_id, user_id, key = _pressed(body)
     priority = _PRIORITY_OF[Action(body["actions"][0]["action_id"])]
     with errors_to_user(respond):
@@ -66,19 +68,20 @@ def on_priority(ack, body: dict[str, Any], respond, deps: Deps) -> None:
 
 
 def _note_in_thread(deps: Deps, ticket: Any, text: str) -> None:
-    # The change is already made and shown on the card; a failed note must not undo or hide it.
-    try:
-        deps.notifier.post_thread_reply(ticket.channel_id, ticket.thread_ts, text)
-    except Exception as exc:
-        log.warning("could not post a note in %s's thread: %s", ticket.key,
-                    exc.__class__.__name__)
+    # Queued with the change it reports (one note per version of the ticket).
+    with deps.unit_of_work() as session:
+        outbox_repo.queue_write(
+            session=session, key=f"note:{ticket.id}:v{ticket.version}", kind=outbox_repo.POST,
+            ticket_id=ticket.id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
+            text=text, at=deps.clock.now(),
+        )
+    deps.wake_outbox()
 
 
 def _move_button(move: Any, doc: str) -> Any:
     """A card button that makes one lifecycle move on the ticket it was pressed for."""
 
-    def on_move(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-        ack()
+    def on_move(body: dict[str, Any], respond, deps: Deps) -> None:
         team_id, user_id, key = _pressed(body)
         with errors_to_user(respond):
             _ticket_here(deps, body, team_id, key)
@@ -92,3 +95,15 @@ on_pause = _move_button(lifecycle.pause, "Pause button.")
 on_resume = _move_button(lifecycle.resume, "Resume button.")
 on_resolve = _move_button(lifecycle.resolve, "Resolve button.")
 on_reopen = _move_button(lifecycle.reopen, "Reopen button (shown on resolved tickets).")
+
+# Every card button, applied through the inbox (the manifest's interactivity serves them).
+INBOX_ACTIONS: dict[str, Any] = {
+    Action.PRIORITY_P1.value: on_priority,
+    Action.PRIORITY_P2.value: on_priority,
+    Action.PRIORITY_P3.value: on_priority,
+    Action.PRIORITY_P4.value: on_priority,
+    Action.PAUSE.value: on_pause,
+    Action.RESUME.value: on_resume,
+    Action.RESOLVE.value: on_resolve,
+    Action.REOPEN.value: on_reopen,
+}

@@ -1,10 +1,13 @@
 """Catch-up: requests posted while the bot was not listening still become tickets.
 
-Slack gives up redelivering an event after a few retries, and an event acked just before a
-crash may never have been written. So at start the bot reads the recent history of each
-tracked channel (`conversations.history`, the scope intake already has) and hands every
-top-level human message to intake; messages that already are tickets are skipped by the
-database's unique key, so reading a message twice is harmless.
+Every event is stored before its ack, so nothing Slack delivered is lost; but Slack gives up
+redelivering an event after three tries, and while the bot is down (or its database refuses
+writes for longer than Slack retries) requests are never delivered at all. So at start the
+bot reads the recent history of each tracked channel (`conversations.history`, the scope
+intake already has) and opens a ticket for every top-level human message; messages that
+already are tickets are skipped by the database's unique key, so reading one twice is
+harmless. A backstop, not the path correctness depends on: Slack rate-limits that method
+hard for apps outside the Marketplace.
 
 In a tracked channel every top-level human message is a ticket, so the channel's newest
 ticket says how far the bot had heard: reading starts an hour before it (events arrive out
@@ -48,11 +51,16 @@ class CatchUpReport:
 
 def catch_up(
     deps: Deps,
-    submit: Callable[[lifecycle.IntakeRequest], None],
+    submit: Callable[[lifecycle.IntakeRequest], object] | None = None,
     *,
     window: timedelta = CATCH_UP_WINDOW,
 ) -> CatchUpReport:
-    """Hand each recent top-level message of every tracked channel to `submit` (intake)."""
+    """Open a ticket (`submit`, by default `lifecycle.open_request`) for each recent
+    top-level message of every tracked channel."""
+    if submit is None:
+        def submit(request: lifecycle.IntakeRequest) -> object:
+            return lifecycle.open_request(deps, request)
+
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         channels = [
@@ -77,7 +85,7 @@ def catch_up(
         except Exception as exc:  # not in the channel any more, no scope, Slack down
             log.warning("catch-up could not read %s: %s", channel_id, _reason(exc))
             report.unreadable.append(channel_id)
-    log.info("catch-up read %d tracked channels: %d recent requests handed to intake%s",
+    log.info("catch-up read %d tracked channels: %d recent requests looked at%s",
              report.channels, report.messages,
              f", {len(report.unreadable)} unreadable" if report.unreadable else "")
     return report

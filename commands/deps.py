@@ -11,18 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
+
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -71,19 +69,18 @@ def _require_aware(at: datetime) -> None:
 
 
 def build_client(token: str, base_url: str) -> WebClient:
-    """A WebClient that honours Retry-After on 429, retries 500/503 and dropped connections,
-    and keeps its connections open between calls (commands/http_client.py)."""
-    from commands.http_client import KeepAliveWebClient
+    """slack_sdk's WebClient, retrying only answers Slack did not act on (429 Retry-After).
 
-    return KeepAliveWebClient(
+    A 5xx or a dropped connection may follow a call Slack carried out, so those are not
+    retried here: the outbox retries writes after looking for their marker, and a failed
+    read falls back or is asked again by its caller.
+    """
+    return WebClient(
         token=token,
         base_url=base_url,
         logger=_sdk_logger(),
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=15,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 
@@ -120,8 +117,22 @@ class Notifier:
 
     def dm_user(self, user: str, text: str, **kw: Any) -> SlackResponse:
         """Send a direct message to a user (opens the IM first)."""
-        opened = self.client.conversations_open(users=[user])
-        return self.client.chat_postMessage(channel=opened["channel"]["id"], text=text, **kw)
+        return self.client.chat_postMessage(channel=self.open_dm(user), text=text, **kw)
+
+    def open_dm(self, user: str) -> str:
+        """The id of the bot's direct-message conversation with `user`."""
+        return self.client.conversations_open(users=[user])["channel"]["id"]
+
+    def recent_messages(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+        """A thread's messages (or a channel's latest 200), with their metadata: where the
+        outbox looks for a post whose answer was lost."""
+        if thread_ts:
+            response = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=1000, include_all_metadata=True)
+        else:
+            response = self.client.conversations_history(
+                channel=channel, limit=200, include_all_metadata=True)
+        return list(response.get("messages") or ())
 
     def update_message(self, channel: str, ts: str, text: str, **kw: Any) -> SlackResponse:
         """Edit a message the bot posted (the ticket card)."""
@@ -160,17 +171,24 @@ class Notifier:
         response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
         return response.get("permalink")
 
+    def learn_workspace_url(self) -> None:
+        """Ask auth.test once for the workspace URL that message links are built on.
+
+        Called at start, outside any unit of work; when Slack cannot answer, links are
+        left out until the next start.
+        """
+        try:
+            self._workspace_url = self.client.auth_test().get("url") or ""
+        except Exception as exc:
+            log.warning("could not learn the workspace URL (%s): tickets get no link",
+                        exc.__class__.__name__)
+
     def message_link(self, channel: str, ts: str) -> str | None:
-        """A link to a top-level message, built without a call per message.
+        """A link to a top-level message, built without a Slack call (safe in a transaction).
 
         Slack's message links are ``<workspace url>archives/<channel>/p<ts without dot>``;
-        the workspace URL comes from auth.test once. None when Slack cannot be asked.
+        None until `learn_workspace_url` found the workspace URL.
         """
-        if self._workspace_url is None:
-            try:
-                self._workspace_url = self.client.auth_test().get("url") or ""
-            except Exception:
-                return None
         if not self._workspace_url:
             return None
         base = self._workspace_url if self._workspace_url.endswith("/") else (
@@ -183,34 +201,47 @@ class Notifier:
 
 
 def make_unit_of_work(engine: Any) -> Callable[[], AbstractContextManager[Any]]:
-    """`storage.db.unit_of_work` bound to `engine`; on SQLite one unit at a time per process.
+    """`storage.db.unit_of_work` bound to `engine`, joining the unit already open on this
+    thread, and on SQLite one unit at a time per process.
+
+    Joining: the inbox worker applies an event and marks it done in one transaction, while
+    the commands it calls open units of their own; an inner unit is the outer one's
+    session and commits (or rolls back) with it.
 
     SQLite has a single writer and every transaction here starts with BEGIN IMMEDIATE, so
     concurrent units queue on the database lock anyway. Its busy handler polls with sleeps
-    of up to 100 ms, leaving the lock idle while listener threads nap; a process-wide lock
-    hands the database to the next thread at once. Re-entrant, so a unit opened inside
-    another on the same thread behaves exactly as without it. Other processes still meet
-    the database lock (busy_timeout).
+    of up to 100 ms, leaving the lock idle while threads nap; a process-wide lock hands the
+    database to the next thread at once. Other processes still meet the database lock
+    (busy_timeout).
     """
     from storage.db import unit_of_work
 
-    if engine.dialect.name != "sqlite":
-        return lambda: unit_of_work(engine)
-    lock = threading.RLock()
+    local = threading.local()
+    lock: AbstractContextManager[Any] = (
+        threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+    )
 
     @contextmanager
-    def serialized() -> Iterator[Any]:
+    def unit() -> Iterator[Any]:
+        outer = getattr(local, "session", None)
+        if outer is not None:
+            yield outer
+            return
         with lock, unit_of_work(engine) as session:
-            yield session
+            local.session = session
+            try:
+                yield session
+            finally:
+                local.session = None
 
-    return serialized
+    return unit
 
 
 class WakeHook:
-    """Callable that tells the scheduler "ticket times changed"; a no-op until connected.
+    """Callable that tells a background loop "there is work"; a no-op until connected.
 
     Deps is frozen and built before the scheduler starts, so the scheduler connects its
-    wake function here (`deps.wake_scheduler.connect(fn)`) instead of replacing the field.
+    wake functions here (`deps.wake_scheduler.connect(fn)`) instead of replacing the field.
     """
 
     def __init__(self, fn: Callable[[], None] | None = None) -> None:
@@ -227,18 +258,6 @@ class WakeHook:
             fn() if at is None else fn(at)
 
 
-class IntakeSlot:
-    """Where listeners send new channel messages: a `commands.intake.IntakeBatcher` once one is
-    connected (`slabot run` does), else the listener opens the ticket itself."""
-
-    def __init__(self) -> None:
-        self.batcher: Any = None
-
-    def connect(self, batcher: Any) -> None:
-        """Route new-message tickets to `batcher` (None: open them in the listener again)."""
-        self.batcher = batcher
-
-
 @dataclass(frozen=True)
 class Deps:
     """Everything a listener or command needs; see the module docstring."""
@@ -250,7 +269,8 @@ class Deps:
     client: WebClient
     notifier: Notifier
     wake_scheduler: Callable[..., None] = field(default_factory=WakeHook)
-    intake: IntakeSlot = field(default_factory=IntakeSlot)
+    wake_outbox: WakeHook = field(default_factory=WakeHook)  # Slack writes were queued
+    wake_inbox: WakeHook = field(default_factory=WakeHook)  # events were stored
 
     @classmethod
     def build(cls, settings: Any, engine: Any, *, clock: Clock | None = None) -> Deps:

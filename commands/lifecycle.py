@@ -2,8 +2,9 @@
 
 Event listeners, card buttons, the message shortcut and `/sla` verbs all call these
 functions. Each one is a single unit of work: lock the ticket, append the event, recompute
-the clock with `sla.clock.compute_clock`, store status + due columns + `next_due_at`. After
-the commit it updates the ticket card in place (chat.update) and wakes the scheduler.
+the clock with `sla.clock.compute_clock`, store status + due columns + `next_due_at`, and queue
+the Slack writes the move implies (the card, its redraw) in the outbox, in that same unit of
+work. No Slack call happens here: the outbox sender delivers after the commit.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from sla.escalation import plan_nudges
 from sla.policy import Metric, Policy, Priority
 from storage.errors import DuplicateTicket
 from storage.models import Ticket
+from storage.repositories import outbox as outbox_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
-from storage.repositories.jobs import record_event_id
 
 log = logging.getLogger(__name__)
 
@@ -120,38 +121,6 @@ class IntakeRequest:
     thread_ts: str | None = None
     priority: Priority | None = None
     only_if_tracked: bool = False
-    event_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A ticket written in a unit of work, with what its card and the scheduler need next."""
-
-    result: TicketResult
-    tz: str
-    first_look: datetime | None
-
-
-class IntakeLookups:
-    """Workspace, channel and policy read once per unit of work (a batch shares them)."""
-
-    def __init__(self) -> None:
-        self._found: dict[tuple[str, str, bool], Any] = {}
-
-    def setting(self, session: Any, team_id: str, channel_id: str, *, create: bool
-                ) -> tuple[Any, Any, Policy] | None:
-        """(workspace, channel row or None, policy in force); None when the workspace is
-        unknown and not to be created."""
-        key = (team_id, channel_id, create)
-        if key not in self._found:
-            found = workspace_repo.get_channel_setting(
-                session=session, team_id=team_id, channel_id=channel_id)
-            if found is None and create:
-                workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
-                found = workspace_repo.get_channel_setting(
-                    session=session, team_id=team_id, channel_id=channel_id)
-            self._found[key] = found
-        return self._found[key]
 
 
 def open_ticket(
@@ -166,68 +135,87 @@ def open_ticket(
     thread_ts: str | None = None,
     priority: Priority | None = None,
     only_if_tracked: bool = False,
-    event_id: str | None = None,
 ) -> TicketResult | None:
     """Make a Slack message a ticket (once: a second call returns the existing one).
 
     The clock starts when the message was posted for channel messages, and when tracking
     was asked for otherwise (a `:ticket:` on an old message must not be born breached).
     With `only_if_tracked`, returns None (writing nothing) unless the channel is tracked.
-    With `event_id` (the Slack event that carried the message), the id is recorded in the
-    same unit of work, and a delivery whose id was already recorded returns None at once.
     """
     return open_request(deps, IntakeRequest(
         team_id=team_id, channel_id=channel_id, message_ts=message_ts, user_id=user_id,
         text=text, source=source, thread_ts=thread_ts, priority=priority,
-        only_if_tracked=only_if_tracked, event_id=event_id,
+        only_if_tracked=only_if_tracked,
     ))
 
 
 def open_request(deps: Deps, request: IntakeRequest) -> TicketResult | None:
-    """`open_ticket` for a request already built: its own unit of work, then the card."""
+    """The one way a ticket is born: stored with its card queued in the outbox, in one unit
+    of work (the caller's, when one is open on this thread)."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
-        stored = store_ticket(deps, session, request, now, IntakeLookups())
-    if stored is None:
-        return None
-    if stored.result.created:
-        announce_ticket(deps, stored, now)
-    return stored.result
+        plan = _plan_ticket(deps, session, request, now)
+        if plan is None:
+            return None
+        new = plan.new
+        try:
+            ticket = ticket_repo.create_ticket(
+                session=session, policy=plan.policy,
+                **{field.name: getattr(new, field.name) for field in fields(new)},
+            )
+        except DuplicateTicket as duplicate:
+            existing = duplicate.ticket
+            clock = _clock_of(session, existing, plan.policy, now)
+            return TicketResult(existing, clock, created=False, changed=False)
+        outbox_repo.queue_write(
+            session=session, key=f"card:{ticket.id}", kind=outbox_repo.CARD,
+            ticket_id=ticket.id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
+            at=now,
+        )
+    log.info("ticket %s opened from %s in %s", ticket.key, ticket.source, ticket.channel_id)
+    _after_change(deps, plan.first_look)
+    return TicketResult(ticket, new.clock, created=True)
+
+
+def _after_change(deps: Deps, first_look: datetime | None = None) -> None:
+    """After a commit: the sender has writes to deliver, the scheduler new times to plan.
+
+    Inside an outer unit of work (the inbox worker) this runs before that commit; the
+    worker wakes both again once it committed.
+    """
+    deps.wake_outbox()
+    if first_look is not None:
+        # With its first look, the scheduler wakes only if that comes before its own plans.
+        deps.wake_scheduler(first_look)
 
 
 @dataclass(frozen=True)
-class TicketPlan:
-    """A ticket worked out and ready to insert (`store_ticket` or `store_tickets` writes it)."""
+class _TicketPlan:
+    """A ticket worked out and ready to insert."""
 
     new: ticket_repo.NewTicket
     policy: Policy
-    tz: str
     first_look: datetime | None
 
 
-def plan_ticket(
-    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups,
-    *, record_event: bool = True,
-) -> TicketPlan | None:
-    """Everything `store_ticket` decides before inserting; None when nothing is to be done
-    (a redelivered event, an untracked channel). Records the event id when there is one,
-    unless the caller did (`record_event=False`: a batch records all its ids at once)."""
-    if record_event and request.event_id is not None and not record_event_id(
-        session=session, event_id=request.event_id, at=now
-    ):
-        log.info("duplicate Slack event %s acknowledged without processing", request.event_id)
+def _plan_ticket(
+    deps: Deps, session: Any, request: IntakeRequest, now: datetime
+) -> _TicketPlan | None:
+    """Everything decided before inserting; None when nothing is to be done (an untracked
+    channel, a message ts that is no Slack timestamp)."""
+    posted = ts_instant(request.message_ts)
+    if posted is None:
+        log.info("message %r in %s is no Slack message ts: not a ticket",
+                 request.message_ts[:40], request.channel_id)
         return None
-    found = lookups.setting(session, request.team_id, request.channel_id,
-                            create=not request.only_if_tracked)
+    found = _channel_setting(session, request.team_id, request.channel_id,
+                             create=not request.only_if_tracked)
     if found is None:
         return None
     workspace, channel, policy = found
     if request.only_if_tracked and (channel is None or not channel.tracking):
         return None
-    posted = ts_instant(request.message_ts)
-    created_at = (
-        posted if request.source == "message" and posted is not None and posted <= now else now
-    )
+    created_at = posted if request.source == "message" and posted <= now else now
     default = policy.default_priority
     if channel is not None and channel.default_priority:
         default = Priority.parse(channel.default_priority)
@@ -249,58 +237,20 @@ def plan_ticket(
         source=request.source,
         permalink=deps.notifier.message_link(request.channel_id, request.message_ts),
     )
-    return TicketPlan(new, policy, workspace.tz, first_look)
+    return _TicketPlan(new, policy, first_look)
 
 
-def store_ticket(
-    deps: Deps, session: Any, request: IntakeRequest, now: datetime, lookups: IntakeLookups
-) -> Stored | None:
-    """The writing half of `open_ticket`, inside the caller's unit of work (no Slack call).
-
-    None when nothing is to be done (a redelivered event, an untracked channel); a `Stored`
-    whose result is not `created` when the message already was a ticket.
-    """
-    plan = plan_ticket(deps, session, request, now, lookups)
-    if plan is None:
-        return None
-    new = plan.new
-    try:
-        ticket = ticket_repo.create_ticket(
-            session=session, policy=plan.policy,
-            **{field.name: getattr(new, field.name) for field in fields(new)},
-        )
-    except DuplicateTicket as duplicate:
-        existing = duplicate.ticket
-        clock = _clock_of(session, existing, plan.policy, now)
-        return Stored(TicketResult(existing, clock, created=False, changed=False), plan.tz, None)
-    return Stored(TicketResult(ticket, new.clock, created=True), plan.tz, plan.first_look)
-
-
-def store_tickets(session: Any, plans: list[TicketPlan]) -> list[Stored | None]:
-    """Insert many planned tickets at once; None for a message that already was a ticket."""
-    tickets = ticket_repo.create_tickets(session=session, new=[plan.new for plan in plans])
-    return [
-        None if ticket is None
-        else Stored(TicketResult(ticket, plan.new.clock, created=True), plan.tz, plan.first_look)
-        for plan, ticket in zip(plans, tickets, strict=True)
-    ]
-
-
-def announce_ticket(deps: Deps, stored: Stored, now: datetime, *, store_card: bool = True
-                    ) -> str | None:
-    """After the commit: post the new ticket's card in its thread, wake the scheduler.
-
-    Returns the card's ts; with `store_card=False` the caller records it (a batch does so
-    for many cards in one write).
-    """
-    ticket, clock = stored.result.ticket, stored.result.clock
-    tz = user_tz(deps, ticket.requester_id, stored.tz)
-    card_ts = _post_card(deps, ticket, clock, tz, now, store=store_card)
-    if stored.first_look is not None:
-        # With its first look, the scheduler wakes only if that comes before its own plans.
-        deps.wake_scheduler(stored.first_look)
-    log.info("ticket %s opened from %s in %s", ticket.key, ticket.source, ticket.channel_id)
-    return card_ts
+def _channel_setting(session: Any, team_id: str, channel_id: str, *, create: bool
+                     ) -> tuple[Any, Any, Policy] | None:
+    """(workspace, channel row or None, policy in force); None when the workspace is unknown
+    and not to be created."""
+    found = workspace_repo.get_channel_setting(
+        session=session, team_id=team_id, channel_id=channel_id)
+    if found is None and create:
+        workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+        found = workspace_repo.get_channel_setting(
+            session=session, team_id=team_id, channel_id=channel_id)
+    return found
 
 
 def _first_look(clock: TicketClock, policy: Policy, now: datetime) -> datetime | None:
@@ -317,20 +267,26 @@ def _first_look(clock: TicketClock, policy: Policy, now: datetime) -> datetime |
     return plan.next_wake_at
 
 
-def _post_card(deps: Deps, ticket: Ticket, clock: TicketClock, tz: str, now: datetime,
-               *, store: bool = True) -> str | None:
-    blocks = render_ticket_card(ticket, clock, tz, now)
-    response = deps.notifier.post_thread_reply(
-        ticket.channel_id, ticket.thread_ts, card_text(ticket, clock), blocks=blocks
-    )
-    card_ts = response.get("ts")
-    if not card_ts:
-        return None
-    if store:
-        with deps.unit_of_work() as session:
-            ticket_repo.set_card_ts(session=session, ticket_id=ticket.id, card_ts=card_ts)
-    ticket.card_ts = card_ts
-    return card_ts
+def ticket_card(deps: Deps, ticket_id: int, now: datetime
+                ) -> tuple[Ticket, str, list[dict[str, Any]]] | None:
+    """A ticket's card as it is now: (ticket, text, blocks) in the requester's time zone.
+
+    Read in its own unit of work and rendered after it (users.info may be asked for the
+    time zone): the outbox sender calls this right before posting or updating a card.
+    """
+    with deps.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        policy = workspace_repo.get_policy(
+            session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
+        )
+        clock = _clock_of(session, ticket, policy, now)
+        tz = workspace_repo.get_workspace_by_id(
+            session=session, workspace_id=ticket.workspace_id).tz
+        session.expunge(ticket)
+    tz = user_tz(deps, ticket.requester_id, tz)
+    return ticket, card_text(ticket, clock), render_ticket_card(ticket, clock, tz, now)
 
 
 # ---------------------------------------------------------------------------- transitions
@@ -414,23 +370,28 @@ def _transition(
             events.append(ClockEvent(move.kind, now, move.priority))
         clock = compute_clock(events, policy, now)
         ticket_repo.apply_clock(session=session, ticket=ticket, clock=clock)
-        tz = workspace.tz
-    refresh_card(deps, ticket, clock, user_tz(deps, ticket.requester_id, tz), now)
+        queue_card_update(session, ticket, now)
+    _after_change(deps)
     deps.wake_scheduler()
     return TicketResult(ticket, clock)
 
 
-def refresh_card(deps: Deps, ticket: Ticket, clock: TicketClock, tz: str, now: datetime) -> None:
-    """Update the ticket card in place; a failed update is logged, never fatal to the change."""
-    if not ticket.card_ts:
-        return
-    try:
-        deps.notifier.update_message(
-            ticket.channel_id, ticket.card_ts, card_text(ticket, clock),
-            blocks=render_ticket_card(ticket, clock, tz, now),
-        )
-    except Exception:
-        log.exception("could not update the card of %s", ticket.key)
+def queue_card_update(session: Any, ticket: Ticket, now: datetime,
+                      because: str | None = None) -> None:
+    """Queue a redraw of the ticket's card in the caller's unit of work (the outbox sender
+    renders it as the ticket is when it sends, so close changes make one chat.update)."""
+    outbox_repo.queue_card_update(session=session, ticket_id=ticket.id,
+                                  version=ticket.version, at=now, because=because)
+
+
+def refresh_card(deps: Deps, ticket_id: int) -> None:
+    """Queue a redraw of a ticket's card in a unit of work of its own (time alone moved it)."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            queue_card_update(session, ticket, now, because=f"at{now.timestamp():.6f}")
+    deps.wake_outbox()
 
 
 def record_response(

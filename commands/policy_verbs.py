@@ -83,7 +83,7 @@ def handle_policy(request: VerbRequest) -> Reply:
 
 def update_channel_policy(request: VerbRequest, change) -> Policy:
     """Apply `change(policy) -> policy` to the channel's policy in one unit of work, and
-    re-measure the channel's open tickets against it (stored due times, then their cards)."""
+    re-measure the channel's open tickets against it (stored due times, and their cards queued)."""
     deps = request.deps
     now = deps.clock.now()
     with deps.unit_of_work() as session:
@@ -100,11 +100,10 @@ def update_channel_policy(request: VerbRequest, change) -> Policy:
         # the scheduler read the stored due columns: without this they keep the old targets
         # and hours until each ticket happens to change.
         moved = _remeasure_open_tickets(session, workspace.id, request.channel_id, updated, now)
-        tz = workspace.tz
-    for ticket, clock in moved:
-        reader_tz = lifecycle.user_tz(deps, ticket.requester_id, tz)
-        lifecycle.refresh_card(deps, ticket, clock, reader_tz, now)
+        for ticket, _clock in moved:
+            lifecycle.queue_card_update(session, ticket, now)
     if moved:
+        deps.wake_outbox()
         deps.wake_scheduler()
     return updated
 

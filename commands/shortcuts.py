@@ -16,9 +16,11 @@ THREAD_REPLY_REFUSAL = (
 )
 
 
-def on_track_message(ack, body: dict[str, Any], respond, deps: Deps) -> None:
-    """Track the message the shortcut was used on; tell the user privately which ticket it is."""
-    ack()
+def on_track_message(body: dict[str, Any], respond, deps: Deps) -> None:
+    """Track the message the shortcut was used on; tell the user privately which ticket it is.
+
+    Applied through the inbox (bot/inbox.py); `respond` answers through the outbox.
+    """
     with errors_to_user(respond):
         _track(body, respond, deps)
 
@@ -39,6 +41,10 @@ def _track(body: dict[str, Any], respond, deps: Deps) -> None:
         deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=message["user"],
         text=message.get("text") or "", source="shortcut",
     )
+    if result is None:
+        respond(text="That message has no Slack timestamp; it cannot become a ticket.",
+                response_type="ephemeral", replace_original=False)
+        return
     key = result.ticket.key
     if result.created:
         text = f":ticket: Tracking this message as *{key}* ({result.clock.priority})."

@@ -2,7 +2,8 @@
 
 Constraints live in the database so that duplicates are impossible rather than avoided:
 one ticket per Slack message, one nudge per (ticket, metric, threshold, seq), one lease per
-job slot, one row per processed Slack event id. Instants are aware UTC (``UTCDateTime``).
+job slot, one inbox row per Slack event, one outbox row per intended Slack write.
+Instants are aware UTC (``UTCDateTime``).
 """
 
 from __future__ import annotations
@@ -281,13 +282,86 @@ class Nudge(SQLModel, table=True):
     updated_at: datetime = _instant(nullable=False, default=utcnow)
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """A Slack event id already handled; the primary key makes a retry a no-op."""
+class InboxState(StrEnum):
+    """Where an inbox row stands: waiting (or retrying), applied, or parked after errors."""
 
-    __tablename__ = "processed_events"
+    PENDING = "pending"
+    DONE = "done"
+    PARKED = "parked"
 
-    event_id: str = Field(primary_key=True)
-    received_at: datetime = _instant(nullable=False, default=utcnow, index=True)
+
+class InboxItem(SQLModel, table=True):
+    """One Slack event or interaction, stored before Slack got its ack (the inbox).
+
+    ``dedupe_key`` (the Slack event id, or the interaction's trigger id) is unique, so a
+    redelivery is settled by the INSERT that would store it twice.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'done', 'parked')", name="state"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, nullable=False)
+    kind: str = Field(nullable=False)  # "event" or "interaction"
+    payload: dict[str, Any] = Field(sa_type=JSON, nullable=False)
+    state: str = Field(default=InboxState.PENDING.value, nullable=False)
+    received_at: datetime = _instant(nullable=False)
+    next_attempt_at: datetime = _instant(nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _instant()
+    done_at: datetime | None = _instant()
+
+
+class OutboxState(StrEnum):
+    """Where a Slack write stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    COLLAPSED = "collapsed"  # a newer update of the same card carried it
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One intended Slack write (a card, a card update, a note, a DM, an answer): the outbox.
+
+    ``key`` names the intent and is unique, so an act retried after a crash queues its writes
+    once; the sender marks each message it posts with the key (message metadata) and looks
+    for it before posting again when an earlier answer was lost.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('pending', 'sent', 'failed', 'collapsed')", name="state"
+        ),
+        Index(None, "state", "next_attempt_at"),
+        Index(None, "ticket_id", "kind", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, nullable=False)
+    kind: str = Field(nullable=False)  # card | card_update | post | dm | ephemeral | respond
+    ticket_id: int | None = _fk("tickets.id", nullable=True)
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    user_id: str | None = None
+    text: str = Field(default="", nullable=False)
+    blocks: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON, nullable=True)
+    response_url: str | None = None
+    state: str = Field(default=OutboxState.PENDING.value, nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = _instant(nullable=False)
+    last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _instant()
+    slack_ts: str | None = None
+    created_at: datetime = _instant(nullable=False)
+    sent_at: datetime | None = _instant()
 
 
 class DigestSubscription(SQLModel, table=True):
@@ -345,7 +419,6 @@ __all__ = [
     "Nudge",
     "NudgeState",
     "PolicyRow",
-    "ProcessedEvent",
     "Ticket",
     "TicketEvent",
     "TicketStatus",

@@ -13,7 +13,7 @@ from storage.repositories.digests import (
     list_digest_subscriptions,
     remove_digest_subscription,
 )
-from storage.repositories.jobs import acquire_job_slot, forget_event_ids_before, record_event_id
+from storage.repositories.jobs import acquire_job_slot
 from storage.repositories.nudges import (
     add_nudge,
     cancel_pending_nudges,
@@ -80,7 +80,6 @@ __all__ = [
     "configure_channel",
     "create_ticket",
     "create_tickets",
-    "forget_event_ids_before",
     "get_channel",
     "get_channel_setting",
     "get_digest_subscription",
@@ -109,7 +108,6 @@ __all__ = [
     "mark_nudge_sent",
     "next_scheduler_instant",
     "outbox_backlog",
-    "record_event_id",
     "record_nudge_delivery",
     "release_ticket",
     "remove_digest_subscription",

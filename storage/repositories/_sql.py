@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -41,3 +43,42 @@ def insert_many_ignoring_duplicates(
     # would be compiled anew for every batch.
     statement = insert(table).on_conflict_do_nothing().returning(key)
     return set(session.connection().execute(statement, rows).scalars())
+
+
+def claim_rows(
+    session: Session,
+    model: Any,
+    *,
+    ready: Any,
+    now: datetime,
+    holder: str,
+    limit: int,
+    lease: timedelta,
+) -> list[int]:
+    """Lease up to ``limit`` rows of ``model`` matching ``ready`` whose claim is free or
+    expired, oldest ``next_attempt_at`` first; the ids taken, each counted as an attempt.
+
+    One ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`` statement: on PostgreSQL
+    the inner select skips rows another replica has locked (``FOR UPDATE SKIP LOCKED``), on
+    SQLite the unit of work already holds the single write lock.
+    """
+    candidates = (
+        select(model.id)
+        .where(
+            ready,
+            model.next_attempt_at <= now,
+            or_(model.claimed_until.is_(None), model.claimed_until <= now),
+        )
+        .order_by(model.next_attempt_at, model.id)
+        .limit(limit)
+    )
+    if dialect_name(session) == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(model)
+        .where(model.id.in_(candidates.scalar_subquery()))
+        .values(claimed_by=holder, claimed_until=now + lease, attempts=model.attempts + 1)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.execute(statement).scalars())

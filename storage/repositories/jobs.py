@@ -1,47 +1,14 @@
-"""Exactly-once bookkeeping: processed Slack event ids and run-once job slots."""
+"""Run-once job slots, and the heartbeat row /healthz writes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.models import JobLease, ProcessedEvent, utcnow
-from storage.repositories._sql import insert_ignoring_duplicates, insert_many_ignoring_duplicates
-
-
-def record_event_id(*, session: Session, event_id: str, at: datetime | None = None) -> bool:
-    """Remember a Slack event id; False when it was already seen (a retry to ignore).
-
-    The primary key decides, so two deliveries racing on different processes are settled
-    by the database; nothing else is written either way.
-    """
-    if not event_id:
-        raise ValueError("a Slack event id is required to deduplicate events")
-    return insert_ignoring_duplicates(
-        session, ProcessedEvent, {"event_id": event_id, "received_at": at or utcnow()}
-    )
-
-
-def record_event_ids(
-    *, session: Session, event_ids: list[str], at: datetime | None = None
-) -> set[str]:
-    """``record_event_id`` for many ids in one statement; returns the ids seen for the first
-    time (each of them once, also when the list holds it twice)."""
-    if not all(event_ids):
-        raise ValueError("a Slack event id is required to deduplicate events")
-    at = at or utcnow()
-    unique = list(dict.fromkeys(event_ids))
-    return insert_many_ignoring_duplicates(
-        session, ProcessedEvent, [{"event_id": e, "received_at": at} for e in unique]
-    )
-
-
-def forget_event_ids_before(*, session: Session, before: datetime) -> int:
-    """Drop event ids older than ``before`` (Slack retries within minutes); returns how many."""
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
-    return result.rowcount
+from storage.models import JobLease, utcnow
+from storage.repositories._sql import dialect_name, insert_ignoring_duplicates
 
 
 def acquire_job_slot(
@@ -53,3 +20,13 @@ def acquire_job_slot(
         JobLease,
         {"name": name, "slot": slot, "holder": holder, "acquired_at": at or utcnow()},
     )
+
+
+def touch_heartbeat(*, session: Session, holder: str, at: datetime) -> None:
+    """Write (and, with the caller's commit, make durable) this instance's heartbeat row:
+    /healthz proves the database takes writes, not just reads."""
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    statement = insert(JobLease).values(name="healthz", slot=holder, holder=holder,
+                                        acquired_at=at)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["name", "slot"], set_={"acquired_at": at}))

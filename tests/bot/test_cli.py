@@ -49,7 +49,7 @@ def test_migrate_creates_the_schema(tmp_path, capsys):
         assert {"tickets", "ticket_events", "nudges"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert "migrated (empty) -> 0002" in capsys.readouterr().out
+    assert "migrated (empty) -> 0003" in capsys.readouterr().out
 
 
 def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
@@ -58,7 +58,7 @@ def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
     capsys.readouterr()
     assert main(["migrate", "--database-url", url]) == 0
     out = capsys.readouterr().out
-    assert "already up to date (0002" in out
+    assert "already up to date (0003" in out
     assert "migrated" not in out
 
 
@@ -126,10 +126,14 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
                     time.sleep(0.1)
             assert health["database"] == "ok"
             assert health["scheduler"]["running"] is True  # nudges are being planned
-            assert health["intake"]["mode"] == "process" and health["intake"]["alive"] is True
+            assert health["database_writes"] == "ok"
+            assert health["inbox"]["pending"] == 0 and health["outbox"]["pending"] == 0
             assert health["ok"] is True
             with urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-                assert b"slabot_outbox_pending" in response.read()
+                exported = response.read()
+            for gauge in (b"slabot_outbox_pending", b"slabot_inbox_pending",
+                          b"slabot_inbox_oldest_seconds", b"slabot_outbox_writes_pending"):
+                assert gauge in exported
             engine = make_engine(db_url)
             with unit_of_work(engine) as session:  # the schema exists: run migrated it
                 workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)
@@ -149,12 +153,11 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
             with unit_of_work(engine) as session:
                 assert [t.key for t in session.exec(select(Ticket))] == ["SLA-1"]
             engine.dispose()
-            # SIGTERM (a deploy): intake and the scheduler are stopped, and the exit is clean.
+            # SIGTERM (a deploy): deliveries finish, the scheduler stops, the exit is clean.
             process.terminate()
             assert process.wait(timeout=30) == 0
             output = process.stdout.read().decode()
             assert "Traceback" not in output
-            assert "leaked" not in output  # multiprocessing's resource tracker is content
         finally:
             if process.poll() is None:
                 process.kill()
@@ -218,26 +221,3 @@ def test_migrate_with_a_bad_database_url_says_so_in_one_line(tmp_path):
                 f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"):
         result = run_slabot("migrate", "--database-url", url, cwd=tmp_path)
         _one_line_about_the_database(result)
-
-
-def test_intake_runs_in_a_thread_when_no_process_can_start(monkeypatch, tmp_path, caplog):
-    from bot import cli
-    from bot.config import Settings
-    from commands.deps import Deps
-    from commands.intake import IntakeBatcher
-    from commands.intake_process import IntakeProcess
-
-    def refuse(self):
-        raise OSError("no /dev/shm for semaphores")
-
-    monkeypatch.setattr(IntakeProcess, "start", refuse)
-    settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s",
-                                  "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
-    engine = make_engine(settings.database_url)
-    intake = cli._start_intake(settings, Deps.build(settings, engine))
-    try:
-        assert isinstance(intake, IntakeBatcher)
-        assert "intake runs in this process" in caplog.text
-    finally:
-        intake.stop()
-        engine.dispose()

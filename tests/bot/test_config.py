@@ -17,7 +17,6 @@ def test_minimal_environment_gets_defaults():
     assert settings.socket_mode is False
     assert settings.admins == frozenset()
     assert settings.log_level == "INFO"
-    assert settings.intake_process is True
 
 
 def test_every_missing_variable_is_named_at_once():
@@ -36,22 +35,6 @@ def test_several_bad_values_are_reported_together():
     assert "PORT" in problems
     assert "LOG_LEVEL" in problems
     assert "SLACK_APP_TOKEN" in problems
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0", False), ("false", False), ("No", False), ("off", False),
-    ("1", True), ("TRUE", True), ("yes", True), ("", True),
-])
-def test_intake_process_can_be_turned_off(value, expected):
-    settings = Settings.from_env({**VALID, "SLABOT_INTAKE_PROCESS": value})
-    assert settings.intake_process is expected
-
-
-def test_an_unreadable_intake_process_flag_is_named():
-    with pytest.raises(SettingsError) as caught:
-        Settings.from_env({**VALID, "SLABOT_INTAKE_PROCESS": "maybe"})
-    assert "SLABOT_INTAKE_PROCESS must be 1 or 0" in str(caught.value)
-    assert "'maybe'" in str(caught.value)
 
 
 def test_user_token_instead_of_bot_token_is_refused():

@@ -29,10 +29,12 @@ def test_thread_reply_lands_in_the_thread(fake, notifier):
     assert fake.messages[("C1", response["ts"])]["text"] == "hello"
 
 
-def test_server_errors_are_retried(fake, notifier):
+def test_server_errors_are_not_retried_by_the_client(fake, notifier):
+    # Slack may have posted before failing: only the outbox retries, after its marker check.
     fake.fail("chat.postMessage", status=503, times=1)
-    assert notifier.post_message("C1", "after a hiccup")["ok"]
-    assert len(fake.calls("chat.postMessage")) == 2
+    with pytest.raises(SlackApiError):
+        notifier.post_message("C1", "after a hiccup")
+    assert len(fake.calls("chat.postMessage")) == 1
 
 
 def test_rate_limit_honours_retry_after(fake, notifier):
@@ -74,7 +76,11 @@ def test_fixed_clock_moves_only_when_told():
         clock.set(datetime(2026, 1, 1))
 
 
-def test_message_link_asks_slack_for_the_workspace_url_once(fake, notifier):
+def test_message_links_need_no_slack_call_once_the_workspace_url_is_known(fake, notifier):
+    # Links are built inside units of work: asking Slack there would hold the write lock.
+    assert notifier.message_link("C1", "1700000000.000100") is None
+    assert fake.calls("auth.test") == []
+    notifier.learn_workspace_url()
     first = notifier.message_link("C1", "1700000000.000100")
     second = notifier.message_link("C2", "1700000001.000200")
     assert first == "https://fake.slack.test/archives/C1/p1700000000000100"

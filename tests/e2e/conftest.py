@@ -8,8 +8,11 @@ Fixtures:
   with the database of the ``db_url``/``engine`` fixtures (SQLite and PostgreSQL), ``fake_slack``
   and ``clock``. Send requests with ``bot.slack`` (a ``SlackSender``: ``message``, ``reaction``,
   ``slash``, ``action``, ``shortcut``, ``event``, ``post``); each returns the HTTP response after
-  Bolt acked. ``bot.settle()`` waits until every listener started by those requests finished, so
-  tests assert on the fake and the database without sleeping.
+  Bolt acked (events, buttons and shortcuts are then stored in the inbox). ``bot.settle()``
+  waits until every listener started by those requests finished, then does what the
+  scheduler's loops do, in the test's thread: applies the inbox and delivers the outbox until
+  both are quiet (rows waiting out a backoff stay: move ``clock`` and settle again), so tests
+  assert on the fake and the database without sleeping.
 
 Everything the bot does with Slack is recorded by the fake: ``bot.fake.calls("chat.update")``.
 ``settle()`` also fails the test when the bot logged an ERROR or Bolt reported a listener that
@@ -39,9 +42,13 @@ import pytest
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.inbox import drain_inbox
+from bot.outbox import send_outbox
+from bot.queues import queue_health
 from bot.server import BackgroundServer, create_server
 from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
-from commands.intake import IntakeBatcher
+from storage.repositories import inbox as inbox_repo
+from storage.repositories import outbox as outbox_repo
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, inside business hours
@@ -51,6 +58,7 @@ CHANNEL = "C0SUPPORT"
 REQUESTER = "UREQUESTER"
 AGENT = "UAGENT"
 ADMIN = "UADMIN"
+HOLDER = "e2e-worker"
 
 
 def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -321,9 +329,7 @@ class BotHarness:
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until every listener run by earlier requests is finished; fail on their errors."""
         self.executor.wait_idle(timeout)
-        batcher = self.deps.intake.batcher
-        if batcher is not None and not batcher.wait_idle(timeout):
-            raise AssertionError(f"intake still busy after {timeout}s: {batcher.backlog} left")
+        self.drain()
         if self.executor.errors:
             errors, self.executor.errors[:] = list(self.executor.errors), []
             raise AssertionError(f"listener crashed: {errors[0]!r}") from errors[0]
@@ -332,6 +338,23 @@ class BotHarness:
             record = records[0]
             detail = record.exc_info[1] if record.exc_info else None
             raise AssertionError(f"bot logged an error: {record.getMessage()} {detail!r}")
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Apply the inbox and deliver the outbox until neither has a due row (a scheduler
+        started by the test may be working on some: those are waited for)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            drain_inbox(self.deps, holder=HOLDER)
+            send_outbox(self.deps, holder=HOLDER, workers=1)
+            now = self.clock.now()
+            with self.deps.unit_of_work() as session:
+                due = (inbox_repo.due_count(session=session, now=now)
+                       + outbox_repo.due_count(session=session, now=now))
+            if not due:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{due} inbox/outbox rows still due after {timeout}s")
+            time.sleep(0.01)  # another worker holds them: poll until it is done
 
     def get(self, path: str) -> HttpResult:
         """GET a path of the bot's HTTP server."""
@@ -381,10 +404,9 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
         client=client,
         notifier=Notifier(client),
     )
-    deps.intake.connect(IntakeBatcher(deps).start())
     executor = TrackingExecutor()
     app = create_app(settings, deps, listener_executor=executor)
-    server = BackgroundServer(create_server(app, deps)).start()
+    server = BackgroundServer(create_server(app, deps, health=queue_health(deps, HOLDER))).start()
     slack = SlackSender(server.url, SIGNING_SECRET, fake, clock)
     harness = BotHarness(fake=fake, clock=clock, deps=deps, settings=settings, server=server,
                          executor=executor, slack=slack, app=app)
@@ -403,10 +425,6 @@ def stop_bot(harness: BotHarness) -> None:
         logging.getLogger(name).removeHandler(harness.error_log)
     harness.server.stop()
     harness.executor.shutdown(wait=True)
-    batcher = harness.deps.intake.batcher
-    if batcher is not None:
-        harness.deps.intake.connect(None)
-        batcher.stop()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_requests_posted_while_the_bot_was_down_become_tickets_once(bot):
     fake.add_message(OTHER_CHANNEL, ts_at(-10, 5), REQUESTER, "untracked channel")
 
     bot.clock.set(START + timedelta(minutes=1))
-    report = catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    report = catch_up(bot.deps)
     bot.settle()
     assert (report.channels, report.unreadable) == (1, [])
     rows = tickets(bot)
@@ -55,7 +55,7 @@ def test_requests_posted_while_the_bot_was_down_become_tickets_once(bot):
     assert sorted(c.params["thread_ts"] for c in cards(bot)) == sorted([seen, *missed])
 
     # Starting again reads the same history: nothing new, nothing doubled.
-    catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    catch_up(bot.deps)
     bot.settle()
     assert len(tickets(bot)) == 3 and len(cards(bot)) == 3
 
@@ -68,12 +68,12 @@ def test_a_weekend_of_downtime_is_caught_up_but_not_more_than_a_week(bot):
     bot.fake.add_message(CHANNEL, missed[0], REQUESTER, "friday evening")
     bot.fake.add_message(CHANNEL, missed[1], REQUESTER, "an hour ago")
     bot.fake.fail("conversations.history", status=200, error="not_in_channel")
-    report = catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    report = catch_up(bot.deps)
     bot.settle()
     assert report.channels == 2 and len(report.unreadable) == 1
     assert sorted(t.message_ts for t in tickets(bot)) in ([], missed)
     # Whichever channel hit the error, a later start reads it.
-    catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    catch_up(bot.deps)
     bot.settle()
     assert sorted(t.message_ts for t in tickets(bot)) == missed
 
@@ -87,7 +87,7 @@ def test_reading_starts_an_hour_before_the_channels_newest_ticket(bot):
     within = ts_at(-30, 2)  # a little older than the newest ticket: maybe missed
     bot.fake.add_message(CHANNEL, within, REQUESTER, "lost in a crash")
     bot.fake.clear()
-    catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    catch_up(bot.deps)
     bot.settle()
     [call] = bot.fake.calls("conversations.history")
     assert float(call.params["oldest"]) == pytest.approx(float(heard) - 3600, abs=1e-3)
@@ -99,7 +99,7 @@ def test_many_pages_of_history_are_all_read(bot):
     posted = [ts_at(-500 + n, n) for n in range(450)]
     for n, ts in enumerate(posted):
         bot.fake.add_message(CHANNEL, ts, REQUESTER, f"request {n}")
-    report = catch_up(bot.deps, bot.deps.intake.batcher.submit)
+    report = catch_up(bot.deps)
     bot.settle(30)
     assert report.messages == 450
     assert sorted(t.message_ts for t in tickets(bot)) == sorted(posted)

@@ -1,5 +1,6 @@
 """Exactly once across processes: `slabot run` killed with SIGKILL and restarted, and two bot
-processes sharing one database (SQLite file, and PostgreSQL when TEST_DATABASE_URL is set).
+processes sharing one database (SQLite file, and PostgreSQL when TEST_DATABASE_URL is set):
+for nudges, and for events (inbox) and the cards they imply (outbox).
 
 Each bot is a real `python -m bot.cli run` subprocess on the wall clock, talking to the fake
 Slack over HTTP; tickets come in as signed Slack events. Targets are a few seconds long.
@@ -13,8 +14,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.error import URLError
@@ -25,11 +28,22 @@ from sqlmodel import select
 
 from commands.deps import SystemClock
 from storage.db import unit_of_work
-from storage.models import Nudge, NudgeState, Ticket
+from storage.models import (
+    InboxItem,
+    InboxState,
+    Nudge,
+    NudgeState,
+    OutboxMessage,
+    OutboxState,
+    Ticket,
+)
+from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackSender
 from tests.e2e.test_nudges import configure, nudge_messages, seconds_policy
+from tests.fakes.slack_api import TEAM_ID
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:
@@ -206,3 +220,97 @@ def test_two_bot_processes_on_one_database_send_each_nudge_once(
         0.8: tickets,
         1.0: tickets,
     }
+
+
+def track_support(engine) -> None:
+    with unit_of_work(engine) as session:
+        workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)
+        track_channel(session=session, workspace_id=workspace.id, channel_id=CHANNEL)
+
+
+def bot_posts_by_thread(fake) -> Counter:
+    """How many bot messages each thread of the support channel holds."""
+    with fake._lock:
+        messages = list(fake.messages.items())
+    return Counter(m.get("thread_ts") for (c, _), m in messages if c == CHANNEL and m.get("bot_id"))
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def ticket_threads(engine) -> Counter:
+    with unit_of_work(engine) as session:
+        return Counter(t.thread_ts for t in session.exec(select(Ticket)))
+
+
+def test_killed_mid_burst_of_200_requests_loses_and_doubles_no_ticket_or_card(
+    db_url, engine, fake_slack, processes, tmp_path
+):
+    track_support(engine)
+    bot = BotProcess(db_url, fake_slack, "replica-1", tmp_path / "bot.log").start()
+    processes.append(bot)
+    sender = SlackSender(bot.url, SIGNING_SECRET, fake_slack, SystemClock())
+    requests = [(sender.next_ts(), f"EvBURST{n:04d}") for n in range(200)]
+    acked: set[str] = set()
+    killed = threading.Event()
+
+    def deliver(request) -> None:
+        ts, event_id = request
+        try:
+            status = sender.message(f"burst {event_id}", ts=ts, event_id=event_id)[1].status
+        except OSError:  # the bot died under this request: Slack will deliver it again
+            return
+        if status == 200:
+            acked.add(event_id)
+            if len(acked) >= 60 and not killed.is_set():
+                killed.set()
+                bot.kill()  # SIGKILL mid-burst: no cleanup, no flush
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(deliver, requests))
+    assert killed.is_set() and 60 <= len(acked) < 200
+    bot.start()
+    # Slack redelivers what got no 200; what did get one was stored before the answer.
+    for ts, event_id in requests:
+        if event_id not in acked:
+            assert sender.message(f"burst {event_id}", ts=ts, event_id=event_id,
+                                  retry_num=1)[1].status == 200
+    threads = {ts for ts, _ in requests}
+    wait_for(lambda: set(ticket_threads(engine)) == threads, 60, "200 tickets")
+    wait_for(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, 60, "200 cards")
+    assert set(ticket_threads(engine).values()) == {1}
+    assert bot_posts_by_thread(fake_slack) == Counter(dict.fromkeys(threads, 1))
+
+
+def test_two_replicas_drain_one_inbox_and_outbox_each_event_and_card_once(
+    db_url, engine, fake_slack, processes, tmp_path
+):
+    track_support(engine)
+    bots = [BotProcess(db_url, fake_slack, f"replica-{n}", tmp_path / f"bot{n}.log").start()
+            for n in (1, 2)]
+    processes.extend(bots)
+    sender = SlackSender(bots[0].url, SIGNING_SECRET, fake_slack, SystemClock())
+    threads = set()
+    for n in range(40):
+        ts, event_id = sender.next_ts(), f"EvPAIR{n:03d}"
+        threads.add(ts)
+        # Slack's retry of a slow ack may land on the other replica: both store it once.
+        for replica in (bots[n % 2], bots[(n + 1) % 2]):
+            sender.url = replica.url
+            assert sender.message(f"request {n}", ts=ts, event_id=event_id,
+                                  retry_num=None if replica is bots[n % 2] else 1
+                                  )[1].status == 200
+    wait_for(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, 60, "40 cards")
+    assert ticket_threads(engine) == Counter(dict.fromkeys(threads, 1))
+    assert bot_posts_by_thread(fake_slack) == Counter(dict.fromkeys(threads, 1))
+    with unit_of_work(engine) as session:
+        rows = list(session.exec(select(InboxItem)))
+        assert len(rows) == 40 and {r.state for r in rows} == {InboxState.DONE}
+        writes = list(session.exec(select(OutboxMessage)))
+        assert {w.state for w in writes} == {OutboxState.SENT}
+        assert len({w.key for w in writes}) == len(writes) == 40

@@ -8,7 +8,7 @@ import time
 from sqlmodel import select
 
 from storage.db import unit_of_work
-from storage.models import ProcessedEvent, Ticket
+from storage.models import InboxItem, Ticket
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import CHANNEL, REQUESTER, slack_signature
 from tests.fakes.slack_api import TEAM_ID
@@ -25,7 +25,7 @@ def message_payload(event_id: str = "EvFORGED1") -> bytes:
 def nothing_written(bot) -> bool:
     with unit_of_work(bot.deps.engine) as session:
         return (session.exec(select(Ticket)).first() is None
-                and session.exec(select(ProcessedEvent)).first() is None)
+                and session.exec(select(InboxItem)).first() is None)
 
 
 def tracked(bot) -> None:

@@ -4,7 +4,9 @@ Start it with ``FakeSlack()`` (as a context manager or ``start()``/``stop()``); 
 ``SLACK_API_URL`` at ``fake.api_url`` (``http://127.0.0.1:<port>/api/``). Every call is recorded
 as a ``Call(method, params, token)``; tests assert on ``fake.calls("chat.postMessage")`` or wait
 for asynchronous work with ``fake.wait_for(...)``. Faults on demand: ``fake.fail("chat.update",
-status=429, times=2, retry_after=1)`` or ``status=500``.
+status=429, times=2, retry_after=1)`` or ``status=500``; ``fake.fail("chat.postMessage",
+drop=True)`` carries the call out and then closes the connection without answering (the
+caller cannot know it worked); ``fake.heal(method)`` ends a spell of faults early.
 
 It also serves the two non-API URLs Slack hands out: ``response_url`` targets
 (``fake.response_url(...)``, recorded as method ``"response_url"``) and the external file
@@ -57,6 +59,7 @@ class _Fault:
     remaining: int
     retry_after: int | None = None
     error: str | None = None
+    drop: bool = False  # carry the call out, then close the connection unanswered
 
 
 @dataclass
@@ -189,17 +192,25 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | None = None,
         error: str | None = None,
+        drop: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` with HTTP `status` (429 gets Retry-After).
 
         With ``status=200`` and an ``error``, answer ``{"ok": false, "error": error}`` instead.
+        With ``drop``, carry each call out and then close the connection without an answer.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
             self._faults.setdefault(method, []).append(
-                _Fault(status=status, remaining=times, retry_after=retry_after, error=error)
+                _Fault(status=status, remaining=times, retry_after=retry_after, error=error,
+                       drop=drop)
             )
+
+    def heal(self, method: str) -> None:
+        """End every fault still planned for `method` (a spell of 500s is over)."""
+        with self._lock:
+            self._faults.pop(method, None)
 
     # ------------------------------------------------------------------ inspection
     def calls(self, method: str | None = None) -> list[Call]:
@@ -327,6 +338,8 @@ class FakeSlack:
             message["thread_ts"] = params["thread_ts"]
         if params.get("blocks") is not None:
             message["blocks"] = _maybe_json(params["blocks"])
+        if params.get("metadata") is not None:
+            message["metadata"] = _maybe_json(params["metadata"])
         with self._lock:
             self.messages[(str(channel), ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -375,8 +388,8 @@ class FakeSlack:
                 key=lambda m: m["ts"],
             )
         limit = int(params.get("limit") or 1000)
-        return {"ok": True, "messages": [dict(root), *map(dict, replies)][:limit],
-                "has_more": False}
+        shown = [_shown(m, params) for m in (root, *replies)]
+        return {"ok": True, "messages": shown[:limit], "has_more": False}
 
     def _api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         # Top-level messages, newest first, between `oldest` and `latest` (exclusive unless
@@ -393,7 +406,7 @@ class FakeSlack:
 
         with self._lock:
             found = [
-                dict(m) for (c, ts), m in self.messages.items()
+                _shown(m, params) for (c, ts), m in self.messages.items()
                 if c == channel and m.get("thread_ts") in (None, ts) and inside(ts)
             ]
         found.sort(key=lambda m: float(m["ts"]), reverse=True)
@@ -434,6 +447,14 @@ class FakeSlack:
                 for f in files
             ],
         }
+
+
+def _shown(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as a read returns it: metadata only with include_all_metadata."""
+    shown = dict(message)
+    if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+        shown.pop("metadata", None)
+    return shown
 
 
 def _maybe_json(value: Any) -> Any:
@@ -511,6 +532,10 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             token = auth.removeprefix("Bearer ").strip() or params.get("token")
             fake._record(Call(method, params, token, body))
             fault = fake._take_fault(method)
+            if fault is not None and fault.drop:
+                fake.answer(method, params)  # done, and the answer never arrives
+                self.close_connection = True
+                return
             if fault is not None:
                 if fault.status == 200:
                     self._send_json(200, {"ok": False, "error": fault.error or "fatal_error"})

@@ -1,0 +1,121 @@
+"""The inbox: Slack events and interactions stored before their ack, applied by a worker.
+
+``add_to_inbox`` is the one statement on the ack path: an INSERT that skips a key already
+stored, so Slack's redelivery of an event (same event id) is settled by the database. The
+worker claims pending rows under a lease (safe with several replicas), applies each in its
+own unit of work together with ``mark_done``, and on an error retries with backoff, then
+parks the row with its error for an operator to look at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from storage.models import InboxItem, InboxState
+from storage.repositories._sql import claim_rows, insert_ignoring_duplicates
+
+ERROR_LENGTH = 500
+
+
+def add_to_inbox(
+    *, session: Session, dedupe_key: str, kind: str, payload: dict[str, Any], at: datetime
+) -> bool:
+    """Store one event or interaction; False when its key was already stored (a redelivery)."""
+    return insert_ignoring_duplicates(session, InboxItem, {
+        "dedupe_key": dedupe_key, "kind": kind, "payload": payload,
+        "state": InboxState.PENDING.value, "received_at": at, "next_attempt_at": at,
+        "attempts": 0,
+    })
+
+
+def claim_inbox(
+    *, session: Session, now: datetime, holder: str, limit: int, lease: timedelta
+) -> list[InboxItem]:
+    """Lease up to ``limit`` pending rows, oldest first (each claim counts an attempt)."""
+    ids = claim_rows(
+        session, InboxItem, ready=InboxItem.state == InboxState.PENDING.value, now=now,
+        holder=holder, limit=limit, lease=lease,
+    )
+    if not ids:
+        return []
+    rows = session.execute(
+        select(InboxItem).where(InboxItem.id.in_(ids)).order_by(InboxItem.id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return list(rows)
+
+
+def mark_done(*, session: Session, item_id: int, holder: str, at: datetime) -> bool:
+    """The row was applied (in this same unit of work); False when the lease was lost."""
+    result = session.execute(
+        update(InboxItem)
+        .where(InboxItem.id == item_id, InboxItem.claimed_by == holder,
+               InboxItem.state == InboxState.PENDING.value)
+        .values(state=InboxState.DONE.value, done_at=at, claimed_by=None, claimed_until=None,
+                last_error=None)
+    )
+    return result.rowcount == 1
+
+
+def mark_failed(
+    *, session: Session, item_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """An attempt failed: try again at ``retry_at``, or park the row (None) with its error."""
+    values: dict[str, Any] = {"last_error": error[:ERROR_LENGTH], "claimed_by": None,
+                              "claimed_until": None}
+    if retry_at is None:
+        values["state"] = InboxState.PARKED.value
+    else:
+        values["next_attempt_at"] = retry_at
+    session.execute(update(InboxItem).where(InboxItem.id == item_id).values(**values))
+
+
+@dataclass(frozen=True)
+class InboxStats:
+    """Depth and age of the inbox, for /healthz and /metrics."""
+
+    pending: int
+    parked: int
+    oldest_pending_at: datetime | None
+
+
+def inbox_stats(*, session: Session) -> InboxStats:
+    """How many rows wait, how many are parked, and when the oldest waiting one arrived."""
+    pending, oldest = session.execute(
+        select(func.count(), func.min(InboxItem.received_at))
+        .where(InboxItem.state == InboxState.PENDING.value)
+    ).one()
+    parked = session.execute(
+        select(func.count()).where(InboxItem.state == InboxState.PARKED.value)
+    ).scalar_one()
+    return InboxStats(int(pending), int(parked), oldest)
+
+
+def forget_done_before(*, session: Session, before: datetime) -> int:
+    """Drop applied rows older than ``before`` (Slack redelivers within minutes)."""
+    result = session.execute(
+        delete(InboxItem).where(InboxItem.state == InboxState.DONE.value,
+                                InboxItem.received_at < before)
+    )
+    return result.rowcount
+
+
+def next_attempt_at(*, session: Session) -> datetime | None:
+    """When the earliest waiting row may be tried."""
+    return session.execute(
+        select(func.min(InboxItem.next_attempt_at))
+        .where(InboxItem.state == InboxState.PENDING.value)
+    ).scalar_one()
+
+
+def due_count(*, session: Session, now: datetime) -> int:
+    """Rows waiting whose time has come (being applied, or about to be)."""
+    return session.execute(
+        select(func.count()).where(InboxItem.state == InboxState.PENDING.value,
+                                   InboxItem.next_attempt_at <= now)
+    ).scalar_one()
