@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.charts import DailyCompliance
+from commands.text import csv_cell
 from sla.clock import ClockError, compute_clock
 from sla.compliance import (
     ComplianceSummary,
@@ -360,20 +361,20 @@ def tickets_csv(rows: Iterable[TicketCsvRow]) -> str:
     for row in rows:
         writer.writerow(
             [
-                row.ticket,
-                row.channel,
-                row.priority,
-                row.status,
+                csv_cell(row.ticket),
+                csv_cell(row.channel),
+                csv_cell(row.priority),
+                csv_cell(row.status),
                 _iso(row.created_at),
                 _iso(row.first_response_at),
                 _iso(row.resolved_at),
                 _seconds(row.first_response_business),
                 _seconds(row.first_response_target),
-                row.first_response,
+                csv_cell(row.first_response),
                 _seconds(row.resolution_business),
                 _seconds(row.resolution_target),
-                row.resolution,
-                row.link,
+                csv_cell(row.resolution),
+                csv_cell(row.link),
             ]
         )
     return buffer.getvalue()
