@@ -81,5 +81,5 @@ def errors_to_user(respond: Callable[..., Any]) -> Iterator[None]:
         text = report_error(error)
         try:
             respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception:
-            log.exception("could not tell the user about an error")
+        except Exception as exc:  # Slack unreachable or a response_url that is no URL
+            log.warning("could not tell the user about an error: %s", exc.__class__.__name__)
