@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.logs import log_event
+from commands.text import channel_mention, user_mention
+from commands.text import link as link_to
 from sla.durations import format_business_duration, format_duration
 from sla.policy import Audience, Metric
 
@@ -204,11 +206,11 @@ def render_nudge(
     icon = ":rotating_light:" if facts.is_breach else ":hourglass_flowing_sand:"
     body = f"{icon} *{ticket.key}* {headline(facts)}"
     if delivery.kind is DeliveryKind.THREAD and ticket.mentions:
-        body += " " + " ".join(f"<@{user}>" for user in ticket.mentions)
+        body += " " + " ".join(user_mention(user) for user in ticket.mentions)
     context: list[str] = []
     if delivery.kind is not DeliveryKind.THREAD:
-        where = f"in <#{ticket.channel_id}>"
-        link = f"<{ticket.permalink}|Open the thread>" if ticket.permalink else None
+        where = f"in {channel_mention(ticket.channel_id)}"
+        link = link_to(ticket.permalink, "Open the thread") if ticket.permalink else None
         context.append(f"{where}: {link}" if link else where)
     if facts.lateness >= LATE_AFTER:
         context.append(f"sent {format_duration(facts.lateness)} late: the bot was offline")

@@ -22,7 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Arguments of `slabot report`."""
     period = parser.add_mutually_exclusive_group()
     period.add_argument("--month", metavar="YYYY-MM", help="a calendar month in the workspace zone")
-    period.add_argument("--days", type=int, metavar="N", help="the last N days (default 30)")
+    period.add_argument("--days", metavar="N", help="the last N days, 1 to 366, like /sla "
+                        "report's 7d, 30d, 90d (default 30)")
     parser.add_argument("--channel", metavar="C", help="a channel id (C0123) or tracked #name; "
                         "default: every channel")
     parser.add_argument("--csv", metavar="FILE", type=Path,
@@ -36,22 +37,29 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
     """Print the report; exit code 2 with one clear line for bad arguments."""
     out = out or sys.stdout
     from commands.report import compliance_report
-    from commands.reporting import ReportError, csv_rows, parse_period, tickets_csv
+    from commands.reporting import (
+        MAX_PERIOD_DAYS,
+        ReportError,
+        csv_rows,
+        parse_period,
+        tickets_csv,
+    )
     from storage.db import make_engine, unit_of_work
 
     now = now or datetime.now(UTC)
     url = args.database_url or _database_url()
-    if args.days is not None and args.days <= 0:
-        return _fail("--days must be a positive number of days")
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage.migrate import current_revision
 
-    period_text = args.month or (f"{args.days}d" if args.days else None)
+    period_text = args.month or _days_period(args.days)
     try:
         # Bad arguments are named first, whatever state the database is in.
         parse_period(period_text, tz="UTC", now=now)
     except ReportError as exc:
+        if args.days is not None:
+            return _fail(f"--days must be a number of days from 1 to {MAX_PERIOD_DAYS} "
+                         f"(or use --month YYYY-MM), got {args.days!r:.40}")
         return _fail(str(exc))
     try:
         revision = current_revision(url)
@@ -173,6 +181,14 @@ def _channel_id(session, workspace_id: int, channel: str | None) -> str | None:
             return row.channel_id
     # Untracked now but maybe tracked during the period: an id is taken as given.
     return wanted if wanted[:1] in ("C", "G") and wanted.isupper() else None
+
+
+def _days_period(days: str | None) -> str | None:
+    """`--days 14` or `--days 14d` as `/sla report` writes it (`14d`); None for the default."""
+    if days is None:
+        return None
+    text = days.strip().lower()
+    return text if text.endswith("d") else f"{text}d"
 
 
 def _database_url() -> str:

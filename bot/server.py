@@ -27,9 +27,12 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.request_guard import RequestGuard, quiet_framework_loggers
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +114,14 @@ def create_server(
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    quiet_framework_loggers()
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(RequestGuard)],  # size cap and shape check of /slack/events
     )
 
 

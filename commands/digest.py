@@ -32,6 +32,7 @@ from commands.reporting import (
     parse_weekly_slot,
 )
 from commands.request import Reply, Verb, VerbRequest
+from commands.text import channel_mention, user_mention
 from sla.policy import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
@@ -363,7 +364,7 @@ def _list(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         rows = repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
         lines = [
             f"• {row.id}: to {_who(row)} about "
-            f"{'all channels' if row.scope_channel_id is None else f'<#{row.scope_channel_id}>'}"
+            f"{channel_mention(row.scope_channel_id) if row.scope_channel_id else 'all channels'}"
             f", {_when(row)}"
             for row in rows
             if row.target_user_id == request.user_id or row.target_channel_id is not None
@@ -400,7 +401,9 @@ def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:
 
 
 def _who(row: DigestSubscription) -> str:
-    return f"<#{row.target_channel_id}>" if row.target_channel_id else f"<@{row.target_user_id}>"
+    if row.target_channel_id:
+        return channel_mention(row.target_channel_id)
+    return user_mention(row.target_user_id)
 
 
 def _when(row: DigestSubscription) -> str:

@@ -20,6 +20,8 @@ from commands.reporting import (
     MissGroup,
     ReportData,
 )
+from commands.text import channel_mention, escape_mrkdwn
+from commands.text import link as link_to
 from sla.durations import format_business_duration
 
 MAX_BLOCKS = 50
@@ -157,7 +159,7 @@ def _trend_arrow(trend: MetricTrend) -> str:
 def _missed_text(channels: Sequence[MissGroup], priorities: Sequence[MissGroup]) -> str:
     lines = []
     if channels:
-        lines.append("Channels: " + ", ".join(_miss(f"<#{g.name}>", g) for g in channels))
+        lines.append("Channels: " + ", ".join(_miss(channel_mention(g.name), g) for g in channels))
     if priorities:
         lines.append("Priorities: " + ", ".join(_miss(g.name, g) for g in priorities))
     return "*Missed most*\n" + "\n".join(lines) if lines else ""
@@ -177,7 +179,7 @@ def _at_risk_line(row: AtRiskRow, tz: str) -> str:
     else:
         state = f"due in {format_business(row.remaining)}"
     return f"• {_ticket(row.ticket_key, row.link)} {metric_name(row.metric).lower()} {state}" + (
-        f"{when} in <#{row.channel_id}>"
+        f"{when} in {channel_mention(row.channel_id)}"
     )
 
 
@@ -250,7 +252,7 @@ def _breach_line(row: BreachRow) -> str:
     return (
         f"• {_ticket(row.ticket_key, row.link)} {row.priority} "
         f"{metric_name(row.metric).lower()}, {format_business(row.over_by)} over "
-        f"in <#{row.channel_id}>"
+        f"in {channel_mention(row.channel_id)}"
     )
 
 
@@ -270,7 +272,7 @@ def _list_text(title: str, items: Sequence, line) -> str:
 
 
 def _ticket(key: str, link: str | None) -> str:
-    return f"<{link}|{key}>" if link else key
+    return link_to(link, key) if link else escape_mrkdwn(key)
 
 
 def count_tickets(count: int) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from commands.text import plain_message
+
 log = logging.getLogger(__name__)
 
 # One look for "you may not do this", whether it came from a button, a shortcut or `/sla`.
@@ -39,8 +41,9 @@ class NotFound(ValueError):
 
 def friendly_message(error: BaseException) -> tuple[str, str | None]:
     """Text for the user and, for unexpected errors, the id that appears in the logs."""
+    # Usage and domain errors are plain text that may quote what was typed: shown escaped.
     if isinstance(error, UsageError):
-        text = f":warning: {error.message}"
+        text = f":warning: {plain_message(error.message)}"
         if error.usage:
             text += f"\nUsage: `{error.usage}`"
         return text, None
@@ -50,7 +53,7 @@ def friendly_message(error: BaseException) -> tuple[str, str | None]:
         return f":mag: {error}", None
     if isinstance(error, ValueError):
         # Domain errors (PolicyError, CalendarError, DurationError...) carry readable messages.
-        return f":warning: {error}", None
+        return f":warning: {plain_message(str(error))}", None
     error_id = uuid.uuid4().hex[:8]
     return (
         ":face_with_head_bandage: Sorry, something went wrong on our side "
@@ -78,5 +81,5 @@ def errors_to_user(respond: Callable[..., Any]) -> Iterator[None]:
         text = report_error(error)
         try:
             respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception:
-            log.exception("could not tell the user about an error")
+        except Exception as exc:  # Slack unreachable or a response_url that is no URL
+            log.warning("could not tell the user about an error: %s", exc.__class__.__name__)

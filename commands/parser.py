@@ -19,6 +19,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.errors import UsageError
+from commands.text import clip as clip_text
 from sla.durations import DurationError, format_business_duration, parse_duration
 from sla.policy import MAX_TARGET, Metric, PolicyError, Priority
 
@@ -29,6 +30,11 @@ _USER_ESCAPE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _PLAIN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _TICKET_KEY = re.compile(r"^(?:SLA-?)?#?(\d{1,9})$", re.IGNORECASE)
 _PUBLIC_FLAG = "public"
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """`text` shortened for echoing back in an error message (people paste whole pages)."""
+    return clip_text(text, limit)
 
 
 @dataclass(frozen=True)
@@ -289,7 +295,7 @@ def parse_policy_set(args: tuple[str, ...], usage: str) -> PolicySetArgs:
                 usage,
             )
         if metric in targets:
-            raise UsageError(f"{name} is given twice", usage)
+            raise UsageError(f"{clip(name)} is given twice", usage)
         if metric is Metric.NEXT_RESPONSE and value.lower() in _OFF:
             targets[metric] = None
         else:
@@ -455,11 +461,6 @@ def _parse_timezone(value: str, usage: str) -> str:
 @functools.cache
 def _zone_names_by_lower_case() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones()}
-
-
-def clip(text: str, limit: int = 40) -> str:
-    """`text` shortened for echoing back in an error message (people paste whole pages)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _parse_holidays(value: str, usage: str) -> tuple[str | None, str | None]:

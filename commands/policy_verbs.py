@@ -135,8 +135,8 @@ def _set_targets(request: VerbRequest, args: tuple[str, ...]) -> Reply:
 
     def change(policy: Policy) -> Policy:
         try:
-            for metric, duration in parsed.targets.items():
-                policy = policy.with_target(parsed.priority, metric, duration)
+            # All at once: `first-response=5h resolution=8h` is fine whatever the order.
+            policy = policy.with_targets(parsed.priority, parsed.targets)
         except PolicyError as exc:
             raise UsageError(str(exc), SET_USAGE) from None
         return policy
@@ -199,7 +199,8 @@ VERBS = (
         summary="show this channel's SLA policy, or change its targets, nudges and credits",
         details="Targets are business time (see `/sla hours`): `d` is 24 business hours. "
         "`next-response` measures the team's answer after each requester reply; `off` turns "
-        "it off. Nudges are percentages of a target; the breach (100%) is always announced. "
+        "it off; resolution may not be shorter than first response. Nudges are percentages "
+        "of a target; the breach (100%) is always announced, re-escalated at most every 15m. "
         "Credits: `95%=5%` means a 5% service credit when resolution compliance in a "
         "report's period is below 95%; the lowest tier reached applies. "
         "Changing targets, nudges and credits is for admins.",

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from commands.parser import ListFilter
 from commands.request import Reply
+from commands.text import channel_mention, escape_mrkdwn, user_mention
+from commands.text import link as link_to
 from commands.views import (
     METRIC_LABELS,
     PRIORITY_EMOJI,
@@ -58,7 +60,7 @@ def _header(text: str) -> dict[str, Any]:
 
 def where_label(channel_id: str | None) -> str:
     """`<#C1>` for one channel, "the whole workspace" for None."""
-    return f"<#{channel_id}>" if channel_id else "the whole workspace"
+    return channel_mention(channel_id) if channel_id else "the whole workspace"
 
 
 # -- status -----------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def _next_due(ticket: ListedTicket) -> tuple[Metric, datetime] | None:
 
 def ticket_line(ticket: ListedTicket, tz: str, now: datetime, *, show_channel: bool) -> str:
     """One ticket in a list: priority, key (linked), state, channel, title excerpt."""
-    name = f"<{ticket.permalink}|{ticket.key}>" if ticket.permalink else f"*{ticket.key}*"
+    name = link_to(ticket.permalink, ticket.key) if ticket.permalink else f"*{ticket.key}*"
     emoji = PRIORITY_EMOJI.get(Priority(ticket.priority), "")
     if ticket.status == "paused":
         state = ":double_vertical_bar: paused"
@@ -189,9 +191,9 @@ def ticket_line(ticket: ListedTicket, tz: str, now: datetime, *, show_channel: b
                 state = f":rotating_light: {label} overdue by {relative(now - at)} ({when})"
             else:
                 state = f"{label} due in {relative(at - now)} ({when})"
-    where = f" in <#{ticket.channel_id}>" if show_channel else ""
-    owner = f" · <@{ticket.assignee_id}>" if ticket.assignee_id else ""
-    title = excerpt(ticket.title or ticket.text, 80)
+    where = f" in {channel_mention(ticket.channel_id)}" if show_channel else ""
+    owner = f" · {user_mention(ticket.assignee_id)}" if ticket.assignee_id else ""
+    title = escape_mrkdwn(excerpt(ticket.title or ticket.text, 80))
     return f"{emoji} {name} {ticket.priority}{where} · {state}{owner}\n      {title}"
 
 
@@ -270,14 +272,15 @@ def history_line(entry: HistoryEntry, tz: str, now: datetime) -> str:
     """`Tue 10:30 Berlin · paused by <@U1>: waiting for the vendor`."""
     note = entry.note or ""
     if entry.kind == "assigned":
-        what = f"assigned to <@{note}>" if note else "unassigned"
+        what = f"assigned to {user_mention(note)}" if note else "unassigned"
         note = ""
     else:
-        what = _HISTORY_WORDS.get(entry.kind, entry.kind).format(
+        what = escape_mrkdwn(_HISTORY_WORDS.get(entry.kind, entry.kind).format(
             priority=entry.priority or "", note=note
-        )
-    by = f" by <@{entry.actor_id}>" if entry.actor_id else ""
-    why = f": {excerpt(note, 120)}" if note else ""
+        ))
+    by = f" by {user_mention(entry.actor_id)}" if entry.actor_id else ""
+    # Reasons are what people typed (`/sla pause SLA-2 <!channel>`): shown, never run.
+    why = f": {escape_mrkdwn(excerpt(note, 120))}" if note else ""
     return f"{local_time(entry.at, tz, now)} · {what}{by}{why}"
 
 
@@ -293,8 +296,9 @@ def render_ticket_detail(
         if len(history) > len(shown):
             lines.insert(0, f"…{len(history) - len(shown)} earlier")
         blocks.append(_section("*History*\n" + "\n".join(lines)))
-    link = getattr(ticket, "permalink", None)
-    origin = f"<{link}|Open the thread>" if link else f"Thread in <#{ticket.channel_id}>"
+    permalink = getattr(ticket, "permalink", None)
+    origin = (link_to(permalink, "Open the thread") if permalink
+              else f"Thread in {channel_mention(ticket.channel_id)}")
     blocks.append(_context(f"{origin} · opened {local_time(ticket.created_at, tz, now)}"))
     text = f"{ticket.key} · {clock.priority} · {ticket.status}"
     return Reply(text=text, blocks=blocks)
@@ -355,8 +359,8 @@ def credits_text(policy: Policy) -> str:
 
 def escalation_text(settings: ChannelSettings) -> str:
     """Where breaches go, or a hint that nowhere but the thread."""
-    targets = [f"<#{c}>" for c in settings.escalation_channel_ids]
-    targets += [f"<@{u}>" for u in settings.manager_user_ids]
+    targets = [channel_mention(c) for c in settings.escalation_channel_ids]
+    targets += [user_mention(u) for u in settings.manager_user_ids]
     if not targets:
         return "only the thread (set one with `/sla escalate #channel @manager`)"
     return ", ".join(targets)
@@ -380,8 +384,8 @@ def render_policy(policy: Policy, settings: ChannelSettings) -> Reply:
         f"*Tracking*: {tracking}",
     ]
     if settings.responder_user_ids:
-        people = ", ".join(f"<@{u}>" for u in settings.responder_user_ids)
+        people = ", ".join(user_mention(u) for u in settings.responder_user_ids)
         lines.append(f"*Responders*: {people} (their replies always count as an answer)")
-    heading = f"*SLA policy for <#{settings.channel_id}>* ({source})"
+    heading = f"*SLA policy for {channel_mention(settings.channel_id)}* ({source})"
     blocks = [_section(heading), _section("\n".join(lines))]
     return Reply(text=heading + "\n" + "\n".join(lines), blocks=blocks)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from commands.charts import DailyCompliance
+from commands.text import clip, csv_cell
 from sla.clock import ClockError, compute_clock
 from sla.compliance import (
     ComplianceSummary,
@@ -38,9 +39,11 @@ DEFAULT_PERIOD = "30d"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_SLOT_WEEKDAY = 0
 DEFAULT_SLOT_TIME = time(9, 0)
+MAX_PERIOD_DAYS = 366
+FIRST_YEAR, LAST_YEAR = 1970, 9998
 CHART_DAYS = 56  # eight weeks of daily compliance in the digest chart
 
-_DAYS_RE = re.compile(r"^(\d{1,3})d$")
+_DAYS_RE = re.compile(r"^(\d+)d$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -69,21 +72,30 @@ def parse_period(text: str | None, *, tz: str, now: datetime) -> Period:
     spec = (text or DEFAULT_PERIOD).strip().lower()
     days = _DAYS_RE.match(spec)
     if days:
-        count = int(days.group(1))
-        if not 1 <= count <= 366:
-            raise ReportError(f"a period in days must be 1d to 366d, got '{spec}'")
+        # Checked by length first: int() of a pasted page of digits is slow, then refused.
+        digits = days.group(1)
+        count = int(digits) if len(digits) <= len(str(MAX_PERIOD_DAYS)) else 0
+        if not 1 <= count <= MAX_PERIOD_DAYS:
+            raise ReportError(
+                f"a period in days must be 1d to {MAX_PERIOD_DAYS}d, got '{clip(spec, 40)}'")
         end = now.astimezone(UTC)
         return Period(end - timedelta(days=count), end, f"last {count} days")
     month = _MONTH_RE.match(spec)
     if month:
         return month_period(int(month.group(1)), int(month.group(2)), tz=tz)
-    raise ReportError(f"period must be 7d, 30d, 90d or a month like 2026-10, got '{text}'")
+    raise ReportError(
+        f"period must be 7d, 30d, 90d or a month like 2026-10, got '{clip(text or '', 40)}'")
 
 
 def month_period(year: int, month: int, *, tz: str) -> Period:
     """The calendar month in the workspace time zone, as UTC instants."""
     if not 1 <= month <= 12:
         raise ReportError(f"month must be 01 to 12, got '{year}-{month:02d}'")
+    # Far-off years overflow when moved to UTC (0001-01 east of Greenwich, 9999-12's end).
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ReportError(
+            f"the month must be in the years {FIRST_YEAR} to {LAST_YEAR}, got "
+            f"'{year:04d}-{month:02d}'")
     zone = ZoneInfo(tz)
     start = datetime(year, month, 1, tzinfo=zone)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
@@ -360,20 +372,20 @@ def tickets_csv(rows: Iterable[TicketCsvRow]) -> str:
     for row in rows:
         writer.writerow(
             [
-                row.ticket,
-                row.channel,
-                row.priority,
-                row.status,
+                csv_cell(row.ticket),
+                csv_cell(row.channel),
+                csv_cell(row.priority),
+                csv_cell(row.status),
                 _iso(row.created_at),
                 _iso(row.first_response_at),
                 _iso(row.resolved_at),
                 _seconds(row.first_response_business),
                 _seconds(row.first_response_target),
-                row.first_response,
+                csv_cell(row.first_response),
                 _seconds(row.resolution_business),
                 _seconds(row.resolution_target),
-                row.resolution,
-                row.link,
+                csv_cell(row.resolution),
+                csv_cell(row.link),
             ]
         )
     return buffer.getvalue()

@@ -30,8 +30,9 @@ from commands.errors import (
     errors_to_user,
     friendly_message,
 )
-from commands.parser import clip, parse_command_line
+from commands.parser import parse_command_line
 from commands.request import Reply, Verb, VerbRequest
+from commands.text import fit_blocks, fit_text, plain_message, quote
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,26 @@ class Router:
         self, deps: Any, *, text: str, team_id: str, channel_id: str, user_id: str,
         channel_name: str | None = None,
     ) -> Reply:
-        """Parse `text`, run the verb, and return the reply to send."""
+        """Parse `text`, run the verb, and return the reply to send (held to Slack's limits)."""
+        reply = self._dispatch(deps, text=text, team_id=team_id, channel_id=channel_id,
+                               user_id=user_id, channel_name=channel_name)
+        # One place holds every reply to 3,000 characters, whatever a verb or error quoted.
+        return Reply(text=fit_text(reply.text), blocks=fit_blocks(reply.blocks),
+                     public=reply.public)
+
+    def _dispatch(
+        self, deps: Any, *, text: str, team_id: str, channel_id: str, user_id: str,
+        channel_name: str | None,
+    ) -> Reply:
         try:
             line = parse_command_line(text)
         except UsageError as exc:
             return error_reply(exc)
         verb = self.find(line.verb)
         if verb is None:
-            return Reply(
-                text=f":thinking_face: I don't know `{clip(line.verb)}`. {HELP_HINT}", public=False
-            )
+            unknown = quote(line.verb, 40)
+            text = f":thinking_face: I don't know `{unknown}`. {HELP_HINT}"
+            return Reply(text=text, public=False)
         args, public = line.args, line.public
         if not verb.free_text and any(a.lower() == PUBLIC for a in args):
             # Without free text, `public` anywhere is the flag (`/sla list public breached`).
@@ -102,7 +113,7 @@ def error_reply(exc: Exception, default_usage: str | None = None) -> Reply:
     """A private reply saying what was wrong and, for usage errors, the right form."""
     if isinstance(exc, UsageError):
         usage = exc.usage or default_usage
-        text = f":warning: {exc.message}"
+        text = f":warning: {plain_message(exc.message)}"
         if usage:
             text += f"\nUsage: `{usage}`" if "\n" not in usage else f"\nUsage:\n```{usage}```"
         return Reply(text=text, public=False)

@@ -24,6 +24,7 @@ from commands.parser import (
 )
 from commands.render import HistoryEntry, render_ticket_detail, render_ticket_list
 from commands.request import Reply, Verb, VerbRequest
+from commands.text import quote
 from commands.views import METRIC_LABELS, due_text
 from storage import repositories as repo
 from storage.models import Ticket
@@ -189,7 +190,7 @@ def handle_move(request: VerbRequest) -> Reply:
         return Reply(text=f":information_source: {exc}", public=False)
     text = done.format(key=result.ticket.key)
     if parsed.reason:
-        text += f" ({parsed.reason})"
+        text += f" ({quote(parsed.reason, 200)})"
     return Reply(text=f"{text}.\n{_summary(result, request)}")
 
 

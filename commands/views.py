@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from commands.ids import Action, Block
+from commands.text import channel_mention, escape_mrkdwn, link, user_mention
 from sla.clock import MetricClock, MetricState, TicketClock
 from sla.durations import format_business_duration
 from sla.policy import Metric, Priority
@@ -167,15 +168,16 @@ def render_ticket_card(
 ) -> list[dict[str, Any]]:
     """The ticket card posted in the thread and updated in place as the ticket changes."""
     priority = clock.priority
-    people = f"Requester <@{ticket.requester_id}>"
+    people = f"Requester {user_mention(ticket.requester_id)}"
     if ticket.assignee_id:
-        people += f" · Assignee <@{ticket.assignee_id}>"
+        people += f" · Assignee {user_mention(ticket.assignee_id)}"
     header = (
         f"{PRIORITY_EMOJI.get(priority, '')} *{ticket.key}* · {priority} · "
         f"{status_label(ticket, clock)}\n{people}"
     )
     if ticket.text.strip():
-        header += f"\n>{excerpt(ticket.text)}"
+        # The requester's words are shown, never run: a typed <!channel> must not ping.
+        header += f"\n>{escape_mrkdwn(excerpt(ticket.text))}"
     fields = [
         {"type": "mrkdwn", "text": f"*{METRIC_LABELS[metric]}*\n{due_text(mc, tz, now)}"}
         for metric, mc in clock.metrics.items()
@@ -226,10 +228,10 @@ def _home_line(item: HomeItem, tz: str, now: datetime) -> str:
         state = f"{METRIC_LABELS[soonest.metric].lower()} {due_text(soonest, tz, now)}"
     else:
         state = item.status
-    name = f"<{item.permalink}|{item.key}>" if item.permalink else f"*{item.key}*"
-    title = excerpt(item.title, 80)
+    name = link(item.permalink, item.key) if item.permalink else f"*{item.key}*"
+    title = escape_mrkdwn(excerpt(item.title, 80))
     emoji = PRIORITY_EMOJI.get(Priority(item.priority), "")
-    return f"{emoji} {name} in <#{item.channel_id}> · {state}\n{title}"
+    return f"{emoji} {name} in {channel_mention(item.channel_id)} · {state}\n{title}"
 
 
 def render_home(
@@ -241,7 +243,7 @@ def render_home(
         {"type": "header", "block_id": Block.HOME_HEADER.value,
          "text": {"type": "plain_text", "text": "Your SLA tickets"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"<@{user_id}> · {len(items)} open · {len(at_risk)} at risk · "
+            f"{user_mention(user_id)} · {len(items)} open · {len(at_risk)} at risk · "
             f"times in {place_name(tz)} time")}]},
     ]
     sections = (("At risk", at_risk), ("Open", [i for i in items if i not in at_risk]))

@@ -65,6 +65,29 @@ class Audience(StrEnum):
 # hours, three years of 8-hour days). Far beyond any SLA, it keeps clocks cheap and inside the
 # calendar's years; a typo like resolution=2000000d would otherwise break every clock.
 MAX_TARGET = timedelta(days=365)
+# Re-escalations repeat a breach to every audience; closer than this they are noise (a 1s
+# interval posts three times a second per breached metric). Checked when a policy changes,
+# so a stored policy from before the floor still loads.
+MIN_REESCALATE = timedelta(minutes=15)
+
+
+def check_reescalate(every: timedelta | None) -> None:
+    """Raise PolicyError for a re-escalation interval below MIN_REESCALATE (None is off)."""
+    if every is not None and every < MIN_REESCALATE:
+        raise PolicyError(
+            f"re-escalate must be at least {format_business_duration(MIN_REESCALATE)} "
+            f"(every reminder pings everyone again), got {format_business_duration(every)}"
+        )
+
+
+def check_target_order(priority: Priority | str, targets: Targets) -> None:
+    """Raise PolicyError when resolution is due before the first response can be."""
+    if targets.resolution < targets.first_response:
+        raise PolicyError(
+            f"{priority}: the resolution target ({format_business_duration(targets.resolution)}) "
+            "cannot be shorter than the first response target "
+            f"({format_business_duration(targets.first_response)})"
+        )
 
 
 def _check_positive(value: Any, where: str) -> timedelta:
@@ -248,14 +271,26 @@ class Policy:
         self, priority: Priority | str, metric: Metric | str, duration: timedelta | None
     ) -> Policy:
         """A copy with one target changed; None switches next response off."""
-        priority, metric = Priority.parse(priority), Metric(metric)
-        if duration is None and metric is not Metric.NEXT_RESPONSE:
-            raise PolicyError(f"targets.{priority}.{metric}: cannot be switched off")
+        return self.with_targets(priority, {Metric(metric): duration})
+
+    def with_targets(
+        self, priority: Priority | str, changes: Mapping[Metric | str, timedelta | None]
+    ) -> Policy:
+        """A copy with several targets of one priority changed at once (None switches next
+        response off); resolution may not end up shorter than first response."""
+        priority = Priority.parse(priority)
+        values: dict[str, timedelta | None] = {}
+        for metric, duration in changes.items():
+            metric = Metric(metric)
+            if duration is None and metric is not Metric.NEXT_RESPONSE:
+                raise PolicyError(f"targets.{priority}.{metric}: cannot be switched off")
+            values[metric.value] = duration
         targets = dict(self.targets)
         try:
-            targets[priority] = replace(targets[priority], **{metric.value: duration})
+            targets[priority] = replace(targets[priority], **values)
         except PolicyError as exc:
             raise PolicyError(f"targets.{priority}.{exc}") from None
+        check_target_order(priority, targets[priority])
         return replace(self, targets=targets)
 
     def with_nudges(
@@ -270,6 +305,8 @@ class Policy:
         rules = [self.nudge_rule(f) or NudgeRule(f, default_audiences(f)) for f in sorted(wanted)]
         if reescalate_every is _KEEP:
             reescalate_every = self.reescalate_every
+        else:
+            check_reescalate(reescalate_every)
         return replace(self, nudges=tuple(rules), reescalate_every=reescalate_every)
 
     def with_calendar(self, calendar: BusinessCalendar) -> Policy:

@@ -134,3 +134,26 @@ def test_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith("slabot report: cannot open the database: ")
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12"])
+def test_a_far_off_month_is_one_line_with_the_years_allowed(empty_db_url, capsys, month):
+    assert main(["report", "--database-url", empty_db_url, "--month", month]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"slabot report: the month must be in the years 1970 to 9998, got '{month}'"
+    )
+
+
+@pytest.mark.parametrize("days", ["99999999", "0", "abc", "-3"])
+def test_bad_days_name_the_range_and_the_other_flag(empty_db_url, capsys, days):
+    assert main(["report", "--database-url", empty_db_url, f"--days={days}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("slabot report: --days must be a number of days from 1 to 366 "
+                          "(or use --month YYYY-MM)")
+    assert len(err.splitlines()) == 1
+
+
+def test_days_are_read_like_the_slash_command(db_url, november):
+    for days in ("14", "14d", "366"):
+        code, text = _report(db_url, "--days", days)
+        assert code == 0 and f"last {days.rstrip('d')} days" in text

@@ -52,3 +52,19 @@ def test_previous_period_has_the_same_length_and_touches():
 def test_bad_periods_say_what_to_write(text, message):
     with pytest.raises(ReportError, match=message):
         parse_period(text, tz="UTC", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0001-01", "the years 1970 to 9998, got '0001-01'"),
+        ("9999-12", "the years 1970 to 9998, got '9999-12'"),
+        ("99999999d", "1d to 366d"),
+        ("9" * 100_000 + "d", "1d to 366d"),
+    ],
+)
+def test_far_off_periods_are_refused_not_overflowed(text, message):
+    for tz in ("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        with pytest.raises(ReportError, match=message) as caught:
+            parse_period(text, tz=tz, now=NOW)
+        assert len(str(caught.value)) < 120

@@ -174,3 +174,32 @@ def test_unknown_verb_of_a_pasted_page_is_echoed_short():
     reply = _router().dispatch(None, text="x" * 5000, **WHERE)
     assert "/sla help" in reply.text
     assert len(reply.text) < 200
+
+
+def test_a_pasted_page_of_digits_gets_a_short_answer():
+    reply = default_router().dispatch(None, text="policy set P1 first-response=" + "9" * 100_000,
+                                      **WHERE)
+    assert reply.text.startswith(":warning:")
+    assert "/sla policy set P1" in reply.text
+    assert len(reply.text) < 600
+
+
+def test_every_reply_is_held_to_3000_characters():
+    router = Router([Verb("big", ("/sla big",), "big", lambda r: Reply(
+        text="x" * 10_000,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "y" * 10_000}}]))])
+    reply = router.dispatch(None, text="big", **WHERE)
+    assert len(reply.text) == 3000 and reply.text.endswith("…")
+    assert len(reply.blocks[0]["text"]["text"]) == 3000
+
+
+@pytest.mark.parametrize("period", ["0001-01", "9999-12", "99999999d"])
+def test_a_far_off_report_period_is_refused_with_the_usage(uow, period):
+    from datetime import UTC, datetime
+
+    from commands.deps import FixedClock
+
+    deps = SimpleNamespace(unit_of_work=uow, clock=FixedClock(datetime(2026, 11, 23, tzinfo=UTC)))
+    reply = default_router().dispatch(deps, text=f"report {period}", **WHERE)
+    assert reply.text.startswith(":warning:") and "Usage: `/sla report" in reply.text
+    assert reply.public is False

@@ -174,7 +174,7 @@ def test_a_new_next_response_cycle_is_nudged_again():
 @given(
     now_min=st.integers(0, 8 * 60),
     sent_fractions=st.sets(st.sampled_from([0.5, 0.8, 1.0])),
-    every=st.sampled_from([None, 10 * M, 45 * M]),
+    every=st.sampled_from([None, 15 * M, 45 * M]),
 )
 def test_plans_never_repeat_a_sent_nudge_and_fire_at_most_one_per_metric(
     now_min, sent_fractions, every

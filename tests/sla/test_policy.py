@@ -8,6 +8,7 @@ import pytest
 
 from sla.calendar import BusinessCalendar
 from sla.policy import (
+    MIN_REESCALATE,
     Audience,
     CreditTier,
     Metric,
@@ -277,7 +278,8 @@ def test_equal_policies_are_interchangeable_as_cache_keys():
 def test_targets_longer_than_a_year_of_business_days_are_refused(metric):
     # A typo like resolution=2000000d would make every clock of the channel fail (the
     # calendar ends at year 9999) after seconds of work; 365d is three years of 8-hour days.
-    Policy.default().with_target("P1", metric, timedelta(days=365))
+    year = timedelta(days=365)
+    Policy.default().with_targets("P1", {metric: year, Metric.RESOLUTION: year})
     with pytest.raises(PolicyError, match=r"targets\.P1\..*: at most 8760h"):
         Policy.default().with_target("P1", metric, timedelta(days=365, seconds=1))
 
@@ -285,3 +287,31 @@ def test_targets_longer_than_a_year_of_business_days_are_refused(metric):
 def test_reescalation_longer_than_a_year_is_refused():
     with pytest.raises(PolicyError, match="reescalate_every: at most 8760h"):
         Policy.default().with_nudges((0.5,), timedelta(days=400))
+
+
+def test_reescalation_closer_than_fifteen_minutes_is_refused_and_says_the_floor():
+    assert timedelta(minutes=15) == MIN_REESCALATE
+    Policy.default().with_nudges((0.5,), MIN_REESCALATE)
+    for every in (timedelta(seconds=1), timedelta(minutes=14, seconds=59)):
+        with pytest.raises(PolicyError, match="re-escalate must be at least 15m"):
+            Policy.default().with_nudges((0.5,), every)
+
+
+def test_a_stored_policy_with_a_short_reescalation_still_loads():
+    spec = {**Policy.default().to_spec(), "reescalate_every": 1}
+    assert Policy.from_spec(spec).reescalate_every == timedelta(seconds=1)
+
+
+def test_resolution_shorter_than_first_response_is_refused_naming_both():
+    with pytest.raises(PolicyError, match=r"P1: the resolution target \(1m\) cannot be shorter "
+                       r"than the first response target \(1h\)"):
+        Policy.default().with_targets("P1", {Metric.RESOLUTION: timedelta(minutes=1),
+                                             Metric.FIRST_RESPONSE: timedelta(hours=1)})
+
+
+def test_targets_change_together_so_their_order_does_not_matter():
+    # Stock P1 is 15m / 4h: a first response of 5h alone would pass resolution.
+    policy = Policy.default().with_targets(
+        "P1", {Metric.FIRST_RESPONSE: 5 * H, Metric.RESOLUTION: 8 * H})
+    assert policy.target("P1", "first_response") == 5 * H
+    assert policy.target("P1", "resolution") == 8 * H
