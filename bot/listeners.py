@@ -190,7 +190,7 @@ def _fetch_message(deps: Deps, channel_id: str, ts: str) -> dict[str, Any] | Non
 
 def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     """Publish the user's App Home: their open tickets and those at risk."""
-    if event.get("tab") not in (None, "home"):
+    if event.get("tab") not in (None, "home") or not isinstance(event.get("user"), str):
         return
     user_id, team_id = event["user"], _team_id(body, event)
     now = deps.clock.now()
@@ -199,11 +199,9 @@ def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
         workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
         tz_fallback = workspace.tz
         rows = ticket_repo.list_open_tickets(session=session, workspace_id=workspace.id,
-                                             limit=500)
+                                             involving=user_id, limit=500)
         policies: dict[str, Any] = {}
         for ticket in rows:
-            if user_id not in (ticket.requester_id, ticket.assignee_id):
-                continue
             policy = policies.get(ticket.channel_id)
             if policy is None:
                 policy = workspace_repo.get_policy(

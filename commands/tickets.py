@@ -99,14 +99,8 @@ def handle_list(request: VerbRequest) -> Reply:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         scope["workspace_id"] = workspace.id
         if which is ListFilter.MINE:
-            assigned = repo.list_open_tickets(
-                session=session, assignee_id=request.user_id, **scope
-            )
-            requested = [
-                t for t in repo.list_open_tickets(session=session, **scope)
-                if t.requester_id == request.user_id
-            ]
-            tickets = list({t.id: t for t in [*assigned, *requested]}.values())
+            tickets = repo.list_open_tickets(session=session, involving=request.user_id,
+                                             **scope)
             total = len(tickets)
         else:
             if which is ListFilter.AT_RISK:

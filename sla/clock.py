@@ -3,7 +3,9 @@
 Semantics (see DESIGN.md "SLA semantics"):
 
 - First response runs from CREATED to the first RESPONDED. Resolving a ticket that never got
-  a response stops it too, so a closed ticket has no clock left running.
+  a response stops it too, so a closed ticket has no clock left running; a REOPENED undoes
+  that stop (a resolve taken back is no answer): first response runs again, without the time
+  the ticket spent resolved.
 - Resolution runs from CREATED to RESOLVED; REOPENED resumes it where it stopped: the time a
   ticket spent resolved is treated like a pause, so elapsed continues and the due instant
   moves out by exactly the business time the ticket was closed.
@@ -193,6 +195,7 @@ class _Walk:
     resolved_gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
     resolution_priority: Priority | None = None
     first_response: _Cycle | None = None
+    first_stopped_by_resolve: bool = False
     responded: bool = False
     cycles: list[_Cycle] = field(default_factory=list)
 
@@ -223,10 +226,13 @@ class _Walk:
                 self.resolution_priority = self.priority
                 if self.first_response is None:
                     self.first_response = _Cycle(self.created, at, self.priority)
+                    self.first_stopped_by_resolve = True
                 self._stop_cycle(at)
         elif kind is EventKind.REOPENED and self.resolved_since is not None:
             self.resolved_gaps.append((self.resolved_since, at))
             self.resolved_since = None
+            if self.first_stopped_by_resolve:
+                self.first_response, self.first_stopped_by_resolve = None, False
 
     def _end_pause(self, at: datetime) -> None:
         if self.paused_since is not None:
@@ -334,6 +340,7 @@ def compute_clock(events: Sequence[ClockEvent], policy: Policy, now: datetime) -
         walk.created,
         first.stop if first else None,
         (first.priority if first else None) or walk.priority,
+        walk.resolved_gaps,
     )
     if found:
         metrics[Metric.FIRST_RESPONSE] = found

@@ -469,10 +469,14 @@ def list_open_tickets(
     workspace_id: int,
     channel_id: str | None = None,
     assignee_id: str | None = None,
+    involving: str | None = None,
     limit: int = 100,
 ) -> list[Ticket]:
-    """Open and paused tickets, oldest first."""
-    return _unresolved(session, workspace_id, channel_id, assignee_id, limit)
+    """Open and paused tickets, oldest first; with `involving`, only those that person
+    asked for or is assigned to (filtered in SQL, before the limit)."""
+    conditions = () if involving is None else (
+        or_(Ticket.requester_id == involving, Ticket.assignee_id == involving),)
+    return _unresolved(session, workspace_id, channel_id, assignee_id, limit, *conditions)
 
 
 def list_breached_tickets(

@@ -177,6 +177,25 @@ def test_resolving_without_a_response_also_stops_first_response():
     assert first.state is MetricState.BREACHED
 
 
+def test_a_resolve_taken_back_by_a_reopen_is_no_first_response():
+    # An agent who never answered resolves, then reopens: first response runs on, without
+    # the hours the ticket spent resolved, and breaches when nobody answers in time.
+    events = [
+        created(at("mon", "09:00"), Priority.P2),  # first response 1h
+        event(EventKind.RESOLVED, at("mon", "09:20")),
+        event(EventKind.REOPENED, at("mon", "12:00")),
+    ]
+    first = clock_of(events, at("mon", "12:30")).metrics[Metric.FIRST_RESPONSE]
+    assert first.state is MetricState.RUNNING and first.stopped_at is None
+    assert first.elapsed == 50 * M
+    assert first.due_at == at("mon", "12:40")
+    answered = [*events, event(EventKind.RESPONDED, at("mon", "12:35"))]
+    first = clock_of(answered, at("mon", "13:00")).metrics[Metric.FIRST_RESPONSE]
+    assert (first.state, first.stopped_at) == (MetricState.MET, at("mon", "12:35"))
+    late = clock_of(events, at("mon", "12:41")).metrics[Metric.FIRST_RESPONSE]
+    assert late.state is MetricState.BREACHED
+
+
 def test_raising_priority_applies_the_new_target_to_the_whole_elapsed_time():
     events = [
         created(at("mon", "09:00"), Priority.P3),

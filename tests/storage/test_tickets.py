@@ -231,3 +231,23 @@ def test_a_running_ticket_becomes_breached_with_time_without_being_rewritten(uow
         assert [t.id for t in at_risk] == [made.id]
         assert [t.id for t in repo.list_breached_tickets(
             session=s, workspace_id=ws_id, now=T0 + 5 * H)] == [made.id]
+
+
+def test_a_persons_open_tickets_are_found_behind_many_older_ones_of_others(uow):
+    # /sla list mine and the App Home: filtered before the limit, not after it.
+    with uow() as s:
+        ws = workspace(s)
+        for n in range(30):
+            ticket(s, ws, f"{n}.0", at=T0 + timedelta(minutes=n))
+        mine = repo.create_ticket(
+            session=s, workspace_id=ws.id, channel_id="C1", message_ts="99.0",
+            requester_id="U_ME", priority="P3", created_at=T0 + timedelta(hours=2),
+            text="mine", policy=ALWAYS)
+        theirs_assigned_to_me = ticket(s, ws, "98.0", at=T0 + timedelta(hours=3))
+        repo.set_assignee(session=s, ticket=theirs_assigned_to_me, assignee_id="U_ME")
+    with uow() as s:
+        oldest = repo.list_open_tickets(session=s, workspace_id=ws.id, limit=10)
+        assert "U_ME" not in {t.requester_id for t in oldest}
+        found = repo.list_open_tickets(session=s, workspace_id=ws.id, involving="U_ME",
+                                       limit=10)
+        assert [t.message_ts for t in found] == [mine.message_ts, "98.0"]
