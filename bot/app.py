@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot import errors, inbox, listeners
+from bot.request_guard import quiet_framework_loggers
 from commands.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def create_app(
     tests point `deps.client` at the fake Slack so that call is answered locally. Requests
     that change tickets are stored in the inbox before their ack (bot/inbox.py).
     """
+    quiet_framework_loggers()
     app = App(
         # Passed explicitly: Bolt would otherwise fall back to SLACK_* environment variables.
         token=settings.slack_bot_token,

@@ -65,6 +65,8 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # Alembic narrates every migration step at INFO; the bot says in one line what it did.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def _settings_or_exit() -> Settings | int:
@@ -144,8 +146,15 @@ def _safe_url(url: str) -> str:
 
 def run_manifest(args: argparse.Namespace) -> int:
     """Print the Slack app manifest (YAML)."""
+    from urllib.parse import urlsplit
+
     from bot.manifest import manifest_yaml
 
+    if not args.socket_mode:
+        parts = urlsplit(args.url or "")
+        if parts.scheme != "https" or not parts.hostname:
+            return _fail("give the bot's public https URL (--url https://slabot.example.com), "
+                         "or --socket-mode for a bot without one; Slack only calls https URLs")
     sys.stdout.write(manifest_yaml(args.url, socket_mode=args.socket_mode))
     return 0
 
@@ -195,6 +204,11 @@ def run_bot(args: argparse.Namespace) -> int:
     except BoltError as exc:
         engine.dispose()
         return _fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); {SETUP_HINT}")
+    except OSError as exc:  # no network, DNS, a proxy or firewall in the way
+        engine.dispose()
+        reason = getattr(exc, "reason", None) or exc
+        return _fail(f"cannot reach Slack at {settings.slack_api_url} ({reason}); check this "
+                     "machine's network and proxy settings (and SLACK_API_URL), then start again")
     except SchedulerConfigError as exc:  # a bad SLABOT_SCHEDULER_* variable, named in exc
         engine.dispose()
         return _fail(f"cannot start: {exc}")
@@ -210,12 +224,19 @@ def run_bot(args: argparse.Namespace) -> int:
     # (uvicorn handles the signal itself, then raises it again once it stopped serving: this
     # handler catches that.)
     signal.signal(signal.SIGTERM, _interrupt)
+    health = _health_of(scheduler.health, queue_health(deps, options.holder))
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             from slack_sdk.errors import SlackApiError
 
             log.info("connecting to Slack in Socket Mode")
+            # No Slack requests arrive over HTTP, but /healthz and /metrics are served alike.
+            from bot.server import BackgroundServer
+
+            monitor = BackgroundServer(create_server(app, deps, registry=registry, health=health),
+                                       host=settings.host, port=settings.port).start()
+            log.info("serving /healthz and /metrics on %s:%s", settings.host, settings.port)
             handler = SocketModeHandler(app, settings.slack_app_token)
             try:
                 handler.start()
@@ -225,14 +246,14 @@ def run_bot(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 log.info("stopping: closing the Socket Mode connection")
                 handler.close()
+            finally:
+                monitor.stop()
         else:
-            asgi = create_server(
-                app, deps, registry=registry,
-                health=_health_of(scheduler.health, queue_health(deps, options.holder)),
-            )
-            log.info("serving Slack requests on port %s at /slack/events", settings.port)
+            asgi = create_server(app, deps, registry=registry, health=health)
+            log.info("serving Slack requests on %s:%s at /slack/events", settings.host,
+                     settings.port)
             try:
-                serve(asgi, settings.port, log_level=settings.log_level)
+                serve(asgi, settings.port, host=settings.host, log_level=settings.log_level)
             except KeyboardInterrupt:
                 log.info("stopping: finishing deliveries and the scheduler")
     finally:

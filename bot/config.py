@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///slabot.db"
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # every interface: a container's port mapping needs it
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # Where a person finds how to obtain the tokens; every config error points there.
@@ -32,6 +33,7 @@ class Settings:
     slack_app_token: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
     port: int = DEFAULT_PORT
+    host: str = DEFAULT_HOST
     slack_api_url: str = SLACK_DEFAULT_API_URL
     admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
@@ -44,7 +46,8 @@ class Settings:
     def __repr__(self) -> str:
         # Secrets never appear in logs, even when someone logs the settings object.
         return (
-            f"Settings(database_url={_redact_url(self.database_url)!r}, port={self.port}, "
+            f"Settings(database_url={_redact_url(self.database_url)!r}, host={self.host!r}, "
+            f"port={self.port}, "
             f"slack_api_url={self.slack_api_url!r}, socket_mode={self.socket_mode}, "
             f"admins={sorted(self.admins)!r}, log_level={self.log_level!r})"
         )
@@ -86,14 +89,20 @@ class Settings:
         admins = frozenset(
             part for part in env.get("SLABOT_ADMINS", "").replace(",", " ").split() if part
         )
+        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        scheme = database_url.partition("://")[0].partition("+")[0].lower()
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            problems.append("DATABASE_URL must be sqlite:///path.db or "
+                            f"postgresql://user@host/db, got {_redact_url(database_url)!r}")
         if problems:
             raise SettingsError(problems, missing)
         return cls(
             slack_bot_token=bot_token,
             slack_signing_secret=env["SLACK_SIGNING_SECRET"],
             slack_app_token=app_token,
-            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url,
             port=port,
+            host=env.get("HOST") or DEFAULT_HOST,
             slack_api_url=api_url,
             admins=admins,
             log_level=log_level,

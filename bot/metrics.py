@@ -46,7 +46,9 @@ class SchedulerMetrics:
         )
         self.nudges_cancelled = Counter(
             "slabot_nudges_cancelled",
-            "Nudges dropped before sending because the ticket was resolved or paused",
+            "Nudges dropped before sending, by reason: resolved, paused, stopped (the metric "
+            "stopped or its cycle ended), superseded (a more severe nudge went out)",
+            ["reason"],
             registry=r,
         )
         self.nudges_skipped = Counter(

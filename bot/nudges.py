@@ -362,8 +362,17 @@ def _cancel(
         return
     report.cancelled += 1
     if metrics is not None:
-        metrics.nudges_cancelled.inc()
+        metrics.nudges_cancelled.labels(reason=cancel_reason_label(cancel.reason)).inc()
     log_event(log, logging.INFO, "nudge cancelled", nudge_id=nudge_id, reason=cancel.reason)
+
+
+def cancel_reason_label(reason: str) -> str:
+    """The /metrics label of a cancellation: one word per kind of reason."""
+    for word, label in (("superseded", "superseded"), ("resolved", "resolved"),
+                        ("paused", "paused")):
+        if word in reason:
+            return label
+    return "stopped"
 
 
 def refresh_ticket_card(deps: Any, ticket_id: int, key: str) -> None:

@@ -161,6 +161,6 @@ class BackgroundServer:
         self._socket.close()
 
 
-def serve(asgi: Any, port: int, *, log_level: str = "info") -> None:
+def serve(asgi: Any, port: int, *, host: str = "0.0.0.0", log_level: str = "info") -> None:
     """Serve in the foreground until SIGINT/SIGTERM (what `slabot run` does in HTTP mode)."""
-    uvicorn.run(asgi, host="0.0.0.0", port=port, log_level=log_level.lower(), access_log=False)
+    uvicorn.run(asgi, host=host, port=port, log_level=log_level.lower(), access_log=False)

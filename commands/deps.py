@@ -95,7 +95,18 @@ def _sdk_logger() -> logging.Logger:
     logger = logging.getLogger("slack_sdk.web.base_client")
     if logger.level == logging.NOTSET:
         logger.setLevel(logger.getEffectiveLevel())
+    if _SDK_FILTER not in logger.filters:
+        logger.addFilter(_SDK_FILTER)
     return logger
+
+
+def _not_a_failed_send(record: logging.LogRecord) -> bool:
+    # slack_sdk logs every failed call as an ERROR with its own wording; the callers say
+    # what failed and what happens next (the outbox retries, start-up names the fix).
+    return not record.getMessage().startswith("Failed to send a request to Slack API server")
+
+
+_SDK_FILTER = _not_a_failed_send
 
 
 class Notifier:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import inspect
 
@@ -78,6 +79,18 @@ def test_manifest_prints_yaml_for_the_given_url(capsys):
     manifest = yaml.safe_load(capsys.readouterr().out)
     [command] = manifest["features"]["slash_commands"]
     assert command["url"] == "https://bot.example.net/slack/events"
+
+
+@pytest.mark.parametrize("url", [None, "http://bot.example.net", "bot.example.net",
+                                 "javascript:alert(1)", "https://"])
+def test_manifest_needs_an_https_url_or_socket_mode(url, capsys):
+    argv = ["manifest"] + ([] if url is None else ["--url", url])
+    assert main(argv) == EXIT_CONFIG
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.strip().splitlines()
+    assert "https" in line and "--socket-mode" in line
+    assert main(["manifest", "--socket-mode"]) == 0
 
 
 def _free_port() -> int:
@@ -173,6 +186,25 @@ def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.Compl
             "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
             "PORT": str(_free_port()), **env,
         })
+
+
+def test_run_with_slack_unreachable_says_so_in_one_line_and_exits_2(tmp_path):
+    result = run_slabot("run", cwd=tmp_path, env={
+        "SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "PORT": str(_free_port()),
+        "LOG_LEVEL": "WARNING"})
+    assert result.returncode == EXIT_CONFIG
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("slabot: cannot reach Slack at http://127.0.0.1:")
+    assert "network" in line
+
+
+def test_start_up_says_what_it_does_without_framework_noise(tmp_path):
+    result = _run_against_fake(tmp_path, fake_token="xoxb-the-real-one", LOG_LEVEL="INFO")
+    assert "token` will be unused" not in result.stderr
+    assert "alembic.runtime.migration" not in result.stderr
 
 
 def test_run_with_a_token_slack_rejects_says_so_and_exits_2(tmp_path):

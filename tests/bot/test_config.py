@@ -70,3 +70,17 @@ def test_settings_are_frozen():
     settings = Settings.from_env(VALID)
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_an_unsupported_database_url_is_named_with_the_other_problems():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**VALID, "DATABASE_URL": "foo://u:pw@x/db", "PORT": "eighty"})
+    problems = " | ".join(caught.value.problems)
+    assert "DATABASE_URL must be sqlite:///path.db or postgresql://" in problems
+    assert "PORT" in problems
+    assert "pw" not in problems
+
+
+def test_host_defaults_to_every_interface_and_can_be_narrowed():
+    assert Settings.from_env(VALID).host == "0.0.0.0"
+    assert Settings.from_env({**VALID, "HOST": "127.0.0.1"}).host == "127.0.0.1"

@@ -231,3 +231,17 @@ def test_business_durations_are_hours_not_days_a_24h_target_is_not_one_day():
 def test_lateness_stays_wall_clock_time_with_days():
     late = render_nudge(facts(planned_at=NOW - timedelta(hours=26)), TICKET, thread())
     assert "sent 1d 2h late: the bot was offline" in late.text
+
+
+@pytest.mark.parametrize(("reason", "label"), [
+    ("ticket resolved", "resolved"),
+    ("ticket paused", "paused"),
+    ("first_response no longer running", "stopped"),
+    ("next_response cycle 0 is over", "stopped"),
+    ("superseded by the breach", "superseded"),
+    ("superseded by a more severe nudge already sent", "superseded"),
+])
+def test_each_cancellation_is_counted_under_one_reason(reason, label):
+    from bot.nudges import cancel_reason_label
+
+    assert cancel_reason_label(reason) == label

@@ -7,12 +7,15 @@ answers then go through the same fake Web API as in HTTP mode. SIGTERM stops it 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from sqlmodel import select
@@ -50,6 +53,9 @@ def socket_bot(tmp_path):
         workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)
         track_channel(session=session, workspace_id=workspace.id, channel_id=CHANNEL)
     socket_mode = FakeSocketMode()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     with FakeSlack(token=BOT_TOKEN) as fake:
         fake.app_token, fake.socket_mode_url = APP_TOKEN, socket_mode.url
         log = (tmp_path / "bot.log").open("wb")
@@ -59,17 +65,26 @@ def socket_bot(tmp_path):
             env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT),
                  "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "unused-in-socket-mode",
                  "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.api_url,
-                 "DATABASE_URL": db_url, "LOG_LEVEL": "INFO"},
+                 "DATABASE_URL": db_url, "LOG_LEVEL": "INFO", "PORT": str(port),
+                 "HOST": "127.0.0.1"},
         )
         try:
             socket_mode.wait_connected()
-            yield process, fake, socket_mode, engine, tmp_path / "bot.log"
+            yield process, fake, socket_mode, engine, tmp_path / "bot.log", port
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait(10)
             socket_mode.close()
             engine.dispose()
+
+
+def _get_json(url: str) -> dict | None:
+    try:
+        with urlopen(url, timeout=2) as response:
+            return json.loads(response.read())
+    except OSError:
+        return None
 
 
 def event_payload(text: str, ts: str, event_id: str) -> dict:
@@ -83,7 +98,10 @@ def event_payload(text: str, ts: str, event_id: str) -> dict:
 
 
 def test_socket_mode_turns_a_message_into_a_ticket_answers_sla_and_stops_on_sigterm(socket_bot):
-    process, fake, socket_mode, engine, log_path = socket_bot
+    process, fake, socket_mode, engine, log_path, port = socket_bot
+    # Health and metrics are served in Socket Mode too, on PORT.
+    health = wait_for(lambda: _get_json(f"http://127.0.0.1:{port}/healthz"), "/healthz")
+    assert health["scheduler"]["running"] is True and health["database_writes"] == "ok"
     ts = f"{time.time():.6f}"
     fake.add_message(CHANNEL, ts, REQUESTER, "The wiki is down", None)
     envelope = socket_mode.send("events_api", event_payload("The wiki is down", ts, "EvSock1"),
