@@ -9,6 +9,7 @@ Home tab is a Bolt listener (a read and a views.publish, no state).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import App
@@ -29,6 +30,8 @@ TICKET_REACTION = "ticket"
 SEEN_REACTION = "eyes"
 DONE_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "white_tick"})
 _TRACKED_REACTIONS = DONE_REACTIONS | {TICKET_REACTION, SEEN_REACTION}
+# JSON may carry half a surrogate pair ("\ud800"), which no database can encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def register(app: App) -> None:
@@ -75,7 +78,7 @@ def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
 def _text(raw: Any) -> str:
     """Message text as stored: a lone surrogate (which no database encodes) is replaced."""
     text = raw if isinstance(raw, str) else ""
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _on_thread_reply(deps: Deps, team_id: str, channel_id: str, thread_ts: str,

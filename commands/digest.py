@@ -8,14 +8,19 @@ is posted once per subscription and slot even with several replicas.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from commands.charts import render_compliance_chart
 from commands.digest_view import digest_fallback_text, render_digest
 from commands.errors import NotFound, UsageError
+from commands.escalate import pages
 from commands.parser import parse_channel
+from commands.permissions import is_admin
 from commands.reporting import (
     CHART_DAYS,
     DEFAULT_GOAL_PERCENT,
@@ -33,6 +38,7 @@ from commands.reporting import (
 )
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import channel_mention, user_mention
+from commands.tracking import require_postable
 from sla.policy import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
@@ -257,6 +263,7 @@ def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         request.require_admin("subscribe to the whole workspace's digest")
     if parsed.target_channel_id is not None:
         request.require_admin("send a digest to a channel")
+        require_postable(request.deps, parsed.target_channel_id)
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         slot = WeeklySlot(
@@ -362,16 +369,43 @@ def _list(request: VerbRequest, args: tuple[str, ...]) -> Reply:
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         rows = repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
-        lines = [
-            f"• {row.id}: to {_who(row)} about "
-            f"{channel_mention(row.scope_channel_id) if row.scope_channel_id else 'all channels'}"
-            f", {_when(row)}"
-            for row in rows
-            if row.target_user_id == request.user_id or row.target_channel_id is not None
-        ]
+    may_see = _visibility(request)
+    lines = [
+        f"• {row.id}: to {_who(row)} about "
+        f"{channel_mention(row.scope_channel_id) if row.scope_channel_id else 'all channels'}"
+        f", {_when(row)}"
+        for row in rows
+        if row.target_user_id == request.user_id or (
+            row.target_channel_id is not None and may_see(row.target_channel_id)
+            and (row.scope_channel_id is None or may_see(row.scope_channel_id)))
+    ]
     if not lines:
         return Reply(text=f"No digest subscriptions yet. Add one: `{SUBSCRIBE_USAGE}`")
     return Reply(text="*Digest subscriptions*\n" + "\n".join(lines))
+
+
+def _visibility(request: VerbRequest) -> Callable[[str], bool]:
+    """Whether the asker may see a channel's subscriptions: admins see all, others the
+    channels they are members of (asked once per channel, outside any unit of work)."""
+    if is_admin(request.deps, request.user_id):
+        return lambda channel_id: True
+    known: dict[str, bool] = {}
+
+    def may_see(channel_id: str) -> bool:
+        if channel_id not in known:
+            known[channel_id] = _is_member(request.deps, channel_id, request.user_id)
+        return known[channel_id]
+
+    return may_see
+
+
+def _is_member(deps: Any, channel_id: str, user_id: str) -> bool:
+    try:
+        return any(member == user_id for member in pages(
+            deps.client.conversations_members, "members", channel=channel_id))
+    except (SlackApiError, OSError) as exc:  # not shown to the bot: not shown to the asker
+        log.info("conversations.members failed for %s: %s", channel_id, type(exc).__name__)
+        return False
 
 
 def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:

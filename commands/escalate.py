@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from commands.errors import NotFound
 from commands.parser import ChannelRef, UserRef, parse_escalate
 from commands.request import Reply, Verb, VerbRequest
+from commands.tracking import require_postable
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ _PAGE = 200
 _MAX_PAGES = 25  # a lookup by name never walks more than 5,000 entries
 
 
-def _pages(call: Any, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+def pages(call: Any, key: str, **params: Any) -> Iterator[Any]:
+    """The `key` entries of a cursor-paged Web API method, page after page (at most 25)."""
     cursor = None
     for _ in range(_MAX_PAGES):
         page = {"limit": _PAGE, **params, **({"cursor": cursor} if cursor else {})}
@@ -47,7 +49,7 @@ def resolve_channel(deps: Any, ref: ChannelRef) -> str:
     if ref.id:
         return ref.id
     try:
-        for channel in _pages(deps.client.conversations_list, "channels",
+        for channel in pages(deps.client.conversations_list, "channels",
                               types="public_channel,private_channel", exclude_archived=True):
             if channel.get("name") == ref.name:
                 return channel["id"]
@@ -61,7 +63,7 @@ def resolve_user(deps: Any, ref: UserRef) -> str:
     if ref.id:
         return ref.id
     try:
-        for user in _pages(deps.client.users_list, "members"):
+        for user in pages(deps.client.users_list, "members"):
             profile = user.get("profile") or {}
             names = {user.get("name"), profile.get("display_name"), profile.get("real_name")}
             if ref.name in {n.lower() for n in names if n} and not user.get("deleted"):
@@ -76,6 +78,8 @@ def handle_escalate(request: VerbRequest) -> Reply:
     parsed = parse_escalate(request.args, USAGE)
     request.require_admin("change where breaches are escalated")
     channel_ids = [resolve_channel(request.deps, parsed.channel)] if parsed.channel else []
+    for channel_id in channel_ids:
+        require_postable(request.deps, channel_id)
     user_ids = list(dict.fromkeys(resolve_user(request.deps, u) for u in parsed.users))
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)

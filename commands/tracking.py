@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from commands.errors import PermissionDenied
 from commands.parser import parse_no_args, parse_track
 from commands.request import Reply, Verb, VerbRequest
 from storage import repositories as repo
@@ -16,15 +18,33 @@ TRACK_USAGE = "/sla track [P1..P4]"
 UNTRACK_USAGE = "/sla untrack"
 
 
-def _bot_is_member(request: VerbRequest) -> bool | None:
-    """Whether the bot is in the channel (None when Slack cannot say, e.g. a DM)."""
+def bot_is_member(deps: Any, channel_id: str) -> bool | None:
+    """Whether the bot is in the channel: False when Slack says it is not (or does not show
+    the channel to it at all), None when Slack cannot say (a DM, a network error)."""
     try:
-        info = request.deps.client.conversations_info(channel=request.channel_id)
+        info = deps.client.conversations_info(channel=channel_id)
     except SlackApiError as exc:
-        log.info("conversations.info failed for %s: %s", request.channel_id,
-                 exc.response.get("error"))
+        error = exc.response.get("error")
+        log.info("conversations.info failed for %s: %s", channel_id, error)
+        return False if error == "channel_not_found" else None
+    except OSError as exc:
+        log.info("conversations.info failed for %s: %s", channel_id, exc.__class__.__name__)
         return None
     return (info.get("channel") or {}).get("is_member")
+
+
+def require_postable(deps: Any, channel_id: str) -> None:
+    """Refuse a channel the bot cannot post in (a setting pointing there would fail later,
+    silently, when a breach or a digest is due)."""
+    if bot_is_member(deps, channel_id) is False:
+        raise PermissionDenied(
+            f"I am not in <#{channel_id}>, so I could not post there. Invite me first "
+            f"(`/invite @slabot` in that channel), then try again."
+        )
+
+
+def _bot_is_member(request: VerbRequest) -> bool | None:
+    return bot_is_member(request.deps, request.channel_id)
 
 
 def handle_track(request: VerbRequest) -> Reply:

@@ -376,6 +376,9 @@ def fake_slack() -> Iterator[FakeSlack]:
         fake.add_user(AGENT, name="alex", tz="America/New_York")
         fake.add_user(ADMIN, name="ada", is_admin=True, tz="UTC")
         fake.add_channel(CHANNEL, name="support", members=[REQUESTER, AGENT, ADMIN])
+        # Where tests escalate and send digests: channels the bot was invited to.
+        fake.add_channel("C0LEADS", name="support-leads", members=[ADMIN])
+        fake.add_channel("C0MANAGERS", name="managers", members=[ADMIN])
         yield fake
 
 

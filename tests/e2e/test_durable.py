@@ -7,6 +7,7 @@ wait out a backoff go again once the test moves the clock.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from datetime import timedelta
@@ -168,3 +169,18 @@ def test_a_poisoned_event_is_parked_and_never_blocks_the_rest(bot, caplog):
     assert poisoned.state == InboxState.PARKED and poisoned.last_error
     assert health(bot)["inbox"]["parked"] == 1
     bot.error_log.records.clear()  # parking is logged as an error on purpose
+
+
+def test_a_lone_surrogate_is_stored_replaced_and_a_ts_that_is_no_timestamp_is_no_ticket(bot):
+    track(bot)
+    payload = json.dumps({
+        "type": "event_callback", "team_id": "T0000001", "event_id": "EvSURR",
+        "event": {"type": "message", "channel": CHANNEL, "user": "UREQUESTER",
+                  "text": "printer \ud800 broken", "ts": bot.slack.next_ts()}})
+    assert "\\ud800" in payload  # JSON carries half a surrogate pair as an escape
+    assert bot.slack.post(payload.encode(), "application/json").status == 200
+    for ts in ("yesterday", "nan", "1e400"):
+        assert bot.slack.message("not a real message", ts=ts)[1].status in (200, 400)
+    bot.settle()
+    [ticket] = tickets(bot)
+    assert ticket.text == "printer \ufffd broken"

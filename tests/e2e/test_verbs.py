@@ -338,3 +338,31 @@ def test_admin_check_uses_slack_for_workspace_admins(bot):
     asked = [call.params.get("user") for call in bot.fake.calls("users.info")]
     assert ADMIN in asked
     assert channel_row(bot, CHANNEL).tracking
+
+
+def test_escalating_to_a_channel_the_bot_cannot_post_in_is_refused_with_the_fix(bot):
+    bot.fake.add_channel("C0QUIET", name="quiet", members=[ADMIN], bot_is_member=False)
+    for target in ("<#C0NOPE|nope>", "<#C0QUIET|quiet>"):
+        answer = ask(bot, f"escalate {target}")
+        assert answer.private
+        assert "I am not in <#C0" in answer.text and "/invite @slabot" in answer.text
+    assert "go to <#C0LEADS>" in ask(bot, "escalate <#C0LEADS|support-leads>").text
+
+
+def test_a_digest_for_a_channel_the_bot_is_not_in_is_refused_with_the_fix(bot):
+    answer = ask(bot, "digest subscribe <#C0NOPE|nope>")
+    assert answer.private and "/invite @slabot" in answer.text
+    assert "C0NOPE" not in ask(bot, "digest list").text
+
+
+def test_digest_list_shows_only_subscriptions_about_channels_the_asker_is_in(bot):
+    bot.fake.add_channel("C0SECRET", name="secret", members=[ADMIN], is_private=True)
+    ask(bot, "digest subscribe <#C0MANAGERS|managers>", channel="C0SECRET")
+    ask(bot, "digest subscribe <#C0MANAGERS|managers>")
+    assert "C0SECRET" in ask(bot, "digest list").text  # an admin sees every subscription
+    listed = ask(bot, "digest list", user=AGENT).text
+    assert "C0SECRET" not in listed and "secret" not in listed
+    assert "<#C0SUPPORT>" not in listed  # the agent is not in #managers either
+    bot.fake.channels["C0MANAGERS"].members.append(AGENT)
+    listed = ask(bot, "digest list", user=AGENT).text
+    assert "<#C0SUPPORT>" in listed and "C0SECRET" not in listed

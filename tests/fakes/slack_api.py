@@ -96,6 +96,7 @@ class FakeChannel:
     name: str = "support"
     is_private: bool = False
     members: list[str] = field(default_factory=list)
+    bot_is_member: bool = True  # conversations.info's is_member, as the bot sees it
 
 
 class FakeSlack:
@@ -302,7 +303,7 @@ class FakeSlack:
                 "name": channel.name,
                 "is_channel": not channel.is_private,
                 "is_private": channel.is_private,
-                "is_member": True,
+                "is_member": channel.bot_is_member,
             },
         }
 
