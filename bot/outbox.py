@@ -59,8 +59,17 @@ class _Write:
     text: str
     blocks: list[dict[str, Any]] | None
     response_url: str | None
+    file_name: str | None
+    file_content: bytes | None
     attempts: int
     created_at: datetime
+
+    @property
+    def group(self) -> str:
+        """Writes of one group go out in order: a ticket's, or one conversation's."""
+        if self.ticket_id is not None:
+            return f"ticket:{self.ticket_id}"
+        return f"to:{self.channel_id or self.user_id or self.response_url or self.id}"
 
 
 @dataclass
@@ -100,11 +109,12 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
         rows = outbox_repo.claim_writes(session=session, now=now, holder=holder, limit=limit,
                                         lease=LEASE)
         writes = [_Write(r.id, r.key, r.kind, r.ticket_id, r.channel_id, r.thread_ts,
-                         r.user_id, r.text, r.blocks, r.response_url, r.attempts, r.created_at)
+                         r.user_id, r.text, r.blocks, r.response_url, r.file_name,
+                         r.file_content, r.attempts, r.created_at)
                   for r in rows]
-    groups: dict[Any, list[_Write]] = {}
+    groups: dict[str, list[_Write]] = {}
     for write in writes:
-        groups.setdefault(write.ticket_id or f"row{write.id}", []).append(write)
+        groups.setdefault(write.group, []).append(write)
     report = Delivered()
 
     def run(group: list[_Write]) -> list[str]:
@@ -146,18 +156,22 @@ def _send(deps: Deps, write: _Write, now: datetime) -> str | None:
         return None
     if write.kind == outbox_repo.CARD_UPDATE:
         return _redraw_card(deps, write, now)
+    if write.kind == outbox_repo.FILE:
+        return _upload(deps, write)
     channel, thread_ts, text, blocks = _message_of(deps, write, now)
     if write.attempts > 1:
         found = find_marked(deps, channel, thread_ts, write.key)
         if found is not None:
             log.info("outbox write %s found in Slack from an earlier attempt", write.key)
             return found
+    # No link previews: a digest's thread links would each unfold into a quote.
     if thread_ts:
         response = deps.notifier.post_thread_reply(channel, thread_ts, text, blocks=blocks,
-                                                   metadata=marker(write.key))
+                                                   metadata=marker(write.key),
+                                                   unfurl_links=False)
     else:
         response = deps.notifier.post_message(channel, text, blocks=blocks,
-                                              metadata=marker(write.key))
+                                              metadata=marker(write.key), unfurl_links=False)
     return response.get("ts")
 
 
@@ -173,6 +187,22 @@ def _message_of(deps: Deps, write: _Write, now: datetime
     if write.kind == outbox_repo.DM:
         return deps.notifier.open_dm(write.user_id or ""), None, write.text, write.blocks
     return write.channel_id or "", write.thread_ts, write.text, write.blocks
+
+
+def _upload(deps: Deps, write: _Write) -> str | None:
+    """Upload a file; a retry first looks for it among the channel's files since queued."""
+    channel = write.channel_id or deps.notifier.open_dm(write.user_id or "")
+    name = write.file_name or "file"
+    if write.attempts > 1:
+        # A margin for the clocks of this machine and Slack's not agreeing to the second.
+        for found in deps.notifier.files_since(channel, write.created_at - timedelta(minutes=5)):
+            if found.get("name") == name:
+                log.info("outbox write %s found in Slack from an earlier attempt", write.key)
+                return found.get("id")
+    uploaded = deps.notifier.upload_file(channel, write.file_content or b"", name,
+                                         title=write.text or name)
+    files = uploaded.get("files") or [uploaded.get("file") or {}]
+    return files[0].get("id") if files else None
 
 
 def _redraw_card(deps: Deps, write: _Write, now: datetime) -> str | None:

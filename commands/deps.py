@@ -177,6 +177,13 @@ class Notifier:
             thread_ts=thread_ts,
         )
 
+    def files_since(self, channel: str, since: datetime) -> list[dict[str, Any]]:
+        """Files shared in `channel` from `since` on (where the outbox looks for an upload
+        whose answer was lost)."""
+        response = self.client.files_list(channel=channel, ts_from=str(int(since.timestamp())),
+                                          count=100)
+        return list(response.get("files") or ())
+
     def permalink(self, channel: str, ts: str) -> str | None:
         """A link to a message, or None when Slack cannot give one."""
         response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
@@ -245,6 +252,11 @@ def make_unit_of_work(engine: Any) -> Callable[[], AbstractContextManager[Any]]:
             finally:
                 local.session = None
 
+    def is_open() -> bool:
+        """Whether this thread is inside a unit of work (tests assert no Slack call is)."""
+        return getattr(local, "session", None) is not None
+
+    unit.is_open = is_open  # type: ignore[attr-defined]
     return unit
 
 

@@ -42,6 +42,7 @@ from commands.tracking import require_postable
 from sla.policy import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
+from storage.repositories import outbox as outbox_repo
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,11 @@ class SubscribeArgs:
 
 @dataclass(frozen=True)
 class DigestSent:
-    """Where a digest went: the message and, unless the week was empty, the chart file."""
+    """A digest queued in the outbox: the key of its message and, unless the week was
+    empty, of its chart (the sender delivers both, in that order)."""
 
-    channel: str
-    ts: str
-    file_id: str | None
+    message_key: str
+    chart_key: str | None
     data: DigestData
 
 
@@ -146,10 +147,11 @@ def active_digest_schedules(*, session: Any) -> list[tuple[int, str, str]]:
 
 
 def send_digest(deps: Any, subscription_id: int, slot_start: datetime) -> DigestSent | None:
-    """Post the digest of one subscription for the slot starting at `slot_start`.
+    """Queue the digest of one subscription for the slot starting at `slot_start`.
 
-    The caller owns "once per slot" (the scheduler's job lease). Returns None when the
-    subscription was removed in the meantime.
+    The caller owns "once per slot" (the scheduler's job lease); the outbox keys make a
+    second call for the same slot queue nothing new. Returns None when the subscription was
+    removed in the meantime.
     """
     with deps.unit_of_work() as session:
         try:
@@ -161,37 +163,40 @@ def send_digest(deps: Any, subscription_id: int, slot_start: datetime) -> Digest
             return None
         target_channel, target_user = row.target_channel_id, row.target_user_id
         scope_channel, workspace_id, tz = row.scope_channel_id, row.workspace_id, row.tz
-    destination = target_channel or _dm_channel(deps, str(target_user))
     return post_digest(
         deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
-        slot_start=slot_start, channel=destination,
+        slot_start=slot_start, channel_id=target_channel, user_id=target_user,
+        key=f"digest:{subscription_id}:{slot_start.isoformat()}",
     )
 
 
 def post_digest(
     deps: Any, *, workspace_id: int, scope_channel_id: str | None, tz: str,
-    slot_start: datetime, channel: str,
+    slot_start: datetime, channel_id: str | None, user_id: str | None, key: str,
 ) -> DigestSent:
-    """Build the digest, post it to `channel` and upload its chart next to it."""
+    """Build the digest and queue it, with its chart, for a channel or a person's DM."""
     now = deps.clock.now()
     data, chart = digest_content(
         deps, workspace_id=workspace_id, scope_channel_id=scope_channel_id, tz=tz,
         slot_start=slot_start, now=now,
     )
-    posted = deps.notifier.post_message(
-        channel, digest_fallback_text(data), blocks=render_digest(data), unfurl_links=False
-    )
-    file_id = None
-    if chart is not None:
-        uploaded = deps.notifier.upload_file(
-            posted.get("channel", channel),
-            chart,
-            f"sla-compliance-{data.period.end.date().isoformat()}.png",
-            title=f"Daily SLA compliance, last 8 weeks (goal {data.goal_percent:g}%)",
+    kind = outbox_repo.POST if channel_id else outbox_repo.DM
+    chart_key = f"{key}:chart" if chart is not None else None
+    with deps.unit_of_work() as session:
+        outbox_repo.queue_write(
+            session=session, key=key, kind=kind, channel_id=channel_id, user_id=user_id,
+            text=digest_fallback_text(data), blocks=render_digest(data), at=now,
         )
-        files = uploaded.get("files") or [uploaded.get("file") or {}]
-        file_id = files[0].get("id") if files else None
-    return DigestSent(posted.get("channel", channel), posted["ts"], file_id, data)
+        if chart_key is not None:
+            outbox_repo.queue_write(
+                session=session, key=chart_key, kind=outbox_repo.FILE, channel_id=channel_id,
+                user_id=user_id, at=now,
+                text=f"Daily SLA compliance, last 8 weeks (goal {data.goal_percent:g}%)",
+                file_name=f"sla-compliance-{data.period.end.date().isoformat()}.png",
+                file_content=chart,
+            )
+    deps.wake_outbox()
+    return DigestSent(key, chart_key, data)
 
 
 def digest_content(
@@ -231,11 +236,6 @@ def goal_percent(tiers: tuple[CreditTier, ...]) -> float:
 def scope_title(data: DigestData) -> str:
     """Plain-text scope for the chart title (no Slack mention markup)."""
     return "all channels" if data.scope == "all channels" else "this channel"
-
-
-def _dm_channel(deps: Any, user_id: str) -> str:
-    opened = deps.notifier.client.conversations_open(users=[user_id])
-    return opened["channel"]["id"]
 
 
 # --- verbs ------------------------------------------------------------------------------------
@@ -311,13 +311,13 @@ def _unsubscribe_number(request: VerbRequest, number: int) -> Reply:
              if r.id == number),
             None,
         )
-        # Someone else's personal digest reads like a missing one: nothing to learn from ids.
-        if row is None or (row.target_channel_id is None
-                           and row.target_user_id != request.user_id):
-            return Reply(text=f":information_source: No digest subscription {number} of yours; "
-                         "`/sla digest list` shows the numbers.", public=False)
-        if row.target_channel_id is not None:
-            request.require_admin("stop a channel's digest")
+    # Someone else's personal digest reads like a missing one: nothing to learn from ids.
+    if row is None or (row.target_channel_id is None and row.target_user_id != request.user_id):
+        return Reply(text=f":information_source: No digest subscription {number} of yours; "
+                     "`/sla digest list` shows the numbers.", public=False)
+    if row.target_channel_id is not None:
+        request.require_admin("stop a channel's digest")  # users.info: outside the unit
+    with request.deps.unit_of_work() as session:
         repo.remove_digest_subscription(session=session, subscription_id=row.id)
     request.deps.wake_scheduler()
     return Reply(text=f":wave: Removed digest subscription {number} ({_who(row)}, {_when(row)}).")
@@ -423,7 +423,8 @@ def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:
     if "me" in words:
         sent = post_digest(
             request.deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
-            slot_start=now, channel=_dm_channel(request.deps, request.user_id),
+            slot_start=now, channel_id=None, user_id=request.user_id,
+            key=f"digest-preview:{request.user_id}:{now.isoformat()}",
         )
         return Reply(text=f":mailbox_with_mail: Sent the digest of {sent.data.scope} to you "
                           "in a direct message.", public=False)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     UniqueConstraint,
     text,
 )
@@ -345,7 +346,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, nullable=False)
-    kind: str = Field(nullable=False)  # card | card_update | post | dm | ephemeral | respond
+    kind: str = Field(nullable=False)  # card, card_update, post, dm, file, ephemeral, respond
     ticket_id: int | None = _fk("tickets.id", nullable=True)
     channel_id: str | None = None
     thread_ts: str | None = None
@@ -353,6 +354,8 @@ class OutboxMessage(SQLModel, table=True):
     text: str = Field(default="", nullable=False)
     blocks: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON, nullable=True)
     response_url: str | None = None
+    file_name: str | None = None  # a file upload (the digest chart): its name and bytes
+    file_content: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
     state: str = Field(default=OutboxState.PENDING.value, nullable=False)
     attempts: int = Field(default=0, nullable=False)
     next_attempt_at: datetime = _instant(nullable=False)

@@ -26,6 +26,7 @@ CARD = "card"  # a ticket's card, posted in its thread (rendered when sent)
 CARD_UPDATE = "card_update"  # the card redrawn in place (rendered when sent)
 POST = "post"  # a message in a channel or thread
 DM = "dm"  # a direct message to a user
+FILE = "file"  # a file uploaded into a channel or a user's DM (the digest chart)
 EPHEMERAL = "ephemeral"  # a message only one user sees (chat.postEphemeral)
 RESPOND = "respond"  # an answer through an interaction's response_url
 
@@ -43,13 +44,16 @@ def queue_write(
     text: str = "",
     blocks: list[dict[str, Any]] | None = None,
     response_url: str | None = None,
+    file_name: str | None = None,
+    file_content: bytes | None = None,
 ) -> bool:
     """Queue one Slack write; False when a write with this key was already queued."""
     return insert_ignoring_duplicates(session, OutboxMessage, {
         "key": key, "kind": kind, "ticket_id": ticket_id, "channel_id": channel_id,
         "thread_ts": thread_ts, "user_id": user_id, "text": text, "blocks": blocks,
-        "response_url": response_url, "state": OutboxState.PENDING.value, "attempts": 0,
-        "next_attempt_at": at, "created_at": at,
+        "response_url": response_url, "file_name": file_name, "file_content": file_content,
+        "state": OutboxState.PENDING.value, "attempts": 0, "next_attempt_at": at,
+        "created_at": at,
     })
 
 

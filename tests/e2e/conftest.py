@@ -399,10 +399,12 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
         **env,
     })
     client = build_client(settings.slack_bot_token, settings.slack_api_url)
+    unit_of_work = make_unit_of_work(engine)
+    client.api_call = _outside_transactions(client.api_call, unit_of_work.is_open)
     deps = Deps(
         settings=settings,
         engine=engine,
-        unit_of_work=make_unit_of_work(engine),
+        unit_of_work=unit_of_work,
         clock=clock,
         client=client,
         notifier=Notifier(client),
@@ -416,6 +418,18 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
     for name in _WATCHED_LOGGERS:
         logging.getLogger(name).addHandler(harness.error_log)
     return harness
+
+
+def _outside_transactions(api_call, in_transaction):
+    """Every Slack call of the bot fails the test when made inside a unit of work: a slow or
+    failing Slack must never hold the database (SQLite's one writer) for as long as it takes."""
+
+    def guarded(api_method: str, *args: Any, **kwargs: Any) -> Any:
+        if in_transaction():
+            raise AssertionError(f"Slack call {api_method} inside a database transaction")
+        return api_call(api_method, *args, **kwargs)
+
+    return guarded
 
 
 # Loggers whose ERROR records mean a bug in a test run (refusals are logged below ERROR).

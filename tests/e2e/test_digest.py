@@ -15,7 +15,7 @@ from commands.digest import send_digest
 from commands.digest_view import check_block_kit_limits
 from sla.clock import EventKind
 from storage.db import unit_of_work
-from storage.models import DigestSubscription
+from storage.models import DigestSubscription, OutboxMessage
 from storage.repositories import acquire_job_slot
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL
@@ -95,6 +95,7 @@ def test_scheduled_digest_posts_blocks_then_uploads_the_chart(bot):
     subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
 
     sent = send_digest(bot.deps, subscription, SLOT)
+    bot.settle()  # the outbox delivers the message, then the chart
 
     [post] = [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == MANAGERS]
     blocks = post.json_param("blocks")
@@ -114,15 +115,23 @@ def test_scheduled_digest_posts_blocks_then_uploads_the_chart(bot):
     image = Image.open(io.BytesIO(upload.body))
     assert (image.format, image.size) == ("PNG", (1000, 500))
     assert complete.params["channel_id"] == MANAGERS
-    assert sent.file_id == complete.json_param("files")[0]["id"]
+    with unit_of_work(bot.deps.engine) as session:
+        chart = session.exec(select(OutboxMessage).where(
+            OutboxMessage.key == sent.chart_key)).one()
+    assert chart.slack_ts == complete.json_param("files")[0]["id"]
+    # The scheduler firing the same slot again (a retried job) queues nothing new.
+    send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
+    assert len([c for c in bot.fake.calls("chat.postMessage")
+                if c.params["channel"] == MANAGERS]) == 1
 
 
 def test_digest_to_a_person_arrives_in_their_direct_messages(bot):
     _seed_week(bot)
     subscription = _subscribe(bot)
-    sent = send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
     dm = "D" + AGENT.lstrip("U")
-    assert sent.channel == dm
     assert [c.params["channel"] for c in bot.fake.calls("chat.postMessage")][-1] == dm
     assert bot.fake.calls("files.completeUploadExternal")[0].params["channel_id"] == dm
 
@@ -130,6 +139,7 @@ def test_digest_to_a_person_arrives_in_their_direct_messages(bot):
 def test_empty_week_is_one_line_without_a_chart(bot):
     subscription = _subscribe(bot)
     send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
     post = bot.fake.calls("chat.postMessage")[-1]
     assert post.params["text"] == "No SLA tickets in <#C0SUPPORT> last week (Nov 16 to Nov 22)."
     assert len(post.json_param("blocks")) == 1
@@ -198,6 +208,7 @@ def test_two_replicas_post_each_slot_once(bot):
     slot = DigestSlot(subscription, "0 9 * * mon", "UTC")
 
     assert _run_two_replicas(bot, slot) == [False, True]
+    bot.settle()
     posts = [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == MANAGERS]
     assert len(posts) == 1
     assert len(bot.fake.calls("files.completeUploadExternal")) == 1
@@ -205,6 +216,7 @@ def test_two_replicas_post_each_slot_once(bot):
     # A week later is a new slot and a new lease: posted again, once.
     bot.clock.advance(timedelta(days=7))
     assert _run_two_replicas(bot, slot) == [False, True]
+    bot.settle()
     posts = [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == MANAGERS]
     assert len(posts) == 2
 

@@ -17,10 +17,11 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from bot.queues import queue_health
+from commands.digest import send_digest
 from commands.ids import Action
 from storage.db import unit_of_work
 from storage.models import InboxItem, InboxState, OutboxMessage, OutboxState
-from tests.e2e.conftest import AGENT, CHANNEL, HOLDER
+from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, HOLDER
 from tests.e2e.test_intake import tickets, track
 
 LATER = timedelta(minutes=1)
@@ -184,3 +185,39 @@ def test_a_lone_surrogate_is_stored_replaced_and_a_ts_that_is_no_timestamp_is_no
     bot.settle()
     [ticket] = tickets(bot)
     assert ticket.text == "printer \ufffd broken"
+
+
+def test_a_digest_and_its_chart_whose_answers_were_lost_are_posted_once(bot):
+    from tests.e2e.test_digest import MANAGERS, SLOT, _seed_week, _subscribe
+
+    _seed_week(bot)
+    subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
+    bot.fake.fail("chat.postMessage", drop=True, times=1)
+    bot.fake.fail("files.completeUploadExternal", drop=True, times=1)
+    send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
+    for _ in range(3):
+        bot.clock.advance(LATER)
+        bot.settle()
+    digests = [m for (c, _), m in bot.fake.messages.items()
+               if c == MANAGERS and "Weekly SLA digest" in m.get("text", "")]
+    assert len(digests) == 1
+    assert len(bot.fake.calls("chat.postMessage")) == 1  # found by its marker, not re-sent
+    assert [f["channels"] for f in bot.fake.shared_files] == [[MANAGERS]]
+    assert {w.state for w in outbox(bot)} == {OutboxState.SENT}
+
+
+def test_a_direct_message_whose_answer_was_lost_is_sent_once(bot):
+    from tests.e2e.test_digest import SLOT, _seed_week, _subscribe
+
+    _seed_week(bot)
+    subscription = _subscribe(bot, "digest subscribe me", user=AGENT)
+    bot.fake.fail("chat.postMessage", drop=True, times=1)
+    send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
+    bot.clock.advance(LATER)
+    bot.settle()
+    dms = [m for (c, _), m in bot.fake.messages.items()
+           if c == "DAGENT" and "Weekly SLA digest" in m.get("text", "")]
+    assert len(dms) == 1
+    assert bot.fake.calls("conversations.history")  # looked for before sending again

@@ -117,6 +117,8 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}  # file id -> the name it was uploaded with
+        self.shared_files: list[dict[str, Any]] = []  # completed uploads, as files.list shows
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -434,13 +436,31 @@ class FakeSlack:
         if not params.get("filename") or not params.get("length"):
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{next(self._file_counter):07d}"
+        with self._lock:
+            self.file_names[file_id] = str(params["filename"])
         return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
+
+    def _api_files_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Newest first, like Slack; `channel` and `ts_from` filter (paging left out).
+        channel, since = params.get("channel"), float(params.get("ts_from") or 0)
+        with self._lock:
+            found = [dict(f) for f in self.shared_files
+                     if (channel is None or channel in f["channels"]) and f["created"] >= since]
+        found.reverse()
+        return {"ok": True, "files": found[:int(params.get("count") or 100)],
+                "paging": {"count": len(found), "total": len(found), "page": 1, "pages": 1}}
 
     def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
         files = _maybe_json(params.get("files")) or []
         missing = [f["id"] for f in files if f.get("id") not in self.uploads]
         if missing:
             return {"ok": False, "error": "file_not_found"}
+        with self._lock:
+            for f in files:
+                self.shared_files.append({
+                    "id": f["id"], "name": self.file_names.get(f["id"]), "title": f.get("title"),
+                    "channels": [params.get("channel_id")], "created": int(time.time()),
+                })
         return {
             "ok": True,
             "files": [

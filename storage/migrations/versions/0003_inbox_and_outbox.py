@@ -55,6 +55,8 @@ def upgrade() -> None:
     sa.Column('text', sa.String(), nullable=False),
     sa.Column('blocks', sa.JSON(), nullable=True),
     sa.Column('response_url', sa.String(), nullable=True),
+    sa.Column('file_name', sa.String(), nullable=True),
+    sa.Column('file_content', sa.LargeBinary(), nullable=True),
     sa.Column('state', sa.String(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', UTCDateTime(), nullable=False),
