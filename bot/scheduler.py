@@ -41,8 +41,10 @@ from sla.clock import compute_clock
 from sla.escalation import plan_nudges
 from storage.models import NudgeState
 from storage.repositories import digests as digest_repo
+from storage.repositories import inbox as inbox_repo
 from storage.repositories import jobs as jobs_repo
 from storage.repositories import nudges as outbox
+from storage.repositories import outbox as outbox_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -52,6 +54,10 @@ SWEEP_EVERY = timedelta(seconds=30)
 _DIGEST_PREFIX = "digest:"
 _MIN_SPACING = timedelta(milliseconds=50)
 INBOX_BATCH = 50
+# Applied events are kept a day (Slack redelivers within minutes), delivered writes a week
+# (to answer "did the bot post that?"); parked and failed rows stay until someone looks.
+KEEP_APPLIED = timedelta(days=1)
+KEEP_DELIVERED = timedelta(days=7)
 # A ticket whose planning failed (e.g. its stored policy no longer loads) is looked at again.
 PLAN_RETRY = timedelta(minutes=5)
 
@@ -515,6 +521,16 @@ def inbox_cycle(
     return next_inbox_attempt_at(deps)
 
 
+def prune_queues(deps: Any) -> tuple[int, int]:
+    """Forget applied inbox rows and delivered outbox rows past their keeping time."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        applied = inbox_repo.forget_done_before(session=session, before=now - KEEP_APPLIED)
+        delivered = outbox_repo.forget_delivered_before(session=session,
+                                                        before=now - KEEP_DELIVERED)
+    return applied, delivered
+
+
 def run_cycle(
     deps: Any, options: SchedulerOptions, *, metrics: SchedulerMetrics | None = None
 ) -> datetime | None:
@@ -719,6 +735,15 @@ def start_scheduler(
         "interval",
         seconds=60,
         id="digest-sync",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        _logged(lambda: prune_queues(deps)),
+        "interval",
+        hours=1,
+        id="queue-prune",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

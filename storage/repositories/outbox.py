@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from storage.models import OutboxMessage, OutboxState
@@ -185,3 +185,13 @@ def due_count(*, session: Session, now: datetime) -> int:
         select(func.count()).where(OutboxMessage.state == OutboxState.PENDING.value,
                                    OutboxMessage.next_attempt_at <= now)
     ).scalar_one()
+
+
+def forget_delivered_before(*, session: Session, before: datetime) -> int:
+    """Drop writes sent (or collapsed) before `before`; failed ones stay for a person to read."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.state.in_((OutboxState.SENT.value, OutboxState.COLLAPSED.value)),
+            OutboxMessage.created_at < before)
+    )
+    return result.rowcount

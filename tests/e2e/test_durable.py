@@ -221,3 +221,21 @@ def test_a_direct_message_whose_answer_was_lost_is_sent_once(bot):
            if c == "DAGENT" and "Weekly SLA digest" in m.get("text", "")]
     assert len(dms) == 1
     assert bot.fake.calls("conversations.history")  # looked for before sending again
+
+
+def test_applied_events_and_delivered_writes_are_forgotten_failed_ones_kept(bot):
+    from bot.scheduler import prune_queues
+
+    track(bot)
+    bot.slack.message("old request")
+    bot.settle()
+    bot.fake.fail("chat.postMessage", status=200, error="channel_not_found", times=1)
+    bot.slack.message("its card will fail for good")
+    bot.drain()
+    bot.error_log.records.clear()  # the failed card is logged as an error on purpose
+    bot.clock.advance(timedelta(days=8))
+    assert prune_queues(bot.deps) == (2, 1)
+    [kept] = outbox(bot)
+    assert (kept.state, kept.last_error) == (OutboxState.FAILED, "channel_not_found")
+    with unit_of_work(bot.deps.engine) as session:
+        assert session.exec(select(InboxItem)).all() == []
