@@ -234,8 +234,13 @@ def run_bot(args: argparse.Namespace) -> int:
             # No Slack requests arrive over HTTP, but /healthz and /metrics are served alike.
             from bot.server import BackgroundServer
 
-            monitor = BackgroundServer(create_server(app, deps, registry=registry, health=health),
-                                       host=settings.host, port=settings.port).start()
+            try:
+                monitor = BackgroundServer(
+                    create_server(app, deps, registry=registry, health=health),
+                    host=settings.host, port=settings.port).start()
+            except OSError as exc:  # the port is taken, the address is not this machine's
+                return _fail(f"cannot serve /healthz on {settings.host}:{settings.port} "
+                             f"({exc.strerror or exc}); set PORT (and HOST) to a free one")
             log.info("serving /healthz and /metrics on %s:%s", settings.host, settings.port)
             handler = SocketModeHandler(app, settings.slack_app_token)
             try:

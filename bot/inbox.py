@@ -134,13 +134,21 @@ class OutboxReplies:
 
 
 def _replies_for(deps: Deps, item: _Item) -> OutboxReplies:
+    """Where answers to this row go: its response_url, else privately to the person in the
+    channel (a reaction has no response_url)."""
     body = item.payload
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    channel = (body.get("channel") or {}).get("id") or event.get("channel") or (
-        event.get("item") or {}).get("channel")
-    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
-    return OutboxReplies(deps, item.key, response_url=body.get("response_url"),
-                         channel_id=channel, user_id=user or event.get("user"))
+    event = _dict(body.get("event"))
+    channel = _dict(body.get("channel")).get("id") or event.get("channel") or _dict(
+        event.get("item")).get("channel")
+    user = _dict(body.get("user")).get("id") or event.get("user")
+    url = body.get("response_url")
+    return OutboxReplies(deps, item.key, response_url=url if isinstance(url, str) else None,
+                         channel_id=channel if isinstance(channel, str) else None,
+                         user_id=user if isinstance(user, str) else None)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _apply(deps: Deps, item: _Item, prepared: Any) -> None:
