@@ -118,7 +118,17 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
     report = Delivered()
 
     def run(group: list[_Write]) -> list[str]:
-        return [deliver(deps, write, holder, metrics) for write in group]
+        # In order; once one must wait, so do the writes after it (a digest's chart never
+        # arrives before the digest, a note never before its card).
+        outcomes: list[str] = []
+        for write in group:
+            if outcomes and outcomes[-1] in ("retry", "waiting"):
+                _record_retry(deps, write, holder, "waiting for an earlier write",
+                              deps.clock.now() + BACKOFF, now)
+                outcomes.append("waiting")
+            else:
+                outcomes.append(deliver(deps, write, holder, metrics))
+        return outcomes
 
     if workers <= 1 or len(groups) <= 1:
         outcomes = [run(group) for group in groups.values()]

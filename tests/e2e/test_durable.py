@@ -239,3 +239,19 @@ def test_applied_events_and_delivered_writes_are_forgotten_failed_ones_kept(bot)
     assert (kept.state, kept.last_error) == (OutboxState.FAILED, "channel_not_found")
     with unit_of_work(bot.deps.engine) as session:
         assert session.exec(select(InboxItem)).all() == []
+
+
+def test_a_chart_waits_for_its_digest_when_slack_fails_the_digest(bot):
+    from tests.e2e.test_digest import SLOT, _seed_week, _subscribe
+
+    _seed_week(bot)
+    subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
+    bot.fake.fail("chat.postMessage", status=500, times=1)
+    send_digest(bot.deps, subscription, SLOT)
+    bot.settle()
+    assert bot.fake.calls("files.getUploadURLExternal") == []  # not before its digest
+    bot.clock.advance(LATER)
+    bot.settle()
+    methods = [c.method for c in bot.fake.calls()
+               if c.method in ("chat.postMessage", "files.completeUploadExternal")]
+    assert methods == ["chat.postMessage", "chat.postMessage", "files.completeUploadExternal"]
