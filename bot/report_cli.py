@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
                 return _fail(workspace)
             channel_id = _channel_id(session, workspace.id, args.channel)
             if channel_id is None and args.channel:
-                return _fail(f"no tracked channel {args.channel!r} in this workspace")
+                return _fail(_unknown_channel(session, workspace.id, args.channel))
             try:
                 period = parse_period(period_text, tz=workspace.tz, now=now)
             except ReportError as exc:
@@ -171,16 +171,54 @@ def _workspace(session, team: str | None):
 
 
 def _channel_id(session, workspace_id: int, channel: str | None) -> str | None:
+    """The id of a channel given by id or #name: a tracked channel (by the name stored when it
+    was tracked, or its name in Slack now), or any channel with tickets, given by id."""
+    from storage.repositories.tickets import newest_message_ts
     from storage.repositories.workspaces import list_tracked_channels
 
     if not channel:
         return None
-    wanted = channel.lstrip("#")
-    for row in list_tracked_channels(session=session, workspace_id=workspace_id):
-        if wanted in (row.channel_id, row.name):
+    wanted = channel.strip().lstrip("#")
+    tracked = list_tracked_channels(session=session, workspace_id=workspace_id)
+    for row in tracked:
+        if wanted == row.channel_id or wanted.lower() == (row.name or "").lower():
             return row.channel_id
-    # Untracked now but maybe tracked during the period: an id is taken as given.
-    return wanted if wanted[:1] in ("C", "G") and wanted.isupper() else None
+    if newest_message_ts(session=session, workspace_id=workspace_id, channel_id=wanted):
+        return wanted  # untracked now, but it has tickets: an id is taken as given
+    # Renamed since it was tracked: ask Slack for the names now (when the bot's token is set).
+    current = _names_in_slack([row.channel_id for row in tracked])
+    return next((cid for cid, name in current.items() if name.lower() == wanted.lower()), None)
+
+
+def _names_in_slack(channel_ids: list[str]) -> dict[str, str]:
+    import os
+
+    from slack_sdk.errors import SlackApiError
+
+    from bot.config import SLACK_DEFAULT_API_URL
+    from commands.deps import build_client
+
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if not token or not channel_ids:
+        return {}
+    client = build_client(token, os.environ.get("SLACK_API_URL") or SLACK_DEFAULT_API_URL)
+    names: dict[str, str] = {}
+    for channel_id in channel_ids:
+        try:
+            names[channel_id] = client.conversations_info(channel=channel_id)["channel"]["name"]
+        except (SlackApiError, OSError, KeyError):
+            continue
+    return names
+
+
+def _unknown_channel(session, workspace_id: int, channel: str) -> str:
+    from storage.repositories.workspaces import list_tracked_channels
+
+    known = ", ".join(f"#{row.name} ({row.channel_id})" if row.name else row.channel_id
+                      for row in list_tracked_channels(session=session,
+                                                       workspace_id=workspace_id))
+    return (f"no channel {channel.strip()[:40]!r} with tickets in this workspace; "
+            f"give a tracked channel's id or #name ({known or 'none is tracked yet'})")
 
 
 def _days_period(days: str | None) -> str | None:

@@ -17,7 +17,9 @@ from sla.calendar import BusinessCalendar
 from sla.clock import EventKind
 from sla.policy import Policy
 from storage.db import unit_of_work
-from tests.commands.reporting_fixtures import ticket, utc, workspace
+from storage.repositories import get_or_create_workspace, track_channel
+from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
+from tests.fakes.slack_api import FakeSlack
 
 NOW = utc(2026, 12, 2, 12)
 RESPONDED, RESOLVED = EventKind.RESPONDED, EventKind.RESOLVED
@@ -97,10 +99,33 @@ def test_bad_month_is_one_clear_line_and_exit_code_2(db_url, november, capsys):
     )
 
 
-def test_unknown_channel_name_is_refused(db_url, november, capsys):
-    code, _ = _report(db_url, "--channel", "#nowhere")
-    assert code == 2
-    assert "no tracked channel '#nowhere'" in capsys.readouterr().err
+def test_unknown_channel_name_or_id_is_refused_naming_the_tracked_ones(
+        db_url, november, capsys, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    with unit_of_work(november) as s:
+        track_channel(session=s, workspace_id=get_or_create_workspace(
+            session=s, team_id=TEAM).id, channel_id="C1", name="support")
+    for wanted in ("#nowhere", "C0NOPE"):
+        code, _ = _report(db_url, "--channel", wanted)
+        assert code == 2
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert f"no channel '{wanted}' with tickets" in line and "#support (C1)" in line
+
+
+def test_a_channel_is_found_by_its_name_now_or_when_tracked_or_by_id(
+        db_url, november, monkeypatch):
+    with unit_of_work(november) as s:
+        track_channel(session=s, workspace_id=get_or_create_workspace(
+            session=s, team_id=TEAM).id, channel_id="C1", name="support")
+    with FakeSlack(token="xoxb-cli") as fake:
+        fake.add_channel("C1", name="help-desk")  # renamed in Slack since it was tracked
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli")
+        monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+        for wanted in ("#help-desk", "#Support", "C1"):
+            code, text = _report(db_url, "--month", "2026-11", "--channel", wanted)
+            assert code == 0 and "2 tickets" in text
+    code, text = _report(db_url, "--month", "2026-11", "--channel", "C2")  # untracked, tickets
+    assert code == 0 and "1 ticket" in text
 
 
 def test_slabot_report_runs_from_the_shell(db_url, november):
