@@ -225,6 +225,16 @@ def fake_calls(api_url: str, method: str) -> list[dict]:
         return json.loads(r.read())["calls"]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process used so far, from /proc (None where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -441,12 +451,15 @@ def run_peer(kind: str, api_url: str, workdir: Path, args, plan, bodies, process
     server, port = start_peer(kind, api_url, db_path)
     processes.append(server)
     try:
+        before = cpu_seconds(server.pid)
         loop = OpenLoop(port, args.clients)
         loop.run(plan, bodies)
+        after = cpu_seconds(server.pid)
     finally:
         stop(server)
+    cpu_ms = None if before is None or after is None else (after - before) / len(plan) * 1000
     stored = query(db_path, "SELECT count(*) FROM events")[0][0] if db_path else None
-    return SimpleNamespace(loop=loop, stored=stored, refused=refused(loop))
+    return SimpleNamespace(loop=loop, stored=stored, refused=refused(loop), cpu_ms=cpu_ms)
 
 
 def run_bot(api_url: str, workdir: Path, args, plan, bodies, processes) -> SimpleNamespace:
@@ -454,7 +467,9 @@ def run_bot(api_url: str, workdir: Path, args, plan, bodies, processes) -> Simpl
     bot, port = start_bot(prepare_load_db(db_path), api_url)
     processes.append(bot)
     events = len(plan)
+    fake_pid = processes[0].pid
     try:
+        before = (cpu_seconds(bot.pid), cpu_seconds(fake_pid))
         loop = OpenLoop(port, args.clients)
         loop.run(plan, bodies)
         sent_all = time.monotonic()
@@ -471,6 +486,7 @@ def run_bot(api_url: str, workdir: Path, args, plan, bodies, processes) -> Simpl
                 break
             time.sleep(0.2)
         settled_s = time.monotonic() - sent_all
+        after = (cpu_seconds(bot.pid), cpu_seconds(fake_pid))
         time.sleep(1.0)  # anything doubled would show up now
         inbox = dict(query(db_path, "SELECT dedupe_key, done_at FROM inbox"))
         per_message = dict(query(db_path, "SELECT message_ts, count(*) FROM tickets "
@@ -497,7 +513,9 @@ def run_bot(api_url: str, workdir: Path, args, plan, bodies, processes) -> Simpl
     return SimpleNamespace(
         loop=loop, refused=refused(loop), stored_after=stored_after, card_after=card_after,
         exact=exact, tickets=sum(per_message.values()), distinct=len(per_message),
-        cards=sum(len(v) for k, v in cards.items()), parked=parked, settled_s=settled_s)
+        cards=sum(len(v) for k, v in cards.items()), parked=parked, settled_s=settled_s,
+        cpu_ms=None if None in before + after else (after[0] - before[0]) / events * 1000,
+        fake_cpu_ms=None if None in before + after else (after[1] - before[1]) / events * 1000)
 
 
 def _ms(loop: OpenLoop, numbers: list[int]) -> list[float]:
@@ -539,6 +557,10 @@ def measure_load_part(args, workdir, api_url: str, processes: list) -> bool:
         print(f"   slabot burst ack p99 {p99['bot'][1]:.1f} ms vs 10% of Slack's 3 s deadline "
               f"({GOALS['burst_p99_ms']:.0f} ms): {p99['bot'][1] / GOALS['burst_p99_ms']:.2f}x")
     print(f"   durable peer stored {runs['durable'].stored:,} of {len(plan):,} events")
+    if None not in (runs["durable"].cpu_ms, runs["ack"].cpu_ms, bot.cpu_ms):
+        print(f"   CPU per event: durable peer {runs['durable'].cpu_ms:.2f} ms, ack-only peer "
+              f"{runs['ack'].cpu_ms:.2f} ms, slabot {bot.cpu_ms:.2f} ms (ack, ticket and card; "
+              f"the fake Slack {bot.fake_cpu_ms:.2f} ms)")
     print("\n   slabot after its ack, s  "
           f"{'steady p50':>11}{'p99':>8}{'burst p50':>11}{'p99':>8}")
     figures = {}
