@@ -4,8 +4,12 @@ Run (from the repository root, with the project's virtualenv):
 
     python bench/bench_http.py --only load --seconds 15        # a short run, about 2 minutes
     python bench/bench_http.py --only load                     # the full load: 60 s at 100/s
+                                                               # and 3 bursts (5-10 minutes)
     python bench/bench_http.py --db /tmp/slabot-bench-1m.db    # both parts; the database is
                                                                # left by bench_storage.py --keep
+    python bench/bench_http.py --only status --tickets 20000   # part 1 on a small database
+
+Without ``--db`` part 1 first generates ``--tickets`` (a million) tickets, which takes minutes.
 
 Every server runs in its own process on the same stack (uvicorn + Starlette via
 ``bot.server.create_server`` + Bolt); the fake Slack Web API (``python -m
@@ -29,7 +33,9 @@ figures that count are the ratios between servers measured in the same run.
    Printed: ack p50/p99 of each (sustained, bursts), slabot p99 / durable peer p99 (goal
    <= 2x), burst ack p99 against 10% of Slack's 3-second deadline, and for slabot the time
    from each event's ack to its ticket being stored (the inbox row's ``done_at``; goal p99
-   < 1 s) and to its card reaching Slack (the fake's ``received_at``; goal p99 < 2 s).
+   < 1 s) and to its card reaching Slack (the fake's ``received_at``; goal p99 < 2 s), and
+   the CPU each server spent per event (from /proc, on Linux): a server that cannot keep up
+   with the rate shows it there and in those two delays, which then grow with the run.
    Checked at the end: every event acked 200 is exactly one ticket and one card.
 """
 
