@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -306,6 +307,13 @@ def indexed_claim_seconds(engine, repeats: int = 20) -> float:
 
 def run(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-sched-"))
+    try:
+        return _run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file of a million tickets is big
+
+
+def _run(args, tmp: Path) -> int:
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     url = prepare_database(url)
     engine = make_engine(url)
