@@ -21,7 +21,7 @@ from sla.escalation import NudgeDue, SentNudge
 from sla.policy import Metric
 from storage.errors import NotFound
 from storage.mappers import sent_nudges
-from storage.models import Nudge, NudgeState, Ticket, utcnow
+from storage.models import InboxItem, Nudge, NudgeState, OutboxMessage, Ticket, utcnow
 from storage.repositories._sql import dialect_name, insert_ignoring_duplicates
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -300,9 +300,10 @@ def mark_nudge_cancelled(*, session: Session, nudge_id: int, reason: str) -> Nud
 
 
 def expire_claims_of(*, session: Session, holder: str, now: datetime) -> int:
-    """End every lease ``holder`` still has (a restarted process resumes its own work at once)."""
+    """End every lease ``holder`` still has (a restarted process resumes its own work at once):
+    tickets to plan, nudges, inbox rows and outbox writes."""
     count = 0
-    for model in (Ticket, Nudge):
+    for model in (Ticket, Nudge, InboxItem, OutboxMessage):
         count += session.execute(
             update(model)
             .where(model.claimed_by == holder, model.claimed_until > now)

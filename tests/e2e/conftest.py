@@ -341,11 +341,13 @@ class BotHarness:
 
     def drain(self, timeout: float = 10.0) -> None:
         """Apply the inbox and deliver the outbox until neither has a due row (a scheduler
-        started by the test may be working on some: those are waited for)."""
+        started by the test may be working on some: those are waited for, up to `timeout`
+        without progress)."""
         deadline = time.monotonic() + timeout
         while True:
-            drain_inbox(self.deps, holder=HOLDER)
-            send_outbox(self.deps, holder=HOLDER, workers=1)
+            if drain_inbox(self.deps, holder=HOLDER) or send_outbox(
+                    self.deps, holder=HOLDER, workers=1).claimed:
+                deadline = time.monotonic() + timeout  # progress: the clock starts again
             now = self.clock.now()
             with self.deps.unit_of_work() as session:
                 due = (inbox_repo.due_count(session=session, now=now)
