@@ -29,6 +29,7 @@ from sla.clock import (
     MetricClock,
     TicketClock,
     _Walk,
+    _walk,
     as_utc,
     compute_clock,
 )
@@ -166,7 +167,7 @@ def explain(
     """
     now = as_utc(now, "now")
     clock = compute_clock(events, policy, now)
-    walk = _replay(events, policy, now)
+    walk = _walk(events, policy.default_priority, now)
     reasons = {as_utc(at, "pause"): text for at, text in (pause_reasons or {}).items()}
     pauses = [(a, b, reasons.get(a)) for a, b in walk.pauses]
     if walk.paused_since is not None:
@@ -197,21 +198,6 @@ def explain(
     state, verdict = _verdict(clock, ledgers, now, changes, len(walk.resolved_gaps),
                               policy.calendar)
     return TicketLedger(clock, tuple(ledgers), verdict, state, changes, len(walk.resolved_gaps))
-
-
-def _replay(events: Sequence[ClockEvent], policy: Policy, now: datetime) -> _Walk:
-    """The same walk ``compute_clock`` makes (it raised already if there is no CREATED)."""
-    walk: _Walk | None = None
-    for event in sorted(events, key=lambda event: event.at):
-        if event.at > now:
-            break
-        if walk is None:
-            if event.kind is EventKind.CREATED:
-                walk = _Walk(event.at, event.priority or policy.default_priority)
-            continue
-        walk.apply(event)
-    assert walk is not None
-    return walk
 
 
 def _priority_of(metric: Metric, walk: _Walk) -> Priority:
