@@ -19,6 +19,7 @@ from commands import (
     policy_verbs,
     report,
     responders,
+    simulate,
     status,
     tickets,
     tracking,
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
     help_verbs, tracking, status, tickets, explain, policy_verbs, hours, escalate, responders,
-    report, digest,
+    report, simulate, digest,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."

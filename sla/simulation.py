@@ -276,10 +276,12 @@ class Tightest:
 
 def tightest_targets(
     measured: Sequence[Measured], policy: Policy, start: datetime, end: datetime,
-    now: datetime, goal_percent: float,
+    now: datetime, goal_percent: float, current: Policy | None = None,
 ) -> list[Tightest]:
-    """For each priority and metric with something counted in the period: the tightest
-    target under which met % (the report's rule) would still reach ``goal_percent``."""
+    """For each priority and metric with metrics stopped in the period: the tightest target
+    under which met % (the report's rule) would still reach ``goal_percent``, measured on
+    ``policy``'s calendar; ``current`` (default ``policy``) gives the target shown beside."""
+    current = current or policy
     t = min(end, now)
     closed: dict[tuple[Metric, Priority], list[timedelta]] = {}
     running: dict[tuple[Metric, Priority], list[timedelta]] = {}
@@ -300,7 +302,7 @@ def tightest_targets(
             if not done:  # running metrics alone would only say "at least the longest wait"
                 continue
             target = _smallest_target(done, still, goal_percent)
-            found.append(Tightest(metric, priority, target, policy.target(priority, metric),
+            found.append(Tightest(metric, priority, target, current.target(priority, metric),
                                   len(done) + len(still)))
     return found
 
@@ -374,7 +376,9 @@ def simulate(
         end=end,
         actual=_side(actual_measured, current, start, end, now),
         proposed=_side(proposed_measured, proposed, start, end, now),
-        tightest=tuple(tightest_targets(proposed_measured, proposed, start, end, now, goal)),
+        tightest=tuple(
+            tightest_targets(proposed_measured, proposed, start, end, now, goal, current)
+        ),
         goal_percent=goal,
         skipped=tuple(skipped),
     )
