@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from sla.clock import ClockEvent, EventKind
 from sla.policy import Priority
+from sla.responders import ActorEvent, ResponderTicket
 from sla.simulation import TicketHistory
 from storage.models import Ticket, TicketEvent
 
@@ -54,6 +55,14 @@ class PeriodTicket:
                 if e.kind in _CLOCK_KINDS
             ),
             self.assignee_id,
+        )
+
+    def responder_ticket(self) -> ResponderTicket:
+        """The ticket as `sla.responders` reads it: clock events and who did what."""
+        return ResponderTicket(
+            self.key,
+            self.history().events,
+            tuple(ActorEvent(e.kind, e.at, e.actor_id, e.note) for e in self.events),
         )
 
 
