@@ -40,7 +40,7 @@ from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
 from sla.policy import Metric, Policy, Priority
-from sla.simulation import TicketHistory, goal_of, simulate
+from sla.simulation import goal_of, simulate
 from storage import migrate
 from storage import repositories as repo
 from storage.db import make_engine, unit_of_work

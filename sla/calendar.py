@@ -450,6 +450,8 @@ class BusinessCalendar:
 
 def _instant(value: datetime, name: str) -> int:
     """An aware datetime as integer microseconds since the epoch (UTC)."""
+    if value.__class__ is datetime and value.tzinfo is UTC:  # the common case
+        return (value - _EPOCH) // _ONE_US
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -464,7 +466,16 @@ def _to_utc(t: int) -> datetime:
     return _EPOCH + timedelta(microseconds=t)
 
 
+# Year starts (UTC microseconds) of the years most instants fall in, for a quick lookup.
+_YEAR_LOOKUP_FIRST = 1970
+_YEAR_STARTS = [
+    (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US for year in range(1970, 2201)
+]
+
+
 def _year_of(t: int) -> int:
+    if _YEAR_STARTS[0] <= t < _YEAR_STARTS[-1]:
+        return _YEAR_LOOKUP_FIRST + bisect_right(_YEAR_STARTS, t) - 1
     try:
         return _to_utc(t).year
     except OverflowError:

@@ -56,6 +56,8 @@ class EventKind(StrEnum):
 
 def as_utc(at: datetime, what: str) -> datetime:
     """``at`` in UTC; a naive or missing instant is a ClockError naming ``what``."""
+    if at.__class__ is datetime and at.tzinfo is UTC:  # the common case, stored instants
+        return at
     if not isinstance(at, datetime):
         raise ClockError(f"{what}: expected a datetime, got {at!r}")
     if at.tzinfo is None or at.utcoffset() is None:
@@ -72,14 +74,17 @@ class ClockEvent:
     priority: Priority | None = None
 
     def __post_init__(self) -> None:
-        try:
-            kind = EventKind(self.kind)
-        except ValueError:
-            raise ClockError(f"unknown clock event kind {self.kind!r}") from None
-        object.__setattr__(self, "kind", kind)
+        kind = self.kind
+        if kind.__class__ is not EventKind:
+            try:
+                kind = EventKind(kind)
+            except ValueError:
+                raise ClockError(f"unknown clock event kind {self.kind!r}") from None
+            object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "at", as_utc(self.at, f"{kind} event"))
         if self.priority is not None:
-            object.__setattr__(self, "priority", Priority.parse(self.priority))
+            if self.priority.__class__ is not Priority:
+                object.__setattr__(self, "priority", Priority.parse(self.priority))
         elif kind is EventKind.PRIORITY_CHANGED:
             raise ClockError("a priority_changed event needs the new priority")
 
@@ -266,9 +271,11 @@ class _Measure:
     ) -> tuple[timedelta, Pauses, bool]:
         """Business elapsed time of a span, the pauses that held it, and whether it is paused
         now: everything about a metric that does not depend on its target."""
+        end = stop if stop is not None else self.now
+        if not self.walk.pauses and not gaps and not self.open_pause:  # most tickets
+            return self.policy.calendar.elapsed(start, end), (), False
         closed = _merge([*self.walk.pauses, *gaps])
         paused = stop is None and bool(self.open_pause)
-        end = stop if stop is not None else self.now
         if stop is not None:
             # A stopped metric ignores what happened after it stopped, but a pause still
             # open when it stopped (responded while paused) held it until then.

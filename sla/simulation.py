@@ -31,17 +31,11 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sla.clock import ClockError, ClockEvent, _Measure, _walk, as_utc
-from sla.compliance import (
-    ComplianceSummary,
-    MetricOutcome,
-    credit_owed,
-    summarize,
-    summarize_by,
-)
+from sla.compliance import MetricOutcome, credit_owed, summarize_by
 from sla.policy import CreditTier, Metric, Policy, Priority
 
 DEFAULT_GOAL_PERCENT = 95.0
@@ -132,20 +126,35 @@ class Judged:
     escalations: int
 
 
-def judge(measured: Measured, policy: Policy, due_from: datetime | None = None) -> list[Judged]:
+class _Rules:
+    """A policy's targets and thresholds, looked up once for thousands of spans."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.targets = {(p, m): policy.target(p, m) for p in Priority for m in Metric}
+        self.fractions = tuple(r.fraction for r in policy.nudges if r.fraction < 1)
+        self.every = policy.reescalate_every
+
+
+def judge(
+    measured: Measured, policy: Policy, due_from: datetime | None = None,
+    rules: _Rules | None = None,
+) -> list[Judged]:
     """Apply ``policy``'s targets (on the calendar ``measured`` was measured with).
 
     Due instants are computed as the clock does, except (with ``due_from``) for metrics that
     stopped before it: compliance never reads those.
     """
+    rules = rules or _Rules(policy)
+    targets = rules.targets
     found = []
     for s in measured.spans:
-        target = policy.target(s.priority, s.metric)
+        target = targets[(s.priority, s.metric)]
         if target is None:
             continue
         earlier = 0
         for priority, elapsed in s.earlier:
-            done = policy.target(priority, s.metric)
+            done = targets[(priority, s.metric)]
             earlier += done is not None and elapsed > done
         breached = s.elapsed > target or earlier > 0
         due_at = None
@@ -165,26 +174,30 @@ def judge(measured: Measured, policy: Policy, due_from: datetime | None = None) 
             breached=breached,
             due_at=due_at,
         )
-        found.append(Judged(outcome, *_fired(s, target, policy)))
+        found.append(Judged(outcome, *_fired(s, target, rules)))
     return found
 
 
-def _fired(s: Span, target: timedelta, policy: Policy) -> tuple[int, int]:
+def _fired(s: Span, target: timedelta, rules: _Rules) -> tuple[int, int]:
     """(nudges before the breach, breach + re-escalations) that fired for this span."""
     running = s.stopped_at is None
-
-    def reached(business: timedelta) -> bool:
-        return s.elapsed >= business if running else s.elapsed > business
-
-    nudges = sum(
-        1 for rule in policy.nudges if rule.fraction < 1 and reached(target * rule.fraction)
-    )
+    elapsed = s.elapsed
+    # Reached: exactly at the threshold counts while running (the scheduler fires at the
+    # planned instant), a stopped metric must have gone past it.
+    share = elapsed / target
+    nudges = 0
+    for fraction in rules.fractions:
+        business = target * fraction
+        if elapsed > business or (running and elapsed == business):
+            nudges += 1
+        elif share < fraction:
+            break
     escalations = 0
-    if reached(target):
+    if elapsed > target or (running and elapsed == target):
         escalations = 1
-        every = policy.reescalate_every
+        every = rules.every
         if every is not None:
-            over = s.elapsed - target
+            over = elapsed - target
             escalations += over // every if running else max(math.ceil(over / every) - 1, 0)
     return nudges, escalations
 
@@ -220,7 +233,6 @@ class Side:
     escalations: int
     credit_met_percent: float | None
     credit: CreditTier | None
-    summary: ComplianceSummary = field(repr=False, compare=False)
 
     def cell(self, metric: Metric, priority: Priority | None = None) -> Cell | None:
         """The cell of ``metric`` (and ``priority``; None for all priorities)."""
@@ -231,32 +243,33 @@ class Side:
 def _side(
     measured: Sequence[Measured], policy: Policy, start: datetime, end: datetime, now: datetime
 ) -> Side:
-    t = min(end, now)
-    judged = [j for m in measured for j in judge(m, policy, t)]
+    t, rules = min(end, now), _Rules(policy)
+    judged = [j for m in measured for j in judge(m, policy, t, rules)]
     outcomes = [j.outcome for j in judged]
-    summary = summarize(outcomes, start, end, now)
     cells = []
     for priority, group in summarize_by(outcomes, "priority", start, end, now).items():
         for metric, figures in group.metrics.items():
             if figures.counted:
                 cells.append(Cell(metric, Priority(priority), figures.met, figures.breached))
-    totals = tuple(
-        Cell(metric, None, figures.met, figures.breached)
-        for metric, figures in summary.metrics.items()
-    )
-    credit_figures = summary.metrics.get(CREDIT_METRIC)
-    credit_percent = credit_figures.met_percent if credit_figures else None
+    # Met and breached add up across priorities: the totals need no second pass.
+    totals = []
+    for metric in Metric:
+        mine = [c for c in cells if c.metric is metric]
+        if mine:
+            totals.append(Cell(metric, None, sum(c.met for c in mine),
+                               sum(c.breached for c in mine)))
+    credit_cell = next((c for c in totals if c.metric is CREDIT_METRIC), None)
+    credit_percent = credit_cell.met_percent if credit_cell else None
     return Side(
         policy=policy,
         tickets=len(measured),
         cells=tuple(sorted(cells, key=lambda c: (list(Metric).index(c.metric), c.priority))),
-        totals=totals,
-        breaches=summary.overall.breached,
+        totals=tuple(totals),
+        breaches=sum(c.breached for c in totals),
         nudges=sum(j.nudges for j in judged),
         escalations=sum(j.escalations for j in judged),
         credit_met_percent=credit_percent,
         credit=credit_owed(credit_percent, policy.credit_tiers),
-        summary=summary,
     )
 
 

@@ -19,7 +19,8 @@ from sla.responders import ActorEvent, ResponderTicket
 from sla.simulation import TicketHistory
 from storage.models import Ticket, TicketEvent
 
-_CLOCK_KINDS = {kind.value for kind in EventKind}
+_CLOCK_KINDS = {kind.value: kind for kind in EventKind}
+_PRIORITIES = {priority.value: priority for priority in Priority}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class PeriodTicket:
             self.key,
             self.channel_id,
             tuple(
-                ClockEvent(EventKind(e.kind), e.at, Priority(e.priority) if e.priority else None)
+                ClockEvent(_CLOCK_KINDS[e.kind], e.at,
+                           _PRIORITIES[e.priority] if e.priority else None)
                 for e in self.events
                 if e.kind in _CLOCK_KINDS
             ),
