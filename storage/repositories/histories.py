@@ -8,16 +8,17 @@ busy quarter), so the tickets and all their events come in two statements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from sla.clock import ClockEvent, EventKind
+from sla.forecast import Waiting
 from sla.policy import Priority
 from sla.responders import ActorEvent, ResponderTicket
 from sla.simulation import TicketHistory
-from storage.models import Ticket, TicketEvent
+from storage.models import Ticket, TicketEvent, TicketStatus
 
 _CLOCK_KINDS = {kind.value: kind for kind in EventKind}
 _PRIORITIES = {priority.value: priority for priority in Priority}
@@ -98,4 +99,34 @@ def load_period_tickets(
     ]
 
 
-__all__ = ["PeriodTicket", "StoredEvent", "load_period_tickets"]
+__all__ = ["PeriodTicket", "StoredEvent", "load_forecast_inputs", "load_period_tickets"]
+
+
+def load_forecast_inputs(
+    *, session: Session, workspace_id: int, channel_id: str, now: datetime, weeks: int = 4,
+) -> tuple[list[Waiting], list[datetime]]:
+    """What the breach forecast needs of a channel: the tickets waiting for an answer (with
+    the stored due instant of their running first or next response; paused ones have none)
+    and the instants of the team's answers over the last `weeks` weeks."""
+    rows = session.exec(
+        select(Ticket.key, Ticket.first_response_due_at, Ticket.first_response_stopped_at,
+               Ticket.next_response_due_at, Ticket.next_response_started_at,
+               Ticket.next_response_stopped_at)
+        .where(Ticket.workspace_id == workspace_id, Ticket.channel_id == channel_id,
+               Ticket.status == TicketStatus.OPEN.value)
+    ).all()
+    waiting = []
+    for key, first_due, first_stop, next_due, next_start, next_stop in rows:
+        dues = [first_due] if first_due is not None and first_stop is None else []
+        if next_due is not None and next_start is not None and next_stop is None:
+            dues.append(next_due)
+        if dues:
+            waiting.append(Waiting(key, min(dues)))
+    answers = list(session.exec(
+        select(TicketEvent.at)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.workspace_id == workspace_id, Ticket.channel_id == channel_id,
+               TicketEvent.kind == EventKind.RESPONDED.value,
+               TicketEvent.at >= now - timedelta(weeks=weeks), TicketEvent.at <= now)
+    ).all())
+    return waiting, answers
