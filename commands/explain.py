@@ -18,7 +18,7 @@ from commands.errors import NotFound, errors_to_user
 from commands.parser import parse_ticket_ref
 from commands.permissions import is_admin
 from commands.request import Reply, Verb, VerbRequest
-from commands.text import MAX_REPLY_CHARS, escape_mrkdwn, quote
+from commands.text import MAX_REPLY_CHARS, channel_mention, escape_mrkdwn, quote
 from commands.views import METRIC_LABELS, place_name
 from sla.clock import ClockEvent
 from sla.durations import format_business_duration, format_duration
@@ -64,7 +64,9 @@ def explain_ticket(deps: Any, *, team_id: str, user_id: str, channel_id: str, ke
     loaded = _load(deps, team_id=team_id, key=key)
     # The admin check may ask Slack (users.info): never inside the unit of work.
     if loaded is None or (loaded.channel_id != channel_id and not is_admin(deps, user_id)):
-        raise NotFound(f"There is no ticket {key} in <#{channel_id}>. Try `/sla list`.")
+        # The key may come from a crafted button value: quoted, never rendered as mrkdwn.
+        raise NotFound(f"There is no ticket {quote(key, 40)} in {channel_mention(channel_id)}. "
+                       "Try `/sla list`.")
     ledger = explain(loaded.events, loaded.policy, now, pause_reasons=loaded.reasons,
                      nudges=loaded.nudges)
     tz = lifecycle.user_tz(deps, user_id, loaded.policy.calendar.tz)

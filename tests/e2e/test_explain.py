@@ -97,3 +97,15 @@ def test_a_long_history_is_clipped_with_a_count_of_hidden_segments(bot):
     answer = ask(bot, "explain SLA-1")
     assert len(answer.text) <= 3000
     assert "more segments" in answer.text
+
+
+def test_a_crafted_button_value_is_quoted_not_rendered(bot):
+    open_ticket(bot)
+    before = len(bot.fake.calls("response_url"))
+    response = bot.slack.action(Action.EXPLAIN.value, "<!channel> SLA-1", user=AGENT)
+    assert response.status == 200
+    bot.settle()
+    [answer] = bot.fake.calls("response_url")[before:]
+    assert answer.params["response_type"] == "ephemeral"
+    assert "&lt;!channel&gt;" in answer.params["text"]
+    assert "<!channel>" not in answer.params["text"]
