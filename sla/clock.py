@@ -81,7 +81,9 @@ class ClockEvent:
             except ValueError:
                 raise ClockError(f"unknown clock event kind {self.kind!r}") from None
             object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "at", as_utc(self.at, f"{kind} event"))
+        at = self.at
+        if not (at.__class__ is datetime and at.tzinfo is UTC):  # stored instants already are
+            object.__setattr__(self, "at", as_utc(at, f"{kind} event"))
         if self.priority is not None:
             if self.priority.__class__ is not Priority:
                 object.__setattr__(self, "priority", Priority.parse(self.priority))
