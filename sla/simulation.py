@@ -29,7 +29,7 @@ the same tickets, measured on the proposed calendar.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -296,8 +296,10 @@ def tightest_targets(
     ``policy``'s calendar; ``current`` (default ``policy``) gives the target shown beside."""
     current = current or policy
     t = min(end, now)
+    just_before = t - timedelta(microseconds=1)
     closed: dict[tuple[Metric, Priority], list[timedelta]] = {}
     running: dict[tuple[Metric, Priority], list[timedelta]] = {}
+    stalled: dict[tuple[Metric, Priority], list[timedelta]] = {}
     for m in measured:
         for s in m.spans:
             key = (s.metric, m.priority)
@@ -305,39 +307,57 @@ def tightest_targets(
             if s.stopped_at is not None and start <= s.stopped_at < end:
                 closed.setdefault(key, []).append(worst)
             elif s.started_at < t and (s.stopped_at is None or s.stopped_at >= t):
+                if s.stopped_at is None and s.paused:
+                    # No due instant while paused: the report counts elapsed > target now.
+                    running.setdefault(key, []).append(worst)
+                    continue
                 at_t = worst if t == now else policy.calendar.elapsed(s.started_at, t, s.held)
                 running.setdefault(key, []).append(at_t)
+                # A target equal to the time counted by t is breached by the report's rule
+                # (due before t) when the clock had stopped moving before t: closed hours
+                # or a pause just before t.
+                held = any(a <= just_before < b for a, b in s.held)
+                if held or not policy.calendar.is_open(just_before):
+                    stalled.setdefault(key, []).append(at_t)
     found = []
     for metric in Metric:
         for priority in Priority:
-            done = sorted(closed.get((metric, priority), ()))
-            still = sorted(running.get((metric, priority), ()))
+            key = (metric, priority)
+            done = sorted(closed.get(key, ()))
+            still = sorted(running.get(key, ()))
             if not done:  # running metrics alone would only say "at least the longest wait"
                 continue
-            target = _smallest_target(done, still, goal_percent)
+            target = _smallest_target(done, still, sorted(stalled.get(key, ())), goal_percent)
             found.append(Tightest(metric, priority, target, current.target(priority, metric),
                                   len(done) + len(still)))
     return found
 
 
-def _smallest_target(done: list[timedelta], still: list[timedelta], goal: float) -> timedelta:
-    """Smallest whole-minute T with met / (closed + running past T) >= goal (both sorted)."""
+def _smallest_target(
+    done: list[timedelta], still: list[timedelta], stalled: list[timedelta], goal: float
+) -> timedelta:
+    """Smallest whole-minute T with met / (closed + running breached at T) >= goal: closed
+    metrics are met when elapsed <= T, running ones breached when elapsed > T, or == T for
+    those whose clock had stopped moving (``stalled``). All lists sorted."""
 
     def keeps(target: timedelta) -> bool:
         met = bisect_right(done, target)
         breached_running = len(still) - bisect_right(still, target)
+        breached_running += bisect_right(stalled, target) - bisect_left(stalled, target)
         total = len(done) + breached_running
         return total == 0 or 100.0 * met >= goal * total
 
-    candidates = sorted({_ceil_minute(v) for v in [*done, *still]} | {_MINUTE})
-    lo, hi = 0, len(candidates) - 1  # the largest candidate keeps everything met
+    candidates = {_ceil_minute(v) for v in [*done, *still]} | {_MINUTE}
+    candidates |= {_ceil_minute(v + _MINUTE) for v in stalled}
+    ordered = sorted(candidates)
+    lo, hi = 0, len(ordered) - 1  # the largest candidate keeps everything met
     while lo < hi:
         mid = (lo + hi) // 2
-        if keeps(candidates[mid]):
+        if keeps(ordered[mid]):
             hi = mid
         else:
             lo = mid + 1
-    return candidates[lo]
+    return ordered[lo]
 
 
 def _ceil_minute(value: timedelta) -> timedelta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.scheduler import SchedulerOptions, run_cycle
 from commands.ids import Action
 from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask, tickets
@@ -109,3 +110,13 @@ def test_a_crafted_button_value_is_quoted_not_rendered(bot):
     assert answer.params["response_type"] == "ephemeral"
     assert "&lt;!channel&gt;" in answer.params["text"]
     assert "<!channel>" not in answer.params["text"]
+
+
+def test_explain_shows_when_the_scheduler_sent_each_nudge(bot):
+    open_ticket(bot)  # P3 at Mon 10:00: 50% of 4h at 12:00, 80% at 13:12
+    bot.clock.advance(timedelta(hours=2, minutes=5))
+    run_cycle(bot.deps, SchedulerOptions(holder="test"))
+    bot.settle()
+    answer = ask(bot, "explain SLA-1")
+    assert "50% (2h) sent Mon 23 Nov 12:05" in answer.text  # sent when the cycle ran
+    assert "80% (3h 12m) will fire Mon 23 Nov 13:12" in answer.text
