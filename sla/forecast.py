@@ -7,6 +7,9 @@ The estimate, in words a support lead can check:
    weeks, per local hour of the week, divided by the business time the calendar had in
    that hour over those weeks: answers per business hour, e.g. "Mon 10:00: 2.5/h".
    An hour of the week with no business time in the look-back uses the overall pace.
+   Today counts too: the answers of the last 4 business hours against what that usual pace
+   expected scale it (shrunk towards 1 by two answers' worth, kept within 0.25x..4x), so a
+   team short-handed today is expected to stay slower.
 2. Queue: every ticket waiting for an answer (first or next response running, not paused),
    answered earliest-due first, as a team working down the queue by urgency would.
 3. Replay forward from ``now`` through business time, hour by hour: each hour's pace is the
@@ -50,10 +53,11 @@ class Pace:
     overall: float
     answers: int
     weeks: int
+    today: float = 1.0  # the last few business hours' pace against the usual one
 
     def at(self, slot: int) -> float:
-        """The pace in hour-of-week ``slot``."""
-        return self.per_hour[slot]
+        """The pace expected in hour-of-week ``slot`` (the usual one, scaled by ``today``)."""
+        return self.per_hour[slot] * self.today
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,10 @@ class Forecast:
         return (
             f"estimate: the team answered {self.pace.answers} time"
             f"{'s' if self.pace.answers != 1 else ''} here in the last {self.pace.weeks} weeks "
-            f"({self.pace.overall:.1f} per business hour, by hour of the week); "
+            f"({self.pace.overall:.1f} per business hour, by hour of the week"
+            + (f", x{self.pace.today:.1f} at today's pace" if abs(self.pace.today - 1) >= 0.05
+               else "")
+            + "); "
             f"{len(self.queue)} waiting, answered earliest due first"
         )
 
@@ -117,7 +124,37 @@ def team_pace(
     per_hour = tuple(
         counts[s] / open_hours[s] if open_hours[s] > 0 else overall for s in range(_HOURS_A_WEEK)
     )
-    return Pace(per_hour, overall, total, weeks)
+    return Pace(per_hour, overall, total, weeks,
+                _today(answers, calendar, now, per_hour, zone))
+
+
+RECENT = timedelta(hours=4)  # business time that tells how today goes
+_PRIOR_ANSWERS = 2.0  # shrinks the adjustment when few answers were expected
+
+
+def _today(answers, calendar: BusinessCalendar, now: datetime, per_hour, zone) -> float:
+    """Answers in the last RECENT of business time against what the usual pace expected,
+    shrunk towards 1 (a quiet hour is no verdict) and kept within 0.25..4."""
+    window = []
+    left = RECENT
+    for a, b in reversed(calendar.open_intervals(now - timedelta(days=14), now)):
+        take = min(left, b - a)
+        window.append((b - take, b))
+        left -= take
+        if not left:
+            break
+    if not window:
+        return 1.0
+    expected = 0.0
+    for a, b in window:
+        cursor = a
+        while cursor < b:
+            edge = min(b, _next_hour(cursor))
+            expected += per_hour[_slot(cursor, zone)] * ((edge - cursor) / HOUR)
+            cursor = edge
+    seen = sum(1 for at in answers if any(a <= at < b for a, b in window))
+    factor = (seen + _PRIOR_ANSWERS) / (expected + _PRIOR_ANSWERS)
+    return min(max(factor, 0.25), 4.0)
 
 
 def forecast(

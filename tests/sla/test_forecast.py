@@ -65,3 +65,14 @@ def test_a_team_with_no_answers_yet_breaches_everything_due_in_the_horizon():
     waiting = [Waiting("SLA-1", NOW + H), Waiting("SLA-2", NOW + 10 * H)]
     result = forecast(waiting, pace, ALWAYS, NOW, hours=4)
     assert [e.key for e in result.likely] == ["SLA-1"]
+
+
+def test_a_team_slower_today_than_usual_is_expected_to_stay_slower():
+    usual = every_half_hour(ALWAYS)
+    quiet_today = [a for a in usual if a < NOW - 4 * H]  # nobody answered for 4 hours
+    waiting = [Waiting(f"SLA-{n}", NOW + 3 * H) for n in range(1, 11)]
+    steady = forecast(waiting, team_pace(usual, ALWAYS, NOW), ALWAYS, NOW, hours=4)
+    slow = forecast(waiting, team_pace(quiet_today, ALWAYS, NOW), ALWAYS, NOW, hours=4)
+    assert slow.pace.today == 0.25  # (0 seen + 2) / (8 expected + 2), kept at 0.25 at least
+    assert len(slow.likely) > len(steady.likely)
+    assert "x0.2 at today's pace" in slow.method
