@@ -94,6 +94,10 @@ def parse_simulate(args: tuple[str, ...]) -> SimulateArgs:
             raise UsageError(
                 f"I did not expect `{clip(token)}` here: start with a priority (P1), `hours`, "
                 "`nudges` or a period", USAGE)
+    if "hours" in (t.lower() for t in args) and not hours:
+        raise UsageError("give the hours to simulate, like hours Mon-Fri 08:00-18:00", USAGE)
+    if nudges == []:
+        raise UsageError("give the nudge thresholds to simulate, like nudges 50% 80%", USAGE)
     seen = [priority.upper() for priority, _ in groups]
     if len(set(seen)) != len(seen):
         raise UsageError("give each priority once", USAGE)

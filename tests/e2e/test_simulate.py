@@ -89,3 +89,4 @@ def test_bad_simulations_say_what_is_wrong(bot):
     assert "cannot be shorter" in answer.text and "Usage:" in answer.text
     assert "did not expect" in ask(bot, "simulate banana").text
     assert "not a time zone" in ask(bot, "simulate hours tz=Mars/Base").text
+    assert "give the hours to simulate" in ask(bot, "simulate hours 30d").text
