@@ -241,8 +241,9 @@ def render_simulation(result: Simulation, channel_id: str, label: str,
         lines.append(f"{len(result.skipped)} ticket(s) left out: their history cannot be replayed.")
     lines.append(
         "_Every ticket of the period is replayed from its events; met % = met / (met + "
-        "breached) as in `/sla report`. Nudges and escalations are the thresholds each ticket "
-        "reached._"
+        "breached) as in `/sla report`. Actual = today's policy replayed: the report's "
+        "numbers unless the policy changed during the period. Nudges and escalations are the "
+        "thresholds each ticket reached._"
     )
     return "\n".join(lines)
 
