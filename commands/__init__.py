@@ -13,10 +13,12 @@ from typing import Any
 
 def register(app: Any) -> None:
     """Attach every slash command, action, view and shortcut listener to the Bolt `app`."""
-    from commands.ids import Command
+    from commands.explain import on_explain_button
+    from commands.ids import Action, Command
     from commands.router import make_sla_listener
 
     app.command(Command.SLA.value)(make_sla_listener())
+    app.action(Action.EXPLAIN.value)(on_explain_button)
 
 
 def inbox_shortcuts() -> dict[str, Any]:

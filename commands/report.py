@@ -12,6 +12,7 @@ from typing import Any
 
 from commands.digest_view import count_tickets, render_report, report_fallback_text
 from commands.errors import UsageError
+from commands.permissions import is_admin
 from commands.reporting import (
     Period,
     ReportData,
@@ -24,7 +25,12 @@ from commands.reporting import (
     tickets_csv,
 )
 from commands.request import Reply, Verb, VerbRequest
+from commands.text import user_mention
+from sla.durations import format_business_duration
+from sla.policy import Policy
+from sla.responders import ResponderRow, responder_rows
 from storage import repositories as repo
+from storage.repositories.histories import load_period_tickets
 
 USAGE = "/sla report [7d|30d|90d|YYYY-MM] [csv] [all]"
 
@@ -76,6 +82,48 @@ def compliance_report(
     return data, facts
 
 
+def responders(
+    session: Any, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
+) -> list[ResponderRow]:
+    """Per person figures of the period (sla.responders over the stored histories)."""
+    tickets = load_period_tickets(session=session, workspace_id=workspace_id,
+                                  channel_id=channel_id, start=period.start, end=period.end)
+    policies: dict[str, Policy] = {}
+    for channel in {t.channel_id for t in tickets}:
+        policies[channel] = repo.get_policy(
+            session=session, workspace_id=workspace_id, channel_id=channel
+        )
+    return responder_rows(
+        ((t.responder_ticket(), policies[t.channel_id]) for t in tickets),
+        period.start, period.end, now,
+    )
+
+
+MAX_RESPONDER_ROWS = 15
+
+
+def responders_block(rows: list[ResponderRow], *, everyone: bool) -> dict[str, Any]:
+    """The responders section: everyone for admins, else only the reader's own row."""
+    title = "*Responders*" if everyone else "*You as a responder* (admins see everyone)"
+    if not rows:
+        return {"type": "section", "text": {"type": "mrkdwn", "text":
+                f"{title}\nNo first responses, resolutions or breaches of yours here."}}
+    lines = [title]
+    for row in rows[:MAX_RESPONDER_ROWS]:
+        median = (f", median {format_business_duration(row.median_first_response)}"
+                  if row.median_first_response is not None else "")
+        breaches = row.breaches_assigned
+        lines.append(
+            f"{user_mention(row.user_id)} · {row.first_responses} first "
+            f"response{'s' if row.first_responses != 1 else ''}{median} · "
+            f"{row.resolutions} resolved · {breaches} breach{'es' if breaches != 1 else ''} "
+            "while assigned"
+        )
+    if len(rows) > MAX_RESPONDER_ROWS:
+        lines.append(f"… and {len(rows) - MAX_RESPONDER_ROWS} more people")
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+
+
 def handle_report(request: VerbRequest) -> Reply:
     """Compliance of this channel (or all, for admins) over a period; optional CSV upload."""
     args = parse_report_args(request.args)
@@ -94,8 +142,15 @@ def handle_report(request: VerbRequest) -> Reply:
             session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
             tz=workspace.tz, scope=scope,
         )
+        people = responders(session, workspace_id=workspace.id, channel_id=channel_id,
+                            period=period, now=now)
     text = report_fallback_text(data)
     blocks = render_report(data)
+    # Who may see whom is asked of Slack (users.info): after the unit of work, never in it.
+    admin = args.workspace or is_admin(request.deps, request.user_id)
+    shown = people if admin else [r for r in people if r.user_id == request.user_id]
+    if people:
+        blocks.append(responders_block(shown, everyone=admin))
     if args.csv:
         rows = csv_rows(facts, period=period)
         if rows:

@@ -14,10 +14,12 @@ from typing import Any
 from commands import (
     digest,
     escalate,
+    explain,
     hours,
     policy_verbs,
     report,
     responders,
+    simulate,
     status,
     tickets,
     tracking,
@@ -38,8 +40,8 @@ log = logging.getLogger(__name__)
 
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
-    help_verbs, tracking, status, tickets, policy_verbs, hours, escalate, responders, report,
-    digest,
+    help_verbs, tracking, status, tickets, explain, policy_verbs, hours, escalate, responders,
+    report, simulate, digest,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."

@@ -7,12 +7,15 @@ another (possibly private) channel can leak into the answer.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from commands.parser import parse_status
 from commands.render import OpenCounts, render_status
 from commands.request import Reply, Verb, VerbRequest
 from sla.compliance import ComplianceSummary
+from sla.forecast import Forecast, forecast, team_pace
 from storage import repositories as repo
+from storage.repositories.histories import load_forecast_inputs
 from storage.repositories.ticket_counts import count_open_tickets
 
 USAGE = "/sla status [7d|30d|90d] [all]"
@@ -53,7 +56,48 @@ def handle_status(request: VerbRequest) -> Reply:
         summary, counts = compliance(
             session, workspace_id=workspace.id, channel_id=channel_id, days=parsed.days, now=now
         )
-    return render_status(summary, counts, channel_id=channel_id, days=parsed.days)
+        # One channel has one calendar; the workspace view has many, so no forecast there.
+        ahead = None if channel_id is None else breach_forecast(
+            session, workspace_id=workspace.id, channel_id=channel_id, now=now
+        )
+    reply = render_status(summary, counts, channel_id=channel_id, days=parsed.days)
+    if ahead is None:
+        return reply
+    line = forecast_line(ahead)
+    return Reply(text=f"{reply.text}\n{line}",
+                 blocks=[*(reply.blocks or [])[:-1], _mrkdwn_section(line),
+                         *(reply.blocks or [])[-1:]],
+                 public=reply.public)
+
+
+FORECAST_HOURS = 4
+
+
+def breach_forecast(session, *, workspace_id: int, channel_id: str, now: datetime) -> Forecast:
+    """Tickets likely to breach in the next FORECAST_HOURS business hours unless answered."""
+    policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
+    waiting, answers = load_forecast_inputs(
+        session=session, workspace_id=workspace_id, channel_id=channel_id, now=now
+    )
+    pace = team_pace(answers, policy.calendar, now)
+    return forecast(waiting, pace, policy.calendar, now, hours=FORECAST_HOURS)
+
+
+def forecast_line(ahead: Forecast) -> str:
+    """`Likely to breach before 17:00: 3 (SLA-4, SLA-9, SLA-12)` and how it is estimated."""
+    tz = ahead.tz
+    end = ahead.horizon_end.astimezone(ZoneInfo(tz))
+    today = ahead.now.astimezone(ZoneInfo(tz)).date() == end.date()
+    when = end.strftime("%H:%M") if today else end.strftime("%a %H:%M")
+    keys = ", ".join(e.key for e in ahead.likely[:5])
+    more = f" and {len(ahead.likely) - 5} more" if len(ahead.likely) > 5 else ""
+    named = f" ({keys}{more})" if ahead.likely else ""
+    return (f":crystal_ball: Likely to breach before {when} ({tz}) unless answered: "
+            f"{len(ahead.likely)}{named}\n_{ahead.method}_")
+
+
+def _mrkdwn_section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 VERBS = (
@@ -63,6 +107,9 @@ VERBS = (
         summary="compliance for this channel: open, at risk, breached, met % and trend",
         details="Met % is met / (met + breached) over targets that stopped in the period, "
         "plus open tickets already past a target. Median and p90 are business time. "
+        "The forecast estimates which waiting tickets will breach in the next 4 business "
+        "hours from the team's answers per business hour here (last 4 weeks, by hour of the "
+        "week), answering the earliest due first. "
         "`all` covers the whole workspace and is for admins.",
         handler=handle_status,
     ),

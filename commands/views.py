@@ -201,6 +201,7 @@ def render_ticket_card(
             elements.append(_button(":double_vertical_bar: Pause", Action.PAUSE, ticket.key))
         resolve = _button(":white_check_mark: Resolve", Action.RESOLVE, ticket.key, "primary")
         elements.append(resolve)
+    elements.append(_button(":mag: Explain", Action.EXPLAIN, ticket.key))
     blocks.append({"type": "actions", "block_id": Block.CARD_ACTIONS.value, "elements": elements})
     blocks.append({
         "type": "context",

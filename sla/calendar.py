@@ -347,6 +347,38 @@ class BusinessCalendar:
                 total -= self._elapsed(lo, hi)
         return timedelta(microseconds=sign * total)
 
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The business intervals inside ``[start, end)``, clipped, as UTC pairs (for ledgers).
+
+        Their lengths add up to ``elapsed(start, end)`` exactly.
+        """
+        s, e = _instant(start, "start"), _instant(end, "end")
+        found: list[tuple[int, int]] = []
+        for year in range(_year_of(s), _year_of(e) + 1) if s < e else ():
+            table = self._table(year)
+            i = max(bisect_right(table.starts, s) - 1, 0)
+            while i < len(table.starts) and table.starts[i] < e:
+                a, b = max(table.starts[i], s), min(table.ends[i], e)
+                if a < b:
+                    if found and found[-1][1] == a:  # split only by the year boundary
+                        found[-1] = (found[-1][0], b)
+                    else:
+                        found.append((a, b))
+                i += 1
+        return [(_to_utc(a), _to_utc(b)) for a, b in found]
+
+    def is_holiday(self, day: date) -> bool:
+        """True when the local date ``day`` is an explicit or a country holiday."""
+        if day in self._holidays:
+            return True
+        if self._country is None:
+            return False
+        return day.toordinal() in _country_holidays(self._country, self._subdiv, day.year)
+
+    def works_on(self, day: date) -> bool:
+        """True when ``day``'s weekday has working hours (holidays aside)."""
+        return bool(self._key.weekly[day.weekday()])
+
     # ----------------------------------------------------------------- internals
 
     def _table(self, year: int) -> _YearTable:
@@ -418,6 +450,8 @@ class BusinessCalendar:
 
 def _instant(value: datetime, name: str) -> int:
     """An aware datetime as integer microseconds since the epoch (UTC)."""
+    if value.__class__ is datetime and value.tzinfo is UTC:  # the common case
+        return (value - _EPOCH) // _ONE_US
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -432,7 +466,16 @@ def _to_utc(t: int) -> datetime:
     return _EPOCH + timedelta(microseconds=t)
 
 
+# Year starts (UTC microseconds) of the years most instants fall in, for a quick lookup.
+_YEAR_LOOKUP_FIRST = 1970
+_YEAR_STARTS = [
+    (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US for year in range(1970, 2201)
+]
+
+
 def _year_of(t: int) -> int:
+    if _YEAR_STARTS[0] <= t < _YEAR_STARTS[-1]:
+        return _YEAR_LOOKUP_FIRST + bisect_right(_YEAR_STARTS, t) - 1
     try:
         return _to_utc(t).year
     except OverflowError:

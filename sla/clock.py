@@ -58,6 +58,8 @@ class EventKind(StrEnum):
 
 def as_utc(at: datetime, what: str) -> datetime:
     """``at`` in UTC; a naive or missing instant is a ClockError naming ``what``."""
+    if at.__class__ is datetime and at.tzinfo is UTC:  # the common case, stored instants
+        return at
     if not isinstance(at, datetime):
         raise ClockError(f"{what}: expected a datetime, got {at!r}")
     if at.tzinfo is None or at.utcoffset() is None:
@@ -74,14 +76,19 @@ class ClockEvent:
     priority: Priority | None = None
 
     def __post_init__(self) -> None:
-        try:
-            kind = EventKind(self.kind)
-        except ValueError:
-            raise ClockError(f"unknown clock event kind {self.kind!r}") from None
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "at", as_utc(self.at, f"{kind} event"))
+        kind = self.kind
+        if kind.__class__ is not EventKind:
+            try:
+                kind = EventKind(kind)
+            except ValueError:
+                raise ClockError(f"unknown clock event kind {self.kind!r}") from None
+            object.__setattr__(self, "kind", kind)
+        at = self.at
+        if not (at.__class__ is datetime and at.tzinfo is UTC):  # stored instants already are
+            object.__setattr__(self, "at", as_utc(at, f"{kind} event"))
         if self.priority is not None:
-            object.__setattr__(self, "priority", Priority.parse(self.priority))
+            if self.priority.__class__ is not Priority:
+                object.__setattr__(self, "priority", Priority.parse(self.priority))
         elif kind is EventKind.PRIORITY_CHANGED:
             raise ClockError("a priority_changed event needs the new priority")
 
@@ -264,6 +271,27 @@ class _Measure:
         self.policy, self.walk, self.now = policy, walk, now
         self.open_pause = [(walk.paused_since, now)] if walk.paused_since is not None else []
 
+    def span(
+        self,
+        start: datetime,
+        stop: datetime | None,
+        gaps: Sequence[tuple[datetime, datetime]] = (),
+    ) -> tuple[timedelta, Pauses, bool]:
+        """Business elapsed time of a span, the pauses that held it, and whether it is paused
+        now: everything about a metric that does not depend on its target."""
+        end = stop if stop is not None else self.now
+        if not self.walk.pauses and not gaps and not self.open_pause:  # most tickets
+            return self.policy.calendar.elapsed(start, end), (), False
+        closed = _merge([*self.walk.pauses, *gaps])
+        paused = stop is None and bool(self.open_pause)
+        if stop is not None:
+            # A stopped metric ignores what happened after it stopped, but a pause still
+            # open when it stopped (responded while paused) held it until then.
+            every = _merge([*closed, *self.open_pause])
+            closed = [(a, min(b, stop)) for a, b in every if a < stop]
+        elapsed = self.policy.calendar.elapsed(start, end, _merge([*closed, *self.open_pause]))
+        return elapsed, tuple(closed), paused
+
     def metric(
         self,
         metric: Metric,
@@ -279,16 +307,7 @@ class _Measure:
         if target is None:
             return None
         calendar = self.policy.calendar
-        closed = _merge([*self.walk.pauses, *gaps])
-        paused = stop is None and bool(self.open_pause)
-        end = stop if stop is not None else self.now
-        if stop is not None:
-            # A stopped metric ignores what happened after it stopped, but a pause still
-            # open when it stopped (responded while paused) held it until then.
-            every = _merge([*closed, *self.open_pause])
-            closed = [(a, min(b, stop)) for a, b in every if a < stop]
-        elapsed = calendar.elapsed(start, end, _merge([*closed, *self.open_pause]))
-        pauses = tuple(closed)
+        elapsed, pauses, paused = self.span(start, stop, gaps)
         due_at = None if paused else calendar.due(start, target, pauses).astimezone(UTC)
         if stop is not None:
             state = MetricState.BREACHED if elapsed > target else MetricState.MET
@@ -315,22 +334,26 @@ class _Measure:
         return clock
 
 
-def compute_clock(events: Sequence[ClockEvent], policy: Policy, now: datetime) -> TicketClock:
-    """Replay a ticket's events and measure every metric at ``now`` (see module docstring)."""
-    now = as_utc(now, "now")
-    ordered = sorted(events, key=lambda event: event.at)
+def _walk(events: Sequence[ClockEvent], default: Priority, now: datetime) -> _Walk:
+    """Replay the events up to ``now`` (the ledger and the simulation replay the same way)."""
     walk: _Walk | None = None
-    for event in ordered:
+    for event in sorted(events, key=lambda event: event.at):
         if event.at > now:
             break
         if walk is None:
             if event.kind is EventKind.CREATED:
-                walk = _Walk(event.at, event.priority or policy.default_priority)
+                walk = _Walk(event.at, event.priority or default)
             continue
         walk.apply(event)
     if walk is None:
         raise ClockError("a ticket clock needs a 'created' event at or before now")
+    return walk
 
+
+def compute_clock(events: Sequence[ClockEvent], policy: Policy, now: datetime) -> TicketClock:
+    """Replay a ticket's events and measure every metric at ``now`` (see module docstring)."""
+    now = as_utc(now, "now")
+    walk = _walk(events, policy.default_priority, now)
     measure = _Measure(policy, walk, now)
     metrics: dict[Metric, MetricClock] = {}
 

@@ -73,7 +73,7 @@ def test_card_shows_key_priority_and_due_in_requester_terms():
     assert "Checkout is down" in text
     assert buttons(blocks) == [
         Action.PRIORITY_P1, Action.PRIORITY_P2, Action.PRIORITY_P3, Action.PRIORITY_P4,
-        Action.PAUSE, Action.RESOLVE,
+        Action.PAUSE, Action.RESOLVE, Action.EXPLAIN,
     ]
 
 
@@ -105,7 +105,7 @@ def test_resolved_card_offers_only_reopen():
     clock = clock_at(now, ClockEvent(EventKind.RESPONDED, MONDAY_9 + timedelta(minutes=5)),
                      ClockEvent(EventKind.RESOLVED, MONDAY_9 + timedelta(hours=1)))
     blocks = render_ticket_card(Row(status="resolved"), clock, "UTC", now)
-    assert buttons(blocks) == [Action.REOPEN]
+    assert buttons(blocks) == [Action.REOPEN, Action.EXPLAIN]
     assert "met in 5m" in text_of(blocks)
 
 

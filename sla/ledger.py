@@ -1,0 +1,445 @@
+"""The ledger of a ticket's clock: where every second of each metric went, and why.
+
+``explain(events, policy, now)`` replays the ticket exactly as ``compute_clock`` does and cuts
+each metric's span (from its start to its stop, or ``now``) into segments:
+
+- ``running``: business time that counted;
+- ``paused`` (with the reason given when pausing): held, nothing counted;
+- ``resolved``: the time a reopened ticket spent resolved (resolution only), held;
+- ``outside business hours`` and ``holiday``: the calendar was closed, nothing counted.
+
+The counted time of the segments adds up to the clock's elapsed time exactly (to the
+microsecond). Held segments also say how much business time they kept off the clock. Each
+metric lists its thresholds (nudges, breach, re-escalations) with what happened to each:
+sent, pending, skipped, due now, will fire at an instant, held while paused, or never
+reached. ``ledger.verdict`` answers "why is this breached / at risk / fine" in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from sla.calendar import BusinessCalendar
+from sla.clock import (
+    ClockEvent,
+    EventKind,
+    MetricClock,
+    TicketClock,
+    _Walk,
+    _walk,
+    as_utc,
+    compute_clock,
+)
+from sla.durations import format_business_duration
+from sla.policy import Metric, Policy, Priority
+
+AT_RISK_FRACTION = 0.8
+AT_RISK_HORIZON = timedelta(hours=1)
+METRIC_NAMES = {
+    Metric.FIRST_RESPONSE: "first response",
+    Metric.NEXT_RESPONSE: "next response",
+    Metric.RESOLUTION: "resolution",
+}
+
+
+class SegmentKind(StrEnum):
+    """What the clock did during a segment of a metric's span."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESOLVED = "resolved"
+    CLOSED = "outside business hours"
+    HOLIDAY = "holiday"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """``[start, end)`` (UTC) of one kind; ``counted`` is business time that ran on the clock,
+    ``held`` the business time a pause (or a resolved spell) kept off it."""
+
+    kind: SegmentKind
+    start: datetime
+    end: datetime
+    counted: timedelta = timedelta(0)
+    held: timedelta = timedelta(0)
+    reason: str | None = None
+
+    @property
+    def wall(self) -> timedelta:
+        """Wall-clock length."""
+        return self.end - self.start
+
+
+class ThresholdStatus(StrEnum):
+    """What happened (or will) at one threshold of a metric."""
+
+    SENT = "sent"
+    PENDING = "pending"
+    SKIPPED = "skipped"
+    DUE = "due now"
+    WILL_FIRE = "will fire"
+    HELD = "held while paused"
+    NOT_REACHED = "not reached"
+    PASSED = "passed, no nudge recorded"
+
+
+@dataclass(frozen=True)
+class NudgeRecord:
+    """A nudge the bot recorded for the ticket: its key, state and when it was sent or planned."""
+
+    metric: Metric
+    threshold: float
+    seq: int
+    cycle: int
+    state: str
+    at: datetime | None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold of a metric: ``fraction`` of the target (1.0 the breach; ``seq`` > 0 is
+    re-escalation n), the business time it stands for and what became of it."""
+
+    fraction: float
+    seq: int
+    business_time: timedelta
+    planned_at: datetime | None
+    status: ThresholdStatus
+    at: datetime | None = None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class MetricLedger:
+    """One metric: its clock, its segments and its thresholds."""
+
+    clock: MetricClock
+    segments: tuple[Segment, ...]
+    thresholds: tuple[Threshold, ...]
+    priority: Priority
+
+    @property
+    def metric(self) -> Metric:
+        return self.clock.metric
+
+    @property
+    def counted(self) -> timedelta:
+        """Business time of the running segments (equals ``clock.elapsed``)."""
+        return sum((s.counted for s in self.segments), timedelta(0))
+
+    def total(self, kind: SegmentKind) -> timedelta:
+        """Wall time spent in segments of ``kind``."""
+        return sum((s.wall for s in self.segments if s.kind is kind), timedelta(0))
+
+    def held(self) -> timedelta:
+        """Business time kept off the clock by pauses and resolved spells."""
+        return sum((s.held for s in self.segments), timedelta(0))
+
+
+@dataclass(frozen=True)
+class TicketLedger:
+    """A ticket's clock at ``now`` explained metric by metric, with a one-line verdict."""
+
+    clock: TicketClock
+    metrics: tuple[MetricLedger, ...]
+    verdict: str
+    state: str  # "breached", "at risk", "paused", "fine" or "resolved"
+    priority_changes: tuple[tuple[datetime, Priority], ...] = ()
+    reopens: int = 0
+
+
+def explain(
+    events: Sequence[ClockEvent],
+    policy: Policy,
+    now: datetime,
+    *,
+    pause_reasons: Mapping[datetime, str] | None = None,
+    nudges: Iterable[NudgeRecord] = (),
+) -> TicketLedger:
+    """The ledger of a ticket at ``now``: ``compute_clock`` with every second accounted for.
+
+    ``pause_reasons`` maps the instant of a PAUSED event to the reason given; ``nudges`` are
+    the nudges recorded for the ticket (to say which thresholds fired, and when).
+    """
+    now = as_utc(now, "now")
+    clock = compute_clock(events, policy, now)
+    walk = _walk(events, policy.default_priority, now)
+    reasons = {as_utc(at, "pause"): text for at, text in (pause_reasons or {}).items()}
+    pauses = [(a, b, reasons.get(a)) for a, b in walk.pauses]
+    if walk.paused_since is not None:
+        pauses.append((walk.paused_since, now, reasons.get(walk.paused_since)))
+    records = list(nudges)
+    ledgers = []
+    for metric_clock in clock.metrics.values():
+        held: list[tuple[datetime, datetime, SegmentKind, str | None]] = [
+            (a, b, SegmentKind.PAUSED, r) for a, b, r in pauses
+        ]
+        if metric_clock.metric is Metric.RESOLUTION:
+            held += [(a, b, SegmentKind.RESOLVED, None) for a, b in walk.resolved_gaps]
+        end = metric_clock.stopped_at or now
+        segments = _segments(policy.calendar, metric_clock.started_at, end, held)
+        ledgers.append(
+            MetricLedger(
+                clock=metric_clock,
+                segments=tuple(segments),
+                thresholds=tuple(_thresholds(metric_clock, policy, records, now)),
+                priority=_priority_of(metric_clock.metric, walk),
+            )
+        )
+    changes = tuple(
+        (e.at, e.priority) for e in sorted(events, key=lambda e: e.at)
+        if e.kind is EventKind.PRIORITY_CHANGED and e.at <= now and e.priority is not None
+        and clock.created_at is not None and e.at >= clock.created_at
+    )
+    state, verdict = _verdict(clock, ledgers, now, changes, len(walk.resolved_gaps),
+                              policy.calendar)
+    return TicketLedger(clock, tuple(ledgers), verdict, state, changes, len(walk.resolved_gaps))
+
+
+def _priority_of(metric: Metric, walk: _Walk) -> Priority:
+    """The priority whose target the metric is measured against (as compute_clock picks it)."""
+    if metric is Metric.FIRST_RESPONSE and walk.first_response is not None:
+        return walk.first_response.priority or walk.priority
+    if metric is Metric.RESOLUTION and walk.resolved_since is not None:
+        return walk.resolution_priority or walk.priority
+    if metric is Metric.NEXT_RESPONSE and walk.cycles:
+        return walk.cycles[-1].priority or walk.priority
+    return walk.priority
+
+
+# -- segments -----------------------------------------------------------------------------------
+
+
+def _segments(
+    calendar: BusinessCalendar,
+    start: datetime,
+    end: datetime,
+    held: list[tuple[datetime, datetime, SegmentKind, str | None]],
+) -> list[Segment]:
+    found: list[Segment] = []
+    cursor = start
+    for a, b, kind, reason in sorted(held, key=lambda h: (h[0], h[1])):
+        a, b = max(a, cursor), min(b, end)
+        if b <= a:
+            continue
+        found += _worked(calendar, cursor, a)
+        found.append(Segment(kind, a, b, held=calendar.elapsed(a, b), reason=reason))
+        cursor = b
+    found += _worked(calendar, cursor, end)
+    return found
+
+
+def _worked(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Segment]:
+    """``[start, end)`` with no pause: running while open, else closed or holiday."""
+    if end <= start:
+        return []
+    found: list[Segment] = []
+    cursor = start
+    for a, b in calendar.open_intervals(start, end):
+        found += _closed(calendar, cursor, a)
+        found.append(Segment(SegmentKind.RUNNING, a, b, counted=b - a))
+        cursor = b
+    found += _closed(calendar, cursor, end)
+    return found
+
+
+def _closed(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Segment]:
+    """A closed stretch, with the local working days that were holidays told apart."""
+    if end <= start:
+        return []
+    zone = calendar.zone
+    pieces: list[Segment] = []
+    day = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    cursor = start
+    while day <= last:
+        if calendar.works_on(day) and calendar.is_holiday(day):
+            lo = max(cursor, _midnight(day, zone))
+            hi = min(end, _midnight(day + timedelta(days=1), zone))
+            if lo < hi:
+                if cursor < lo:
+                    pieces.append(Segment(SegmentKind.CLOSED, cursor, lo))
+                if pieces and pieces[-1].kind is SegmentKind.HOLIDAY and pieces[-1].end == lo:
+                    pieces[-1] = Segment(SegmentKind.HOLIDAY, pieces[-1].start, hi)
+                else:
+                    pieces.append(Segment(SegmentKind.HOLIDAY, lo, hi))
+                cursor = hi
+        day += timedelta(days=1)
+    if cursor < end:
+        pieces.append(Segment(SegmentKind.CLOSED, cursor, end))
+    return pieces
+
+
+def _midnight(day: date, zone) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+# -- thresholds ---------------------------------------------------------------------------------
+
+
+def _thresholds(
+    clock: MetricClock, policy: Policy, records: Sequence[NudgeRecord], now: datetime
+) -> list[Threshold]:
+    mine = {
+        (round(r.threshold, 6), r.seq): r
+        for r in records
+        if Metric(r.metric) is clock.metric and r.cycle == clock.cycle
+    }
+    wanted = [(rule.fraction, 0, clock.target * rule.fraction) for rule in policy.nudges]
+    every = policy.reescalate_every
+    if every is not None:
+        seqs = {seq for (_, seq) in mine if seq > 0}
+        if clock.elapsed >= clock.target and not clock.stopped:
+            seqs.add((clock.elapsed - clock.target) // every + 1)  # the next one ahead
+        wanted += [(1.0, seq, clock.target + every * seq) for seq in sorted(seqs)]
+    found = []
+    for fraction, seq, business in wanted:
+        record = mine.get((round(fraction, 6), seq))
+        planned = None if clock.stopped and business > clock.elapsed else clock.instant_at(business)
+        if record is not None:
+            status = {
+                "sent": ThresholdStatus.SENT,
+                "skipped": ThresholdStatus.SKIPPED,
+                "cancelled": ThresholdStatus.SKIPPED,
+            }.get(record.state, ThresholdStatus.PENDING)
+            found.append(Threshold(fraction, seq, business, planned, status, record.at,
+                                   record.late))
+        elif clock.stopped:
+            reached = clock.elapsed > business or (business == clock.elapsed and fraction < 1)
+            status = ThresholdStatus.PASSED if reached else ThresholdStatus.NOT_REACHED
+            found.append(Threshold(fraction, seq, business, planned, status))
+        elif clock.due_at is None:  # paused: no instant until it resumes
+            status = (
+                ThresholdStatus.PASSED if clock.elapsed >= business else ThresholdStatus.HELD
+            )
+            found.append(Threshold(fraction, seq, business, None, status))
+        elif planned is not None and planned <= now:
+            found.append(Threshold(fraction, seq, business, planned, ThresholdStatus.DUE))
+        else:
+            found.append(Threshold(fraction, seq, business, planned, ThresholdStatus.WILL_FIRE))
+    return found
+
+
+# -- the verdict --------------------------------------------------------------------------------
+
+
+def _verdict(
+    clock: TicketClock,
+    ledgers: list[MetricLedger],
+    now: datetime,
+    changes: tuple[tuple[datetime, Priority], ...],
+    reopens: int,
+    calendar: BusinessCalendar,
+) -> tuple[str, str]:
+    def _when(at: datetime | None) -> str:
+        return when(at, calendar)
+
+    if not ledgers:
+        return "fine", "No SLA target applies to this ticket."
+    breached = [m for m in ledgers if m.clock.breached]
+    if breached:
+        worst = max(breached, key=lambda m: m.clock.elapsed - m.clock.target)
+        return "breached", _why_breached(worst, changes, reopens, calendar)
+    running = [m for m in ledgers if not m.clock.stopped]
+    if clock.paused and running:
+        held = running[0].segments[-1] if running[0].segments else None
+        reason = f" ({held.reason})" if held is not None and held.reason else ""
+        since = clock.paused_since
+        left = min(running, key=lambda m: m.clock.remaining)
+        return "paused", (
+            f"Paused since {_when(since)}{reason}: no clock runs; "
+            f"{METRIC_NAMES[left.metric]} has {format_business_duration(left.clock.remaining)} "
+            "left when it resumes."
+        )
+    at_risk = [
+        m for m in running
+        if m.clock.fraction >= AT_RISK_FRACTION
+        or (m.clock.due_at is not None and m.clock.due_at <= now + AT_RISK_HORIZON)
+    ]
+    if at_risk:
+        worst = min(at_risk, key=lambda m: m.clock.remaining)
+        c = worst.clock
+        return "at risk", (
+            f"At risk: {METRIC_NAMES[worst.metric]} has used "
+            f"{format_business_duration(c.elapsed)} of its {format_business_duration(c.target)} "
+            f"{worst.priority} target ({c.fraction:.0%}); "
+            f"{format_business_duration(c.remaining)} left, due {_when(c.due_at)}."
+        )
+    if running:
+        soonest = min(running, key=lambda m: m.clock.remaining)
+        c = soonest.clock
+        return "fine", (
+            f"Fine: {METRIC_NAMES[soonest.metric]} has "
+            f"{format_business_duration(c.remaining)} of business time left "
+            f"({c.fraction:.0%} used), due {_when(c.due_at)}."
+        )
+    closest = min(ledgers, key=lambda m: m.clock.remaining)
+    return "resolved", (
+        f"Fine: every target met; closest was {METRIC_NAMES[closest.metric]} with "
+        f"{format_business_duration(closest.clock.remaining)} to spare."
+    )
+
+
+def _why_breached(
+    ledger: MetricLedger, changes: tuple[tuple[datetime, Priority], ...], reopens: int,
+    calendar: BusinessCalendar,
+) -> str:
+    def _when(at: datetime | None) -> str:
+        return when(at, calendar)
+
+    c = ledger.clock
+    over = format_business_duration(c.elapsed - c.target) if c.elapsed > c.target else None
+    name = METRIC_NAMES[ledger.metric]
+    head = (
+        f"Breached: {name} ran {format_business_duration(c.elapsed)} of business time "
+        f"against its {format_business_duration(c.target)} {ledger.priority} target"
+        + (f" ({over} over)" if over else "")
+    )
+    if c.earlier_breaches and not over:
+        head = f"Breached: an earlier {name} cycle went past its target"
+    causes = []
+    raised = [
+        p for at, p in changes if at > c.started_at and (c.stopped_at is None or at <= c.stopped_at)
+    ]
+    if raised and ledger.priority is raised[-1]:
+        causes.append(
+            f"the priority changed to {ledger.priority}, whose target is measured from the start"
+        )
+    if ledger.metric is Metric.RESOLUTION and reopens:
+        causes.append(f"reopened {reopens} time{'s' if reopens != 1 else ''}")
+    first_open = next((s for s in ledger.segments if s.kind is SegmentKind.RUNNING), None)
+    if first_open is not None and first_open.start > c.started_at and ledger.metric in (
+        Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE
+    ):
+        causes.append(f"it arrived out of hours and the clock started {_when(first_open.start)}")
+    held = ledger.held()
+    if held > c.elapsed:
+        causes.append(f"paused longer ({format_business_duration(held)}) than worked")
+    if not c.stopped:
+        causes.append("still not answered" if ledger.metric is not Metric.RESOLUTION
+                      else "still open")
+    return head + ("; " + "; ".join(causes) if causes else "") + "."
+
+
+def when(at: datetime | None, calendar: BusinessCalendar) -> str:
+    """An instant as people of the calendar's zone read it: ``Mon 07 Dec 10:30 CET``."""
+    if at is None:
+        return "(no due time while paused)"
+    return at.astimezone(calendar.zone).strftime("%a %d %b %H:%M %Z")
+
+
+__all__ = [
+    "MetricLedger",
+    "NudgeRecord",
+    "Segment",
+    "SegmentKind",
+    "Threshold",
+    "ThresholdStatus",
+    "TicketLedger",
+    "explain",
+    "when",
+]

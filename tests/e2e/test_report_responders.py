@@ -1,0 +1,65 @@
+"""Responders in `/sla report`: admins see everyone, a person only their own row."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from commands import lifecycle
+from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
+from tests.e2e.verbs_helpers import ask
+from tests.fakes.slack_api import TEAM_ID
+
+HELPER = "UHELPER"
+
+
+def support_day(bot) -> None:
+    """SLA-1 answered by the agent after 20m and resolved; SLA-2 assigned to the helper,
+    answered by the helper after 2h (P2 first response is 1h: a breach while assigned)."""
+    ask(bot, "track P2")
+    first, _ = bot.slack.message("Checkout shows a 500")
+    bot.settle()
+    bot.clock.advance(timedelta(minutes=20))
+    bot.slack.message("On it", user=AGENT, thread_ts=first)
+    bot.settle()
+    ask(bot, "resolve SLA-1", user=AGENT)
+    second, _ = bot.slack.message("Invoices are blank")
+    bot.settle()
+    lifecycle.assign(bot.deps, team_id=TEAM_ID, user_id=ADMIN, assignee_id=HELPER, key="SLA-2")
+    bot.settle()
+    bot.clock.advance(timedelta(hours=2))
+    bot.slack.message("Sorry for the wait", user=HELPER, thread_ts=second)
+    bot.settle()
+    bot.clock.advance(timedelta(hours=1))
+
+
+def responders_text(answer) -> str:
+    return next(
+        (b["text"]["text"] for b in answer.blocks
+         if b.get("type") == "section" and "esponder" in b.get("text", {}).get("text", "")),
+        "",
+    )
+
+
+def test_admins_see_every_responder(bot):
+    support_day(bot)
+    text = responders_text(ask(bot, "report 7d", user=ADMIN))
+    assert "*Responders*" in text
+    assert f"<@{AGENT}> · 1 first response, median 20m · 1 resolved · 0 breaches" in text
+    assert f"<@{HELPER}> · 1 first response, median 2h · 0 resolved · 1 breach " \
+        "while assigned" in text
+
+
+def test_a_person_sees_only_their_own_row(bot):
+    support_day(bot)
+    answer = ask(bot, "report 7d", user=AGENT)
+    text = responders_text(answer)
+    assert "You as a responder" in text
+    assert f"<@{AGENT}> · 1 first response" in text
+    assert HELPER not in json.dumps(answer.blocks) and HELPER not in answer.text
+
+
+def test_someone_who_answered_nothing_is_told_so(bot):
+    support_day(bot)
+    text = responders_text(ask(bot, "report 7d", user=REQUESTER))
+    assert "No first responses, resolutions or breaches of yours here." in text

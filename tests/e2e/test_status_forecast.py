@@ -1,0 +1,43 @@
+"""`/sla status` forecasts breaches from the team's pace and the queue, and says so.
+
+The clock starts Monday 2026-11-23 10:00 UTC; the stock policy runs Mon-Fri 09:00-17:00 UTC
+(P3 first response 4h).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.e2e.conftest import AGENT
+from tests.e2e.verbs_helpers import ask, tickets
+
+
+def test_status_names_the_tickets_a_slow_team_will_not_reach_in_time(bot):
+    ask(bot, "track")
+    # One answer in four weeks (the channel is new): the team's pace is far too slow for
+    # three new tickets due by 16:00.
+    first, _ = bot.slack.message("Old question")
+    bot.settle()
+    bot.clock.advance(timedelta(hours=2))
+    bot.slack.message("Answered", user=AGENT, thread_ts=first)
+    bot.settle()
+    for n in range(3):
+        bot.slack.message(f"New problem {n}")
+        bot.settle()
+    answer = ask(bot, "status")
+    assert len(tickets(bot)) == 4
+    assert "Likely to breach before 16:00 (UTC) unless answered: 3 (SLA-2, SLA-3, SLA-4)" \
+        in answer.text
+    assert "estimate: the team answered 1 time here in the last 4 weeks" in answer.text
+    assert "answered earliest due first" in answer.everything
+
+
+def test_an_idle_channel_forecasts_nothing(bot):
+    ask(bot, "track")
+    answer = ask(bot, "status")
+    assert "Likely to breach before 14:00 (UTC) unless answered: 0" in answer.text
+
+
+def test_the_workspace_status_has_no_forecast(bot):
+    ask(bot, "track")
+    assert "Likely to breach" not in ask(bot, "status all").text
