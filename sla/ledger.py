@@ -178,7 +178,8 @@ def explain(
         held: list[tuple[datetime, datetime, SegmentKind, str | None]] = [
             (a, b, SegmentKind.PAUSED, r) for a, b, r in pauses
         ]
-        if metric_clock.metric is Metric.RESOLUTION:
+        if metric_clock.metric in (Metric.RESOLUTION, Metric.FIRST_RESPONSE):
+            # A reopen takes back a resolve: the closed spell counts for neither metric.
             held += [(a, b, SegmentKind.RESOLVED, None) for a, b in walk.resolved_gaps]
         end = metric_clock.stopped_at or now
         segments = _segments(policy.calendar, metric_clock.started_at, end, held)

@@ -101,7 +101,7 @@ def measure(history: TicketHistory, policy: Policy, now: datetime) -> Measured:
 
     first = walk.first_response
     spans.append(span(Metric.FIRST_RESPONSE, walk.created, first.stop if first else None,
-                      (first.priority if first else None) or walk.priority))
+                      (first.priority if first else None) or walk.priority, walk.resolved_gaps))
     spans.append(span(Metric.RESOLUTION, walk.created, walk.resolved_since,
                       (walk.resolution_priority if walk.resolved_since else None)
                       or walk.priority, walk.resolved_gaps))
