@@ -65,7 +65,7 @@ def free_port() -> int:
 
 def start_fake() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.slack_api", "--port", "0", "--token", TOKEN],
+        [sys.executable, "-m", "bot.sandbox.slack_api", "--port", "0", "--token", TOKEN],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     return process, process.stdout.readline().strip()

@@ -95,11 +95,11 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
     from sqlmodel import select
 
+    from bot.sandbox.slack_api import TEAM_ID, FakeSlack
     from storage.db import unit_of_work
     from storage.models import Ticket
     from storage.repositories import get_or_create_workspace, track_channel
     from tests.e2e.conftest import slack_signature
-    from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"
     port = _free_port()
@@ -165,7 +165,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
 
 def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.CompletedProcess:
-    from tests.fakes.slack_api import FakeSlack
+    from bot.sandbox.slack_api import FakeSlack
 
     with FakeSlack(token=fake_token) as fake:
         return run_slabot("run", cwd=tmp_path, env={
