@@ -278,7 +278,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                            run_manifest),
     "report": Subcommand("print the SLA compliance report (and credits owed) from the database",
                          report_cli.configure, report_cli.run),
+    "demo": Subcommand("try the bot in a local Slack sandbox in your browser (no Slack needed)",
+                       lambda parser: _demo().configure(parser),
+                       lambda args: _demo().run(args)),
 }
+
+
+def _demo() -> Any:
+    from bot.sandbox import demo
+
+    return demo
 
 
 def build_parser() -> argparse.ArgumentParser:
