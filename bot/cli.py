@@ -73,11 +73,14 @@ def _settings_or_exit() -> Settings | int:
     except SettingsError as exc:
         lines = list(exc.problems)
         if exc.missing:
-            lines.append(
+            hint = (
                 "set " + " and ".join(exc.missing) + " in the environment or in .env "
                 '(copy .env.example); README section "Create the Slack app" says where '
-                "to find them"
+                "to find them; or try the bot without Slack first: slabot demo"
             )
+            if len(lines) == 1:  # nothing but the Slack settings: one line says it all
+                return _fail(f"cannot start: {lines[0]}: {hint}")
+            lines.append(hint)
         else:
             lines.append(SETUP_HINT)
         return _fail("cannot start: " + "\n  ".join(lines))

@@ -33,6 +33,14 @@ def test_run_without_tokens_says_what_to_set_and_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_run_without_slack_settings_offers_the_demo_in_one_line(tmp_path):
+    result = run_slabot("run", cwd=tmp_path)
+    assert result.returncode == EXIT_CONFIG
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("slabot: cannot start: missing SLACK_BOT_TOKEN")
+    assert line.endswith("slabot demo")
+
+
 def test_run_reads_tokens_from_dotenv_and_still_names_what_is_missing(tmp_path):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_slabot("run", cwd=tmp_path)
