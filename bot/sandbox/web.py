@@ -231,7 +231,8 @@ class SandboxPage:
         self.env = Environment(loader=PackageLoader("bot.sandbox", "templates"),
                                autoescape=select_autoescape(default=True))
         names = {p.id: p.name for p in self.people} | {BOT_USER_ID: "slabot"}
-        channel_names = {c.id: c.name for c in self.channels}
+        channel_names = {c.id: c.name for c in self.channels} | {
+            "D" + p.id.lstrip("U"): f"{p.name} (direct messages)" for p in self.people}
         self.mrkdwn = Mrkdwn(names, channel_names, lambda c: f"/?c={c}")
         self.env.filters["mrkdwn"] = self.mrkdwn
         self.env.filters["emoji"] = lambda text: Markup(emoji(html.escape(str(text or ""))))
@@ -358,6 +359,9 @@ class SandboxPage:
             if status != 200:
                 self._note(channel, me, f"The bot answered HTTP {status or 'nothing'} to this "
                            "message event (see the terminal).", thread_ts)
+        else:
+            self._note(channel, me, "slabot does not read direct messages (its manifest asks "
+                       "for channel messages only); /sla commands work here.", thread_ts)
         return JSONResponse({"ok": True, "ts": ts})
 
     async def _slash(self, me: str, channel: str, text: str, thread_ts: str | None
