@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         targets = _targets(args.first_response, args.resolution)
     except ValueError as exc:
         return _fail(str(exc))
-    if not 0 < args.port < 65536:
+    if not 0 <= args.port < 65536:
         return _fail(f"--port must be between 1 and 65535, got {args.port}")
     database = Path(args.database).expanduser().resolve()
     if database.name == "slabot.db":
@@ -121,16 +122,29 @@ def run(args: argparse.Namespace) -> int:
     if args.reset:
         for path in (database, state_file, Path(f"{database}-wal"), Path(f"{database}-shm")):
             path.unlink(missing_ok=True)
+    # The page's port first: a busy port is said at once, and the bot learns the page's
+    # address as its workspace URL (message links open the sandbox).
     try:
-        demo = DemoRuntime.start(database, state_file, targets)
+        page_socket = _bind(args.port)
     except OSError as exc:
-        return _fail(f"cannot start the demo: {exc}")
+        return _fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
+                     "try another --port")
+    page_url = f"http://127.0.0.1:{page_socket.getsockname()[1]}/"
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
-        web = demo.serve_page(args.port)
+        demo = DemoRuntime.start(database, state_file, targets, page_url=page_url)
+    except (OSError, SQLAlchemyError) as exc:
+        page_socket.close()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return _fail(f"cannot start the demo with {database.name}: {reason} "
+                     "(--reset starts over with a fresh demo database)")
+    try:
+        web = demo.serve_page(page_socket)
     except OSError as exc:
         demo.stop()
-        return _fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
-                     "try --port 3001")
+        page_socket.close()
+        return _fail(f"cannot serve the sandbox page: {exc}")
     elapsed = time.perf_counter() - started
     print(f"slabot demo: ready in {elapsed:.1f}s on http://127.0.0.1:{web.port}/ "
           f"(a local Slack sandbox; demo data in {database.name}"
@@ -178,8 +192,8 @@ class DemoRuntime:
         self._stoppers: list[Any] = []
 
     @classmethod
-    def start(cls, database: Path, state_file: Path,
-              targets: tuple[timedelta, timedelta]) -> DemoRuntime:
+    def start(cls, database: Path, state_file: Path, targets: tuple[timedelta, timedelta],
+              *, page_url: str) -> DemoRuntime:
         """Everything but the page: sandbox API, database (seeded when new), bot, scheduler."""
         from prometheus_client import CollectorRegistry
 
@@ -194,7 +208,8 @@ class DemoRuntime:
         from storage.db import make_engine
 
         runtime = cls()
-        sandbox = FakeSlack(token=DEMO_BOT_TOKEN, strict=True, now=time.time).start()
+        sandbox = FakeSlack(token=DEMO_BOT_TOKEN, strict=True, now=time.time,
+                            workspace_url=page_url).start()
         runtime.sandbox = sandbox
         runtime._stoppers.append(sandbox.stop)
         _populate(sandbox)
@@ -232,15 +247,14 @@ class DemoRuntime:
         threading.Thread(target=catch_up, args=(deps,), name="catch-up", daemon=True).start()
         return runtime
 
-    def serve_page(self, port: int) -> Any:
-        """Serve the sandbox page on 127.0.0.1:`port`; returns the running server."""
+    def serve_page(self, sock: socket.socket) -> Any:
+        """Serve the sandbox page on `sock` (bound by `_bind`); returns the running server."""
         from bot.sandbox.web import BotLink, SandboxPage, create_sandbox_app
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
                            tracked=SUPPORT.id)
-        self.sandbox.workspace_url = f"http://127.0.0.1:{port}/"
-        return PageServer(create_sandbox_app(page), port).start()
+        return PageServer(create_sandbox_app(page), sock).start()
 
     def stop(self) -> None:
         """Stop the bot (deliveries in flight finish), then save and close the rest."""
@@ -254,15 +268,11 @@ class DemoRuntime:
 class PageServer:
     """uvicorn for the sandbox page in a thread; server-sent event streams end at stop."""
 
-    def __init__(self, asgi: Any, port: int) -> None:
-        import socket
-
+    def __init__(self, asgi: Any, sock: socket.socket) -> None:
         import uvicorn
 
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
-        self.port = self._socket.getsockname()[1]
+        self._socket = sock
+        self.port = sock.getsockname()[1]
         self._asgi = asgi
         config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)
@@ -288,6 +298,18 @@ class PageServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
+
+
+def _bind(port: int) -> socket.socket:
+    """A listening-ready socket on 127.0.0.1:`port` (0: any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _populate(sandbox: FakeSlack) -> None:
