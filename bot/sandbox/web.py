@@ -289,7 +289,9 @@ class SandboxPage:
     def view_of(self, request: Request) -> dict[str, Any]:
         """Who is looking at what, from the query string (unknown values fall back)."""
         q = request.query_params
-        me = q.get("as") if q.get("as") in self.by_id else self.people[0].id
+        # The person picked last (a cookie) when a link carries none: the bot's own links.
+        wanted = q.get("as") or request.cookies.get("slabot_demo_as")
+        me = wanted if wanted in self.by_id else self.people[0].id
         dm = "D" + me.lstrip("U")
         known = {c.id for c in self.channels} | {dm}
         channel = q.get("c") if q.get("c") in known else self.tracked

@@ -106,6 +106,7 @@
     location.search = query.toString();
   });
 
+  document.cookie = "slabot_demo_as=" + encodeURIComponent(me) + "; path=/; SameSite=Strict";
   localTimes(document);
   scrollDown();
   listen();
