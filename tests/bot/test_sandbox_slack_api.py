@@ -84,6 +84,7 @@ def test_post_message_answers_a_seconds_micro_ts_from_the_clock(
     assert first["channel"] == SUPPORT and first["message"]["text"] == "hello"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_post_message_refuses_like_slack(client: WebClient) -> None:
     assert error_of(client.chat_postMessage, channel="C0NOWHERE", text="hi") == (
         "channel_not_found")
@@ -91,6 +92,7 @@ def test_post_message_refuses_like_slack(client: WebClient) -> None:
     assert error_of(client.chat_postMessage, channel=SUPPORT, text="") == "no_text"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_post_message_with_blocks_only_is_accepted(client: WebClient) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*card*"}}]
     answer = client.chat_postMessage(channel=SUPPORT, blocks=blocks)
@@ -258,3 +260,11 @@ def test_people_who_show_the_workspace_hear_of_each_change(
     posted = client.chat_postMessage(channel=SUPPORT, text="hi")
     client.chat_update(channel=SUPPORT, ts=posted["ts"], text="hi!")
     assert heard == [("message", SUPPORT), ("update", SUPPORT)]
+
+
+def test_permalinks_point_into_the_workspace(client: WebClient, slack: FakeSlack) -> None:
+    posted = client.chat_postMessage(channel=SUPPORT, text="card")
+    link = client.chat_getPermalink(channel=SUPPORT, message_ts=posted["ts"])["permalink"]
+    assert link == f"{slack.workspace_url}archives/{SUPPORT}/p{posted['ts'].replace('.', '')}"
+    assert error_of(client.chat_getPermalink, channel=SUPPORT, message_ts="1.000001") == (
+        "message_not_found")
