@@ -13,7 +13,7 @@ Without ``--db`` part 1 first generates ``--tickets`` (a million) tickets, which
 
 Every server runs in its own process on the same stack (uvicorn + Starlette via
 ``bot.server.create_server`` + Bolt); the fake Slack Web API (``python -m
-tests.fakes.slack_api --port 0``, answering at once) runs in another, and this script's
+bot.sandbox.slack_api --port 0``, answering at once) runs in another, and this script's
 clients in a third, so no two of them share a GIL. They share the machine's cores, so the
 figures that count are the ratios between servers measured in the same run.
 
@@ -84,7 +84,7 @@ def free_port() -> int:
 
 def start_fake() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.slack_api", "--port", "0", "--token", TOKEN],
+        [sys.executable, "-m", "bot.sandbox.slack_api", "--port", "0", "--token", TOKEN],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     return process, process.stdout.readline().strip()

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from bot.sandbox.slack_api import FakeSlack  # noqa: E402
 from sla.calendar import BusinessCalendar  # noqa: E402
 from sla.clock import compute_clock  # noqa: E402
 from sla.policy import Policy  # noqa: E402
@@ -53,7 +54,6 @@ from storage.db import make_engine, unit_of_work  # noqa: E402
 from storage.mappers import clock_events  # noqa: E402
 from storage.models import Nudge, Ticket, TicketEvent  # noqa: E402
 from storage.repositories import nudges as outbox  # noqa: E402
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 TOKEN = "xoxb-bench"
 SECRET = "bench-secret"

@@ -75,11 +75,14 @@ def _settings_or_exit() -> Settings | int:
     except SettingsError as exc:
         lines = list(exc.problems)
         if exc.missing:
-            lines.append(
+            hint = (
                 "set " + " and ".join(exc.missing) + " in the environment or in .env "
                 '(copy .env.example); README section "Create the Slack app" says where '
-                "to find them"
+                "to find them; or try the bot without Slack first: slabot demo"
             )
+            if len(lines) == 1:  # nothing but the Slack settings: one line says it all
+                return _fail(f"cannot start: {lines[0]}: {hint}")
+            lines.append(hint)
         else:
             lines.append(SETUP_HINT)
         return _fail("cannot start: " + "\n  ".join(lines))
@@ -304,7 +307,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                            run_manifest),
     "report": Subcommand("print the SLA compliance report (and credits owed) from the database",
                          report_cli.configure, report_cli.run),
+    "demo": Subcommand("try the bot in a local Slack sandbox in your browser (no Slack needed)",
+                       lambda parser: _demo().configure(parser),
+                       lambda args: _demo().run(args)),
 }
+
+
+def _demo() -> Any:
+    from bot.sandbox import demo
+
+    return demo
 
 
 def build_parser() -> argparse.ArgumentParser:

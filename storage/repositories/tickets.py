@@ -631,3 +631,29 @@ def _title(text: str) -> str:
 def _touch(ticket: Ticket) -> None:
     ticket.version = (ticket.version or 0) + 1
     ticket.updated_at = utcnow()
+
+
+def add_history_events(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many history rows at once (``ticket_id``, ``kind``, ``at``, ``actor_id``,
+    ``priority``, ``note``): importing tickets whose past is known, e.g. the demo's seed."""
+    if rows:
+        session.connection().execute(
+            _INSERT_EVENT, [{**row, "created_at": row.get("created_at") or utcnow()}
+                            for row in rows])
+
+
+_SET_MILESTONES = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(first_response_at=bindparam("b_first_response_at"),
+            resolved_at=bindparam("b_resolved_at"))
+)
+
+
+def set_milestones(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Set ``first_response_at`` and ``resolved_at`` of many imported tickets (``ticket_id``,
+    ``first_response_at``, ``resolved_at`` per row) in one executemany."""
+    if rows:
+        session.connection().execute(_SET_MILESTONES, [
+            {"ticket_id": row["ticket_id"], "b_first_response_at": row["first_response_at"],
+             "b_resolved_at": row["resolved_at"]} for row in rows])

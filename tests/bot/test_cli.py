@@ -34,6 +34,14 @@ def test_run_without_tokens_says_what_to_set_and_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_run_without_slack_settings_offers_the_demo_in_one_line(tmp_path):
+    result = run_slabot("run", cwd=tmp_path)
+    assert result.returncode == EXIT_CONFIG
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("slabot: cannot start: missing SLACK_BOT_TOKEN")
+    assert line.endswith("slabot demo")
+
+
 def test_run_reads_tokens_from_dotenv_and_still_names_what_is_missing(tmp_path):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_slabot("run", cwd=tmp_path)
@@ -108,11 +116,11 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
     from sqlmodel import select
 
+    from bot.sandbox.slack_api import TEAM_ID, FakeSlack
     from storage.db import unit_of_work
     from storage.models import Ticket
     from storage.repositories import get_or_create_workspace, track_channel
     from tests.e2e.conftest import slack_signature
-    from tests.fakes.slack_api import TEAM_ID, FakeSlack
 
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"
     port = _free_port()
@@ -178,7 +186,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
 
 def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.CompletedProcess:
-    from tests.fakes.slack_api import FakeSlack
+    from bot.sandbox.slack_api import FakeSlack
 
     with FakeSlack(token=fake_token) as fake:
         return run_slabot("run", cwd=tmp_path, env={

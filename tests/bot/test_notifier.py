@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.sandbox.slack_api import FakeSlack
 from commands.deps import FixedClock, Notifier, build_client
-from tests.fakes.slack_api import FakeSlack
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import pytest
 
 from bot import report_cli
 from bot.cli import build_parser, main
+from bot.sandbox.slack_api import FakeSlack
 from sla.calendar import BusinessCalendar
 from sla.clock import EventKind
 from sla.policy import Policy
 from storage.db import unit_of_work
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
-from tests.fakes.slack_api import FakeSlack
 
 NOW = utc(2026, 12, 2, 12)
 RESPONDED, RESOLVED = EventKind.RESPONDED, EventKind.RESOLVED

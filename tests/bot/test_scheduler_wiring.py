@@ -260,7 +260,7 @@ def test_slabot_run_with_a_bad_scheduler_setting_names_it_in_one_line_and_exits_
     from pathlib import Path
 
     from bot.cli import EXIT_CONFIG
-    from tests.fakes.slack_api import FakeSlack
+    from bot.sandbox.slack_api import FakeSlack
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

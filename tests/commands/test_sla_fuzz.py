@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.sandbox.slack_api import TEAM_ID, FakeSlack
 from commands import lifecycle
 from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
 from commands.router import default_router
 from commands.text import MAX_REPLY_CHARS
-from tests.fakes.slack_api import TEAM_ID, FakeSlack
 from tests.hostile_text import HOSTILE, assert_ampersands_escaped, user_markup_in
 
 EXAMPLES = int(os.environ.get("SLA_FUZZ_EXAMPLES", "300"))

@@ -2,7 +2,7 @@
 
 Fixtures:
 
-- ``fake_slack``: a started ``tests.fakes.slack_api.FakeSlack`` (127.0.0.1, random port).
+- ``fake_slack``: a started ``bot.sandbox.slack_api.FakeSlack`` (127.0.0.1, random port).
 - ``clock``: a ``FixedClock`` at ``START`` (Monday 2026-11-23 10:00 UTC) that tests move by hand.
 - ``bot``: a ``BotHarness``: the real ``create_app`` + Starlette server on a real port in a thread,
   with the database of the ``db_url``/``engine`` fixtures (SQLite and PostgreSQL), ``fake_slack``
@@ -45,11 +45,11 @@ from bot.config import Settings
 from bot.inbox import drain_inbox
 from bot.outbox import send_outbox
 from bot.queues import queue_health
+from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 from bot.server import BackgroundServer, create_server
 from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
 from storage.repositories import inbox as inbox_repo
 from storage.repositories import outbox as outbox_repo
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, inside business hours
 SIGNING_SECRET = "e2e-signing-secret"

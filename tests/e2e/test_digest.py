@@ -10,6 +10,7 @@ from datetime import timedelta
 from PIL import Image
 from sqlmodel import select
 
+from bot.sandbox.slack_api import TEAM_ID
 from bot.scheduler import DigestJobs, DigestSlot, new_background_scheduler
 from commands.digest import send_digest
 from commands.digest_view import check_block_kit_limits
@@ -20,7 +21,6 @@ from storage.repositories import acquire_job_slot
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL
 from tests.e2e.verbs_helpers import ask
-from tests.fakes.slack_api import TEAM_ID
 
 SLOT = utc(2026, 11, 23, 9)  # Monday 09:00 UTC, an hour before the harness clock
 MANAGERS = "C0MANAGERS"

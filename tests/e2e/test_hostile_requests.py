@@ -17,8 +17,8 @@ import random
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from bot.sandbox.slack_api import TEAM_ID
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
-from tests.fakes.slack_api import TEAM_ID
 
 GENERATED = int(os.environ.get("HOSTILE_REQUESTS", "1000"))
 JSON = "application/json"

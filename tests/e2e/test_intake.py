@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 from commands.ids import Callback
 from storage.db import unit_of_work
 from storage.models import Ticket
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 
 OTHER_CHANNEL = "C0RANDOM"
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 from commands.ids import Action
 from storage.db import unit_of_work
 from storage.models import Ticket, TicketEvent
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 from tests.e2e.verbs_helpers import ask
-from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 
 
 def open_ticket(bot, text: str = "Cannot log in to the VPN") -> tuple[str, Ticket]:

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.nudges import SenderOptions
+from bot.sandbox.slack_api import TEAM_ID
 from bot.scheduler import SchedulerOptions, run_cycle, start_scheduler
 from bot.server import BackgroundServer, create_server
 from commands.deps import SystemClock
@@ -25,7 +26,6 @@ from storage.models import Nudge, NudgeState
 from storage.repositories import nudges as outbox
 from storage.repositories import workspaces as workspace_repo
 from tests.e2e.conftest import AGENT, CHANNEL, START, build_bot, stop_bot
-from tests.fakes.slack_api import TEAM_ID
 
 ESCALATION_CHANNEL = "C0ESCALATE"
 MANAGER = "UMANAGER"

@@ -26,6 +26,7 @@ from urllib.request import urlopen
 import pytest
 from sqlmodel import select
 
+from bot.sandbox.slack_api import TEAM_ID
 from commands.deps import SystemClock
 from storage.db import unit_of_work
 from storage.models import (
@@ -40,7 +41,6 @@ from storage.models import (
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackSender
 from tests.e2e.test_nudges import configure, nudge_messages, seconds_policy
-from tests.fakes.slack_api import TEAM_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.sandbox.slack_api import TEAM_ID
 from commands.digest_view import check_block_kit_limits
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
@@ -22,7 +23,6 @@ from storage.repositories import (
 )
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER
 from tests.e2e.verbs_helpers import ask
-from tests.fakes.slack_api import TEAM_ID
 
 OTHER = "C0OTHER"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.sandbox.slack_api import TEAM_ID
 from commands import lifecycle
 from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask
-from tests.fakes.slack_api import TEAM_ID
 
 HELPER = "UHELPER"
 

@@ -7,11 +7,11 @@ import time
 
 from sqlmodel import select
 
+from bot.sandbox.slack_api import TEAM_ID
 from storage.db import unit_of_work
 from storage.models import InboxItem, Ticket
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import CHANNEL, REQUESTER, slack_signature
-from tests.fakes.slack_api import TEAM_ID
 
 
 def message_payload(event_id: str = "EvFORGED1") -> bytes:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.sandbox.slack_api import TEAM_ID
 from commands.report import compliance_report
 from commands.reporting import parse_period
 from storage.db import unit_of_work
 from storage.repositories import get_or_create_workspace
 from tests.e2e.conftest import AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask, policy_of
-from tests.fakes.slack_api import TEAM_ID
 
 OTHER = "C0OTHER"
 

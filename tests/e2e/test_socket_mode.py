@@ -20,12 +20,12 @@ from urllib.request import urlopen
 import pytest
 from sqlmodel import select
 
+from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 from storage import migrate
 from storage.db import make_engine, unit_of_work
 from storage.models import Ticket
 from storage.repositories import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
-from tests.fakes.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,13 @@
-"""A fake Slack Web API on 127.0.0.1 for tests: records every call and answers like Slack.
+"""A stand-in for the Slack Web API on 127.0.0.1: records every call and answers like Slack.
+
+One implementation serves two users: the tests (``tests/e2e`` point the real bot at it) and
+``slabot demo`` (bot/sandbox/demo.py), whose sandbox page shows what the bot posted here.
+What it answers follows Slack's method reference: argument names, ``ok``/``error`` bodies
+(``channel_not_found``, ``not_in_channel``, ``no_text``, ``invalid_auth``, ...), ``ts`` values
+as "seconds.micro" strings and cursor paging in ``response_metadata.next_cursor``.
+``strict=True`` (the sandbox) also refuses unknown channels and channels the bot is not in,
+as Slack does; the tests' default leaves channels unchecked so a test need not declare each.
+``now=time.time`` makes ``ts`` values wall-clock instants (the sandbox) instead of a counter.
 
 Start it with ``FakeSlack()`` (as a context manager or ``start()``/``stop()``); point the bot's
 ``SLACK_API_URL`` at ``fake.api_url`` (``http://127.0.0.1:<port>/api/``). Every call is recorded
@@ -13,12 +22,16 @@ It also serves the two non-API URLs Slack hands out: ``response_url`` targets
 upload URLs returned by ``files.getUploadURLExternal`` (recorded as ``"file_upload"``).
 
 Another process can read the record at ``GET /_calls?method=...`` (JSON), and the fake runs
-on its own with ``python -m tests.fakes.slack_api --port 0`` (the benchmark does this so the
+on its own with ``python -m bot.sandbox.slack_api --port 0`` (the benchmark does this so the
 fake does not share a GIL with the process it measures).
+
+Whoever shows the workspace (the sandbox page) registers ``on_change(callback)``: it is called
+with ``(kind, channel)`` after every call that changed what a person would see.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -96,14 +109,43 @@ class FakeChannel:
     name: str = "support"
     is_private: bool = False
     members: list[str] = field(default_factory=list)
-    bot_is_member: bool = True  # conversations.info's is_member, as the bot sees it
+    bot_is_member: bool = True  # outside strict mode: conversations.info's is_member
+    is_im: bool = False
+
+    def as_slack(self, bot_member: bool) -> dict[str, Any]:
+        """The ``channel`` object of conversations.info."""
+        found: dict[str, Any] = {"id": self.id, "created": 1_700_000_000}
+        if self.is_im:
+            others = [m for m in self.members if m != BOT_USER_ID]
+            found.update(is_im=True, is_channel=False, is_private=True,
+                         user=others[0] if others else None)
+        else:
+            found.update(name=self.name, is_channel=not self.is_private,
+                         is_private=self.is_private, is_im=False, is_member=bot_member)
+        return found
 
 
 class FakeSlack:
     """The fake server; see the module docstring."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        strict: bool = False,
+        now: Callable[[], float] | None = None,
+        workspace_url: str = "https://fake.slack.test/",
+    ) -> None:
         self.expected_token = token
+        self.strict = strict
+        self.workspace_url = workspace_url
+        self._now = now
+        self._last_ts = 0  # microseconds of the last ts handed out (with `now`)
+        self._listeners: list[Callable[[str, str | None], None]] = []
+        # Messages only one person sees: chat.postEphemeral and ephemeral response_url answers.
+        self.ephemerals: list[dict[str, Any]] = []
+        # response_url name -> where its answers go ({"channel", "user", "thread_ts"}).
+        self.response_targets: dict[str, dict[str, Any]] = {}
         # Socket Mode: apps.connections.open with this app-level token answers this URL.
         self.app_token: str | None = None
         self.socket_mode_url: str | None = None
@@ -121,6 +163,16 @@ class FakeSlack:
         self.shared_files: list[dict[str, Any]] = []  # completed uploads, as files.list shows
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ listeners
+    def on_change(self, callback: Callable[[str, str | None], None]) -> None:
+        """Call `callback(kind, channel)` after every change a person would see."""
+        self._listeners.append(callback)
+
+    def changed(self, kind: str, channel: str | None = None) -> None:
+        """Tell the listeners that `channel` (None: something not in a channel) changed."""
+        for callback in list(self._listeners):
+            callback(kind, channel)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeSlack:
@@ -185,7 +237,47 @@ class FakeSlack:
             message["thread_ts"] = thread_ts
         with self._lock:
             self.messages[(channel, ts)] = message
+        self.changed("message", channel)
         return message
+
+    def add_reaction(self, channel: str, ts: str, user: str, name: str) -> str | None:
+        """`user` reacts to a message with `name`; the Slack error, or None when added."""
+        with self._lock:
+            message = self.messages.get((channel, ts))
+            if message is None:
+                return "message_not_found"
+            reactions = message.setdefault("reactions", [])
+            entry = next((r for r in reactions if r["name"] == name), None)
+            if entry is None:
+                entry = {"name": name, "users": [], "count": 0}
+                reactions.append(entry)
+            if user in entry["users"]:
+                return "already_reacted"
+            entry["users"].append(user)
+            entry["count"] = len(entry["users"])
+        self.changed("reaction", channel)
+        return None
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """A thread's root and replies, oldest first (what conversations.replies returns)."""
+        with self._lock:
+            found = [dict(m) for (c, ts), m in self.messages.items()
+                     if c == channel and (ts == thread_ts or m.get("thread_ts") == thread_ts)]
+        return sorted(found, key=lambda m: _ts_key(m["ts"]))
+
+    def channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """A channel's top-level messages, oldest first, each with its thread's reply count."""
+        with self._lock:
+            top = [dict(m) for (c, ts), m in self.messages.items()
+                   if c == channel and m.get("thread_ts") in (None, ts)]
+            replies: dict[str, int] = {}
+            for (c, ts), m in self.messages.items():
+                parent = m.get("thread_ts")
+                if c == channel and parent and parent != ts:
+                    replies[parent] = replies.get(parent, 0) + 1
+        for message in top:
+            message["reply_count"] = replies.get(message["ts"], 0)
+        return sorted(top, key=lambda m: _ts_key(m["ts"]))
 
     def fail(
         self,
@@ -263,10 +355,30 @@ class FakeSlack:
         with self._lock:
             self._calls.append(call)
 
-    def _next_ts(self) -> str:
-        # Slack ts values are "seconds.micro" strings that sort in posting order.
-        n = next(self._ts_counter)
-        return f"{1_800_000_000 + n}.{n:06d}"
+    def next_ts(self) -> str:
+        """A new message ts: Slack's "seconds.micro" string, increasing in posting order."""
+        if self._now is None:
+            n = next(self._ts_counter)
+            return f"{1_800_000_000 + n}.{n:06d}"
+        with self._lock:
+            micros = max(int(self._now() * 1_000_000), self._last_ts + 1)
+            self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _refusal(self, channel: Any, *, post: bool = False) -> dict[str, Any] | None:
+        """Slack's error for a call on `channel`, or None: channel_not_found for a missing
+        (or, strict, unknown) channel; strict, not_in_channel for posting where the bot is
+        not a member (Slack's answer without the chat:write.public scope)."""
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not self.strict:
+            return None
+        known = self.channels.get(str(channel))
+        if known is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if post and BOT_USER_ID not in known.members:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """The JSON body Slack would return for `method` (after auth and faults)."""
@@ -278,7 +390,7 @@ class FakeSlack:
     def _api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
             "ok": True,
-            "url": "https://fake.slack.test/",
+            "url": self.workspace_url,
             "team": "Fake Team",
             "user": "slabot",
             "team_id": TEAM_ID,
@@ -298,22 +410,15 @@ class FakeSlack:
         channel = self.channels.get(channel_id)
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel.id,
-                "name": channel.name,
-                "is_channel": not channel.is_private,
-                "is_private": channel.is_private,
-                "is_member": channel.bot_is_member,
-            },
-        }
+        member = BOT_USER_ID in channel.members if self.strict else channel.bot_is_member
+        return {"ok": True, "channel": channel.as_slack(member)}
 
     def _api_conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(params.get("channel")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "members": list(channel.members), "response_metadata": {}}
+        page, cursor = _page(list(channel.members), params, default_limit=100)
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = params.get("users")
@@ -321,15 +426,25 @@ class FakeSlack:
             users = ",".join(users)
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
-        return {"ok": True, "channel": {"id": "D" + str(users).split(",")[0].lstrip("U")}}
+        user = str(users).split(",")[0].strip()
+        if self.strict and user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        channel_id = "D" + user.lstrip("U")
+        with self._lock:
+            if channel_id not in self.channels:
+                self.channels[channel_id] = FakeChannel(
+                    id=channel_id, name=user, is_private=True, members=[user, BOT_USER_ID],
+                    is_im=True)
+        return {"ok": True, "channel": {"id": channel_id}}
 
     def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
-        if not channel:
-            return {"ok": False, "error": "channel_not_found"}
-        if not params.get("text") and not params.get("blocks"):
+        refused = self._refusal(channel, post=True)
+        if refused:
+            return refused
+        if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             return {"ok": False, "error": "no_text"}
-        ts = self._next_ts()
+        ts = self.next_ts()
         message = {
             "type": "message",
             "user": BOT_USER_ID,
@@ -345,59 +460,107 @@ class FakeSlack:
             message["metadata"] = _maybe_json(params["metadata"])
         with self._lock:
             self.messages[(str(channel), ts)] = message
+        self.changed("message", str(channel))
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._refusal(params.get("channel"))
+        if refused:
+            return refused
+        key = (str(params.get("channel")), str(params.get("ts")))
+        edited_ts = self.next_ts()
+        with self._lock:
+            message = self.messages.get(key)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if message.get("user") != BOT_USER_ID:
+                return {"ok": False, "error": "cant_update_message"}
+            message["text"] = params.get("text", message.get("text", ""))
+            if params.get("blocks") is not None:
+                message["blocks"] = _maybe_json(params["blocks"])
+            message["edited"] = {"user": BOT_USER_ID, "ts": edited_ts}
+        self.changed("update", key[0])
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"],
+                "message": dict(message)}
+
+    def _api_chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._refusal(params.get("channel"))
+        if refused:
+            return refused
         key = (str(params.get("channel")), str(params.get("ts")))
         with self._lock:
             message = self.messages.get(key)
             if message is None:
                 return {"ok": False, "error": "message_not_found"}
-            message["text"] = params.get("text", message.get("text", ""))
-            if params.get("blocks") is not None:
-                message["blocks"] = _maybe_json(params["blocks"])
-        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"],
-                "message": dict(message)}
-
-    def _api_chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
-        key = (str(params.get("channel")), str(params.get("ts")))
-        with self._lock:
-            if self.messages.pop(key, None) is None:
-                return {"ok": False, "error": "message_not_found"}
+            if message.get("user") != BOT_USER_ID:
+                return {"ok": False, "error": "cant_delete_message"}
+            del self.messages[key]
+        self.changed("delete", key[0])
         return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel") or not params.get("user"):
-            return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "message_ts": self._next_ts()}
+        channel, user = params.get("channel"), params.get("user")
+        refused = self._refusal(channel, post=True)
+        if refused:
+            return refused
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        known = self.channels.get(str(channel))
+        if self.strict and known is not None and user not in known.members:
+            return {"ok": False, "error": "user_not_in_channel"}
+        if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
+            return {"ok": False, "error": "no_text"}
+        ts = self.next_ts()
+        self._add_ephemeral(str(channel), str(user), params.get("text", ""),
+                            _maybe_json(params.get("blocks")), params.get("thread_ts"), ts)
+        return {"ok": True, "message_ts": ts}
+
+    def _add_ephemeral(self, channel: str, user: str, text: str, blocks: Any,
+                       thread_ts: str | None, ts: str) -> None:
+        entry = {"type": "message", "channel": channel, "user": BOT_USER_ID, "bot_id": BOT_ID,
+                 "to": user, "text": text, "ts": ts, "ephemeral": True}
+        if blocks:
+            entry["blocks"] = blocks
+        if thread_ts:
+            entry["thread_ts"] = thread_ts
+        with self._lock:
+            self.ephemerals.append(entry)
+        self.changed("ephemeral", channel)
 
     def _api_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = params.get("channel"), str(params.get("message_ts", ""))
+        refused = self._refusal(channel)
+        if refused:
+            return refused
+        if self.strict and (str(channel), ts) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
         return {
             "ok": True,
             "channel": channel,
-            "permalink": f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}",
+            "permalink": f"{self.workspace_url}archives/{channel}/p{ts.replace('.', '')}",
         }
 
     def _api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel")), str(params.get("ts"))
+        refused = self._refusal(channel, post=True)
+        if refused:
+            return refused
         with self._lock:
             root = self.messages.get((channel, ts))
-            if root is None:
-                return {"ok": False, "error": "thread_not_found"}
-            replies = sorted(
-                (m for (c, _), m in self.messages.items()
-                 if c == channel and m.get("thread_ts") == ts and m["ts"] != ts),
-                key=lambda m: m["ts"],
-            )
-        limit = int(params.get("limit") or 1000)
-        shown = [_shown(m, params) for m in (root, *replies)]
-        return {"ok": True, "messages": shown[:limit], "has_more": False}
+        if root is None:
+            return {"ok": False, "error": "thread_not_found"}
+        shown = [_shown(m, params) for m in self.thread(channel, ts)]
+        page, cursor = _page(shown, params, default_limit=1000)
+        return {"ok": True, "messages": page, "has_more": bool(cursor),
+                "response_metadata": {"next_cursor": cursor}}
 
     def _api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         # Top-level messages, newest first, between `oldest` and `latest` (exclusive unless
         # `inclusive`), `limit` a page; the cursor is an offset, opaque to clients as Slack's.
         channel = str(params.get("channel"))
+        refused = self._refusal(channel, post=True)
+        if refused:
+            return refused
         latest, oldest = params.get("latest"), params.get("oldest")
         inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
 
@@ -412,21 +575,35 @@ class FakeSlack:
                 _shown(m, params) for (c, ts), m in self.messages.items()
                 if c == channel and m.get("thread_ts") in (None, ts) and inside(ts)
             ]
-        found.sort(key=lambda m: float(m["ts"]), reverse=True)
-        limit = int(params.get("limit") or 100)
-        start = int(params.get("cursor") or 0)
-        more = len(found) > start + limit
-        return {"ok": True, "messages": found[start:start + limit], "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        page, cursor = _page(found, params, default_limit=100)
+        return {"ok": True, "messages": page, "has_more": bool(cursor),
+                "response_metadata": {"next_cursor": cursor}}
 
     def _api_reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True}
+        channel, ts, name = params.get("channel"), params.get("timestamp"), params.get("name")
+        if not ts:
+            return {"ok": False, "error": "no_item_specified"}
+        if not name:
+            return {"ok": False, "error": "invalid_name"}
+        refused = self._refusal(channel)
+        if refused:
+            return refused
+        error = self.add_reaction(str(channel), str(ts), BOT_USER_ID, str(name).strip(":"))
+        if error == "message_not_found" and not self.strict:
+            return {"ok": True}  # the tests' messages need not exist
+        return {"ok": False, "error": error} if error else {"ok": True}
 
     def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = _maybe_json(params.get("view"))
         user = str(params.get("user_id"))
+        if not isinstance(view, dict) or not params.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if self.strict and user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
         with self._lock:
             self.views[user] = view
+        self.changed("home", None)
         return {"ok": True, "view": {"id": "V" + user, **(view or {})}}
 
     def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -452,22 +629,107 @@ class FakeSlack:
 
     def _api_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
         files = _maybe_json(params.get("files")) or []
-        missing = [f["id"] for f in files if f.get("id") not in self.uploads]
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        missing = [f.get("id") for f in files if f.get("id") not in self.uploads]
         if missing:
             return {"ok": False, "error": "file_not_found"}
+        channel = params.get("channel_id") or params.get("channels")
+        if channel:
+            refused = self._refusal(channel, post=True)
+            if refused:
+                return refused
         with self._lock:
             for f in files:
                 self.shared_files.append({
                     "id": f["id"], "name": self.file_names.get(f["id"]), "title": f.get("title"),
-                    "channels": [params.get("channel_id")], "created": int(time.time()),
+                    "channels": [channel], "created": int(time.time()),
                 })
-        return {
-            "ok": True,
-            "files": [
-                {"id": f["id"], "title": f.get("title"), "size": len(self.uploads[f["id"]])}
-                for f in files
-            ],
-        }
+        shown = [{"id": f["id"], "title": f.get("title"),
+                  "name": self.file_names.get(f["id"]) or f.get("title"),
+                  "mimetype": _mimetype(self.uploads[f["id"]]),
+                  "size": len(self.uploads[f["id"]]),
+                  "url_private": f"{self.base_url}files/{f['id']}"} for f in files]
+        if channel:
+            # Shared into the channel (or thread): Slack posts it as a message with the files.
+            ts = self.next_ts()
+            message: dict[str, Any] = {"type": "message", "subtype": "file_share",
+                                       "user": BOT_USER_ID, "bot_id": BOT_ID,
+                                       "text": params.get("initial_comment") or "",
+                                       "ts": ts, "files": shown}
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            with self._lock:
+                self.messages[(str(channel), ts)] = message
+            self.changed("message", str(channel))
+        return {"ok": True, "files": shown}
+
+    def answer_response_url(self, name: str, params: dict[str, Any]) -> None:
+        """Carry out an answer sent to a registered response_url, as Slack does: in_channel
+        posts a message as the app, anything else is an ephemeral for the person who acted."""
+        target = self.response_targets.get(name)
+        if target is None:
+            return
+        text = params.get("text") or ""
+        blocks = _maybe_json(params.get("blocks"))
+        channel, user, thread_ts = target["channel"], target["user"], target.get("thread_ts")
+        if params.get("response_type") == "in_channel":
+            ts = self.next_ts()
+            message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": text,
+                       "ts": ts}
+            if blocks:
+                message["blocks"] = blocks
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            with self._lock:
+                self.messages[(channel, ts)] = message
+            self.changed("message", channel)
+            return
+        self._add_ephemeral(channel, user, text, blocks, thread_ts, self.next_ts())
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    """A ts as a number pair that sorts like Slack's ("seconds.micro")."""
+    seconds, _, micros = str(ts).partition(".")
+    try:
+        return int(seconds), int(micros or 0)
+    except ValueError:
+        return 0, 0
+
+
+def _page(items: list[Any], params: dict[str, Any], *, default_limit: int
+          ) -> tuple[list[Any], str]:
+    """One page of `items` by Slack's `limit`/`cursor` and the next cursor ("" at the end).
+    Cursors are opaque to clients (here base64 of an offset, as Slack's look)."""
+    try:
+        limit = max(1, min(int(params.get("limit") or default_limit), 1000))
+    except (TypeError, ValueError):
+        limit = default_limit
+    start = 0
+    if params.get("cursor"):
+        try:
+            start = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("next:"))
+        except (ValueError, UnicodeDecodeError):
+            start = 0
+    end = start + limit
+    cursor = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
+    return items[start:end], cursor
+
+
+def _mimetype(content: bytes) -> str:
+    if content.startswith(b"\x89PNG"):
+        return "image/png"
+    if content[:5].lower() in (b"<?xml", b"<svg "):
+        return "image/svg+xml"
+    return "text/plain" if _is_text(content) else "application/octet-stream"
+
+
+def _is_text(content: bytes) -> bool:
+    try:
+        content[:1000].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _shown(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -538,10 +800,18 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 fake._record(Call("file_upload", {"file_id": file_id}, None, body))
                 self._send(200, b"OK - " + str(len(body)).encode(), "text/plain")
                 return
+            if path.startswith("/files/"):
+                content = fake.uploads.get(path.rsplit("/", 1)[-1])
+                if content is None:
+                    self._send(404, b"file_not_found", "text/plain")
+                else:
+                    self._send(200, content, _mimetype(content))
+                return
             if path.startswith("/response/"):
                 params = _parse_params(parts.query, body, self.headers.get("Content-Type", ""))
-                params["_name"] = path.rsplit("/", 1)[-1]
-                fake._record(Call("response_url", params, None, body))
+                name = path.rsplit("/", 1)[-1]
+                fake._record(Call("response_url", {**params, "_name": name}, None, body))
+                fake.answer_response_url(name, params)
                 self._send(200, b"ok", "text/plain")
                 return
             if not path.startswith("/api/"):

@@ -1,0 +1,440 @@
+"""`slabot demo`: the real bot in a local Slack sandbox, no Slack account needed.
+
+Three servers on 127.0.0.1 in one process:
+
+- the sandbox page on ``--port`` (3000): a Slack-like workspace in the browser
+  (bot/sandbox/web.py), live over server-sent events;
+- the sandbox's Slack Web API (bot/sandbox/slack_api.py, strict) on a free port: the bot's
+  ``SLACK_API_URL``, exactly as it would call slack.com;
+- the bot itself on another free port: the production `create_app` + `create_server`
+  (``/slack/events``, ``/healthz``, ``/metrics``), its scheduler, inbox worker and outbox
+  sender started as `slabot run` starts them.
+
+What a person does in the page becomes what Slack would send: Events API callbacks, slash
+commands (with a ``response_url`` the sandbox serves) and interactivity payloads, signed with
+the demo signing secret and POSTed to the bot's ``/slack/events``. Nothing in the bot knows
+it is a demo. Data lives in its own SQLite file (``slabot-demo.db`` in the current directory,
+never ``slabot.db``), seeded on first start with 90 days of #support history; what the
+sandbox shows (messages, reactions, files, App Home) is kept beside it in
+``slabot-demo.sandbox.json``. ``--reset`` starts both over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import itertools
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
+
+log = logging.getLogger("slabot.demo")
+
+DEMO_DATABASE = "slabot-demo.db"
+# Public on purpose: the sandbox signs its requests with it, and both ends run on this machine.
+DEMO_SIGNING_SECRET = "slabot-demo-signing-secret"
+DEMO_BOT_TOKEN = "xoxb-slabot-demo-sandbox"
+DEFAULT_FIRST_RESPONSE = "2m"
+DEFAULT_RESOLUTION = "10m"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A demo member of the sandbox workspace."""
+
+    id: str
+    name: str
+    title: str
+    tz: str
+    is_admin: bool = False
+    pickable: bool = True
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel of the sandbox workspace."""
+
+    id: str
+    name: str
+    topic: str
+
+
+REQUESTER = Person("U0DEMORITA", "rita", "Rita · requester (sales)", "Europe/Berlin")
+AGENT_ALEX = Person("U0DEMOALEX", "alex", "Alex · support agent", "America/New_York")
+AGENT_SAM = Person("U0DEMOSAM", "sam", "Sam · support agent", "Europe/London")
+MANAGER = Person("U0DEMOMORGAN", "morgan", "Morgan · support manager (admin)", "Europe/Berlin",
+                 is_admin=True)
+# Colleagues who filed some of the history; not in the person picker.
+_HISTORY_REQUESTERS = (
+    Person("U0DEMOLENA", "lena", "Lena · finance", "Europe/Berlin", pickable=False),
+    Person("U0DEMOKAI", "kai", "Kai · warehouse", "Europe/Berlin", pickable=False),
+)
+PEOPLE = (REQUESTER, AGENT_ALEX, AGENT_SAM, MANAGER, *_HISTORY_REQUESTERS)
+SUPPORT = Channel("C0DEMOSUPPORT", "support",
+                  "Ask for help here: every new message becomes an SLA ticket")
+ESCALATIONS = Channel("C0DEMOESCALATE", "escalations", "Where breaches are escalated")
+CHANNELS = (SUPPORT, ESCALATIONS)
+
+
+# ---------------------------------------------------------------------------- CLI
+def configure(parser: argparse.ArgumentParser) -> None:
+    """`slabot demo` arguments."""
+    parser.add_argument("--port", type=int, default=3000,
+                        help="port of the sandbox page on 127.0.0.1 (default 3000)")
+    parser.add_argument("--reset", action="store_true",
+                        help="start over: a fresh demo database and sandbox")
+    parser.add_argument("--database", default=DEMO_DATABASE,
+                        help=f"demo SQLite file (default ./{DEMO_DATABASE})")
+    parser.add_argument("--first-response", default=DEFAULT_FIRST_RESPONSE, metavar="DURATION",
+                        help="#support's first response target in the demo (default 2m)")
+    parser.add_argument("--resolution", default=DEFAULT_RESOLUTION, metavar="DURATION",
+                        help="#support's resolution target in the demo (default 10m)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Seed (first start), start the bot and the sandbox, serve until Ctrl-C."""
+    started = time.perf_counter()
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        targets = _targets(args.first_response, args.resolution)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if not 0 <= args.port < 65536:
+        return _fail(f"--port must be between 1 and 65535, got {args.port}")
+    database = Path(args.database).expanduser().resolve()
+    if database.name == "slabot.db":
+        return _fail("the demo never uses slabot.db (the bot's own database); "
+                     "pick another --database")
+    state_file = database.with_suffix(".sandbox.json")
+    if args.reset:
+        for path in (database, state_file, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            path.unlink(missing_ok=True)
+    # The page's port first: a busy port is said at once, and the bot learns the page's
+    # address as its workspace URL (message links open the sandbox).
+    try:
+        page_socket = _bind(args.port)
+    except OSError as exc:
+        return _fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
+                     "try another --port")
+    page_url = f"http://127.0.0.1:{page_socket.getsockname()[1]}/"
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        demo = DemoRuntime.start(database, state_file, targets, page_url=page_url)
+    except (OSError, SQLAlchemyError) as exc:
+        page_socket.close()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return _fail(f"cannot start the demo with {database.name}: {reason} "
+                     "(--reset starts over with a fresh demo database)")
+    try:
+        web = demo.serve_page(page_socket)
+    except OSError as exc:
+        demo.stop()
+        page_socket.close()
+        return _fail(f"cannot serve the sandbox page: {exc}")
+    elapsed = time.perf_counter() - started
+    print(f"slabot demo: ready in {elapsed:.1f}s on http://127.0.0.1:{web.port}/ "
+          f"(a local Slack sandbox; demo data in {database.name}"
+          f"{', ' + demo.seed_note if demo.seed_note else ''}). Ctrl-C stops it.", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("slabot demo: stopping", file=sys.stderr, flush=True)
+    finally:
+        web.stop()
+        demo.stop()
+    return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail(message: str) -> int:
+    print(f"slabot: {message}", file=sys.stderr)
+    return 2
+
+
+def _targets(first_response: str, resolution: str) -> tuple[timedelta, timedelta]:
+    from sla.durations import DurationError, parse_duration
+
+    try:
+        first, whole = parse_duration(first_response), parse_duration(resolution)
+    except DurationError as exc:
+        raise ValueError(f"demo targets: {exc}") from None
+    if whole < first:
+        raise ValueError("--resolution cannot be shorter than --first-response")
+    return first, whole
+
+
+# ---------------------------------------------------------------------------- runtime
+class DemoRuntime:
+    """The sandbox Web API, the demo database and the real bot, started together."""
+
+    def __init__(self) -> None:
+        self.sandbox: FakeSlack
+        self.bot_url = ""
+        self.seed_note = ""
+        self._stoppers: list[Any] = []
+
+    @classmethod
+    def start(cls, database: Path, state_file: Path, targets: tuple[timedelta, timedelta],
+              *, page_url: str) -> DemoRuntime:
+        """Everything but the page: sandbox API, database (seeded when new), bot, scheduler."""
+        from prometheus_client import CollectorRegistry
+
+        from bot.app import create_app
+        from bot.config import Settings
+        from bot.metrics import SchedulerMetrics
+        from bot.queues import queue_health, queue_stats
+        from bot.scheduler import SchedulerOptions, start_scheduler
+        from bot.server import BackgroundServer, create_server
+        from commands.deps import Deps
+        from storage import migrate
+        from storage.db import make_engine
+
+        runtime = cls()
+        sandbox = FakeSlack(token=DEMO_BOT_TOKEN, strict=True, now=time.time,
+                            workspace_url=page_url).start()
+        runtime.sandbox = sandbox
+        runtime._stoppers.append(sandbox.stop)
+        _populate(sandbox)
+        store = SandboxStore(sandbox, state_file)
+        store.load()
+        runtime._stoppers.append(store.close)
+        url = f"sqlite:///{database}"
+        fresh = not database.exists()
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        runtime._stoppers.append(engine.dispose)
+        settings = Settings.from_env({
+            "SLACK_BOT_TOKEN": DEMO_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": DEMO_SIGNING_SECRET,
+            "SLACK_API_URL": sandbox.api_url,
+            "DATABASE_URL": url,
+            "SLABOT_ADMINS": MANAGER.id,
+            "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        })
+        deps = Deps.build(settings, engine)
+        runtime.seed_note = prepare_demo_data(deps, targets, fresh=fresh)
+        registry = CollectorRegistry()
+        metrics = SchedulerMetrics(registry)
+        metrics.watch_queues(lambda: queue_stats(deps))
+        app = create_app(settings, deps, metrics=metrics)
+        options = SchedulerOptions.from_env({})
+        scheduler = start_scheduler(deps, options, metrics=metrics)
+        runtime._stoppers.insert(0, lambda: scheduler.stop(wait=True))
+        bot = BackgroundServer(create_server(
+            app, deps, registry=registry, health=queue_health(deps, options.holder))).start()
+        runtime._stoppers.insert(0, bot.stop)
+        runtime.bot_url = bot.url
+        from commands.catchup import catch_up
+
+        threading.Thread(target=catch_up, args=(deps,), name="catch-up", daemon=True).start()
+        return runtime
+
+    def serve_page(self, sock: socket.socket) -> Any:
+        """Serve the sandbox page on `sock` (bound by `_bind`); returns the running server."""
+        from bot.sandbox.web import BotLink, SandboxPage, create_sandbox_app
+
+        page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
+                           bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
+                           tracked=SUPPORT.id)
+        return PageServer(create_sandbox_app(page), sock).start()
+
+    def stop(self) -> None:
+        """Stop the bot (deliveries in flight finish), then save and close the rest."""
+        for stop in self._stoppers:
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping the demo")
+
+
+class PageServer:
+    """uvicorn for the sandbox page in a thread; server-sent event streams end at stop."""
+
+    def __init__(self, asgi: Any, sock: socket.socket) -> None:
+        import uvicorn
+
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self._asgi = asgi
+        config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._socket]}, daemon=True)
+
+    def start(self) -> PageServer:
+        """Serve and wait until the socket accepts requests."""
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise OSError("the sandbox page did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Close the live streams and stop serving."""
+        closing = getattr(self._asgi.state, "close_streams", None)
+        if callable(closing):
+            closing()
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+def _bind(port: int) -> socket.socket:
+    """A listening-ready socket on 127.0.0.1:`port` (0: any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _populate(sandbox: FakeSlack) -> None:
+    """The workspace: its people, #support and #escalations (the bot in both), and DMs."""
+    for person in PEOPLE:
+        sandbox.add_user(person.id, name=person.name, is_admin=person.is_admin, tz=person.tz)
+    everyone = [p.id for p in PEOPLE]
+    for channel in CHANNELS:
+        sandbox.add_channel(channel.id, name=channel.name, members=[*everyone, BOT_USER_ID])
+    for person in PEOPLE:
+        sandbox.channels[dm_of(person.id)] = FakeChannel(
+            id=dm_of(person.id), name=person.name, is_private=True,
+            members=[person.id, BOT_USER_ID], is_im=True)
+
+
+def dm_of(user_id: str) -> str:
+    """The id of `user_id`'s direct messages with the bot (what conversations.open answers)."""
+    return "D" + user_id.lstrip("U")
+
+
+# ---------------------------------------------------------------------------- data
+def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh: bool) -> str:
+    """Track #support with the demo policy (every start: the targets may change) and, in a
+    fresh database, write the history. Returns a note for the ready line."""
+    from bot.sandbox.history import HISTORY_TZ, history_policy, seed_history
+    from sla.calendar import BusinessCalendar
+    from sla.policy import Policy, Priority, Targets
+    from storage import repositories as repo
+
+    now = deps.clock.now()
+    first, whole = targets
+    demo_policy = Policy(calendar=BusinessCalendar.always("UTC"),
+                         targets={p: Targets(first, whole) for p in Priority})
+    note = ""
+    with deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=TEAM_ID,
+                                                 name="Sandbox", tz=HISTORY_TZ)
+        if fresh:
+            since = now - timedelta(days=92)
+            repo.track_channel(session=session, workspace_id=workspace.id,
+                               channel_id=SUPPORT.id, name=SUPPORT.name, at=since)
+            # The business-hours policy the history was measured under stays the workspace
+            # default (what `/sla status all` and other channels fall back to).
+            repo.save_policy(session=session, workspace_id=workspace.id,
+                             policy=history_policy())
+            seeded = seed_history(
+                session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+                requesters=(REQUESTER.id, *(p.id for p in _HISTORY_REQUESTERS)),
+                agents=(AGENT_ALEX.id, AGENT_SAM.id), now=now)
+            note = (f"seeded {seeded.tickets} tickets since "
+                    f"{seeded.first.astimezone(UTC):%Y-%m-%d}, {seeded.breached} breached")
+        repo.track_channel(session=session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+                           name=SUPPORT.name, at=now)
+        repo.configure_channel(session=session, workspace_id=workspace.id,
+                               channel_id=SUPPORT.id, escalation_channel_ids=[ESCALATIONS.id],
+                               manager_user_ids=[MANAGER.id])
+        repo.save_policy(session=session, workspace_id=workspace.id, policy=demo_policy,
+                         channel_id=SUPPORT.id)
+    return note
+
+
+# ---------------------------------------------------------------------------- persistence
+class SandboxStore:
+    """Keeps what the sandbox shows (messages, Home tabs, files, DMs) in a JSON file beside
+    the demo database, so a restart shows the same workspace the database remembers."""
+
+    _SAVE_EVERY = 1.0
+
+    def __init__(self, sandbox: FakeSlack, path: Path) -> None:
+        self.sandbox = sandbox
+        self.path = path
+        self._dirty = threading.Event()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._saver, name="sandbox-store", daemon=True)
+
+    def load(self) -> None:
+        """Read the saved workspace (if any) and start saving changes."""
+        if self.path.exists():
+            try:
+                saved = json.loads(self.path.read_text("utf-8"))
+                self._restore(saved)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring an unreadable %s (%s)", self.path.name, exc)
+        self.sandbox.on_change(lambda kind, channel: self._dirty.set())
+        self._thread.start()
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        sandbox = self.sandbox
+        for message in saved.get("messages", []):
+            channel = message.pop("_channel")
+            sandbox.messages[(channel, message["ts"])] = message
+        sandbox.views.update(saved.get("views", {}))
+        uploads = saved.get("uploads", {})
+        sandbox.uploads.update({k: base64.b64decode(v) for k, v in uploads.items()})
+        sandbox._file_counter = itertools.count(int(saved.get("next_file", 1)))
+
+    def save(self) -> None:
+        """Write the workspace now (atomically: a crash leaves the previous file)."""
+        sandbox = self.sandbox
+        with sandbox._lock:
+            payload = {
+                "messages": [{**m, "_channel": c} for (c, _ts), m in sandbox.messages.items()],
+                "views": dict(sandbox.views),
+                "uploads": {k: base64.b64encode(v).decode() for k, v in sandbox.uploads.items()},
+                "next_file": len(sandbox.uploads) + 1,
+            }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload), "utf-8")
+        tmp.replace(self.path)
+
+    def _saver(self) -> None:
+        while not self._closed.is_set():
+            if self._dirty.wait(timeout=0.5) and not self._closed.is_set():
+                self._dirty.clear()
+                try:
+                    self.save()
+                except OSError as exc:
+                    log.warning("could not save the sandbox: %s", exc)
+                self._closed.wait(self._SAVE_EVERY)
+
+    def close(self) -> None:
+        """Stop saving in the background and save one last time."""
+        self._closed.set()
+        self._thread.join(timeout=5)
+        try:
+            self.save()
+        except OSError as exc:
+            log.warning("could not save the sandbox: %s", exc)

@@ -1,0 +1,540 @@
+"""The sandbox page of `slabot demo`: a Slack-like workspace served as HTML, live over SSE.
+
+The page shows what the sandbox's Web API holds (bot/sandbox/slack_api.py): channels,
+messages, threads, reactions, Block Kit cards with their buttons, ephemeral answers, files
+and each person's App Home. What a person does becomes what Slack sends an app (`BotLink`):
+an Events API callback, a slash command with a `response_url` served by the sandbox, or a
+`block_actions` payload, signed with the demo signing secret and POSTed to the bot's
+``/slack/events``. Live updates: the Web API reports each change, the page's event stream
+(``/sandbox/stream``, server-sent events) passes it on, and the page re-reads the parts
+that changed. Everything is rendered on the server with Jinja2 (autoescaped); the page's
+script (static/sandbox.js) only sends, listens and swaps fragments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import itertools
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request as UrlRequest
+from urllib.request import urlopen
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
+
+log = logging.getLogger(__name__)
+
+API_APP_ID = "A0DEMOSLABOT"
+REACTIONS = ("eyes", "white_check_mark", "ticket")
+# The emoji the bot writes (and a few people type), as characters; others stay :names:.
+EMOJI = {
+    "eyes": "👀", "white_check_mark": "✅", "heavy_check_mark": "✔️", "ticket": "🎫",
+    "rotating_light": "🚨", "information_source": "\u2139\ufe0f", "warning": "⚠️",
+    "double_vertical_bar": "⏸️", "arrow_forward": "▶️", "tada": "🎉", "wave": "👋",
+    "x": "❌", "white_circle": "⚪", "red_circle": "🔴", "large_orange_circle": "🟠",
+    "large_yellow_circle": "🟡", "large_green_circle": "🟢", "large_blue_circle": "🔵",
+    "thread": "🧵", "thinking_face": "🤔", "point_right": "👉", "page_facing_up": "📄",
+    "mailbox_with_mail": "📬", "mag": "🔍", "lock": "🔒", "leftwards_arrow_with_hook": "↩️",
+    "hourglass_flowing_sand": "⏳", "hourglass": "⌛", "face_with_head_bandage": "🤕",
+    "clock9": "🕘", "calendar": "📅", "busts_in_silhouette": "👥",
+    "arrows_counterclockwise": "🔄", "bar_chart": "📊", "chart_with_upwards_trend": "📈",
+    "fire": "🔥", "bell": "🔔", "alarm_clock": "⏰", "stopwatch": "⏱️", "memo": "📝",
+    "pushpin": "📌", "zap": "⚡", "smile": "😄", "thumbsup": "👍", "+1": "👍", "pray": "🙏",
+    "heart": "❤️", "rocket": "🚀", "white_tick": "✔️",
+}
+
+
+# ---------------------------------------------------------------------------- mrkdwn
+_TOKEN = re.compile(r"(<[^<>\n]*>)")
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
+_CODE = re.compile(r"`([^`\n]+)`")
+_EMOJI = re.compile(r":([a-z0-9_+\-]+):")
+
+
+def emoji(text_html: str) -> str:
+    """`:name:` as its character where known (input and output are HTML)."""
+    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text_html)
+
+
+class Mrkdwn:
+    """Slack's mrkdwn as HTML: the text is Slack-escaped (&amp; &lt; &gt;), `<...>` are
+    mentions and links, `*bold*` `_italic_` `~strike~` `` `code` `` and `>` quotes style it.
+    Everything that is not markup is HTML-escaped."""
+
+    def __init__(self, names: dict[str, str], channels: dict[str, str], link: Any) -> None:
+        self.names = names
+        self.channels = channels
+        self.link = link  # channel id -> href
+
+    def __call__(self, text: Any) -> Markup:
+        lines, out = str(text or "").split("\n"), []
+        in_code = False
+        for line in lines:
+            if line.startswith("```") or in_code:
+                # Code fences: shown verbatim (still escaped), no styling inside.
+                body = line.replace("```", "")
+                fence = line.count("```") % 2 == 1
+                if fence:
+                    in_code = not in_code
+                out.append(f'<code class="block">{self._plain(body)}</code>')
+                continue
+            quote = line.startswith(">")
+            rendered = self._line(line[1:] if quote else line)
+            out.append(f"<blockquote>{rendered}</blockquote>" if quote else rendered + "<br>")
+        joined = "".join(out)
+        return Markup(joined.removesuffix("<br>"))
+
+    def _line(self, line: str) -> str:
+        # Mentions and links become placeholders first, so that styling may span them
+        # (`*<#C1>*` is a bold channel link) and never reaches inside them.
+        tokens: list[str] = []
+
+        def hold(match: re.Match[str]) -> str:
+            tokens.append(self._token(match.group(0)[1:-1]))
+            return f"\x00{len(tokens) - 1}\x00"
+
+        styled = self._styled(_TOKEN.sub(hold, line.replace("\x00", "")))
+        return re.sub(r"\x00(\d+)\x00", lambda m: tokens[int(m.group(1))], styled)
+
+    @staticmethod
+    def _plain(text: str) -> str:
+        return html.escape(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+
+    def _styled(self, text: str) -> str:
+        out = self._plain(text)
+        out = _CODE.sub(r"<code>\1</code>", out)
+        out = _BOLD.sub(r"<b>\1</b>", out)
+        out = _ITALIC.sub(r"<i>\1</i>", out)
+        out = _STRIKE.sub(r"<s>\1</s>", out)
+        return emoji(out)
+
+    def _token(self, inner: str) -> str:
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            user = target[1:]
+            name = self.names.get(user) or label or user
+            return f'<span class="mention">@{html.escape(name)}</span>'
+        if target.startswith("#"):
+            channel = target[1:]
+            name = self.channels.get(channel) or label or channel
+            return (f'<a class="mention" href="{html.escape(self.link(channel))}">'
+                    f"#{html.escape(name)}</a>")
+        if target.startswith("!"):
+            special = target[1:].split("^")[0]
+            shown = label or (f"@{special}" if special in ("here", "channel", "everyone")
+                              else special)
+            return f'<span class="mention">{self._plain(shown)}</span>'
+        if re.match(r"^(https?://|mailto:)", target):
+            url = target.replace("&amp;", "&")
+            shown = label or url
+            return (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">'
+                    f"{self._styled(shown)}</a>")
+        return self._plain(f"<{inner}>")
+
+
+# ---------------------------------------------------------------------------- the bot
+def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's ``X-Slack-Signature``: v0 HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class BotLink:
+    """Sends the bot what Slack would, signed, to its ``/slack/events``."""
+
+    def __init__(self, bot_url: str, signing_secret: str) -> None:
+        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.secret = signing_secret
+        self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:8].upper()
+
+    def _post(self, body: bytes, content_type: str) -> int:
+        timestamp = str(int(time.time()))
+        request = UrlRequest(self.url, data=body, method="POST", headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": slack_signature(self.secret, timestamp, body),
+        })
+        try:
+            with urlopen(request, timeout=10) as response:
+                response.read()
+                return response.status
+        except HTTPError as error:
+            return error.code
+        except (URLError, OSError) as error:
+            log.warning("the bot did not answer: %s", error)
+            return 0
+
+    def event(self, event: dict[str, Any]) -> int:
+        """An Events API callback carrying `event`."""
+        payload = {
+            "token": "sandbox", "team_id": TEAM_ID, "api_app_id": API_APP_ID,
+            "event": event, "type": "event_callback",
+            "event_id": f"Ev{self._run}{next(self._ids):06d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+        return self._post(json.dumps(payload).encode(), "application/json")
+
+    def command(self, fields: dict[str, str]) -> int:
+        """A slash command (form-encoded)."""
+        return self._post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> int:
+        """An interactivity payload (``payload=`` form field)."""
+        return self._post(urlencode({"payload": json.dumps(payload)}).encode(),
+                          "application/x-www-form-urlencoded")
+
+
+# ---------------------------------------------------------------------------- the page
+@dataclass
+class SandboxPage:
+    """What the page needs: the sandbox, who is in it and how to reach the bot."""
+
+    sandbox: FakeSlack
+    people: Sequence[Any]
+    channels: Sequence[Any]
+    bot: BotLink
+    tracked: str
+    _streams: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: p for p in self.people}
+        self.env = Environment(loader=PackageLoader("bot.sandbox", "templates"),
+                               autoescape=select_autoescape(default=True))
+        names = {p.id: p.name for p in self.people} | {BOT_USER_ID: "slabot"}
+        channel_names = {c.id: c.name for c in self.channels} | {
+            "D" + p.id.lstrip("U"): f"{p.name} (direct messages)" for p in self.people}
+        self.mrkdwn = Mrkdwn(names, channel_names, lambda c: f"/?c={c}")
+        self.env.filters["mrkdwn"] = self.mrkdwn
+        self.env.filters["emoji"] = lambda text: Markup(emoji(html.escape(str(text or ""))))
+        self.env.filters["clock"] = _clock
+        self.env.filters["iso"] = _iso
+        self.env.globals.update(EMOJI=EMOJI, REACTIONS=REACTIONS, BOT_USER_ID=BOT_USER_ID,
+                                author=self.author)
+        self.sandbox.on_change(self._changed)
+
+    # ----------------------------------------------------------------- live updates
+    def _changed(self, kind: str, channel: str | None) -> None:
+        note = json.dumps({"kind": kind, "channel": channel})
+        for loop, queue in list(self._streams):
+            loop.call_soon_threadsafe(queue.put_nowait, note)
+
+    def close_streams(self) -> None:
+        """End every open event stream (the server is stopping)."""
+        for loop, queue in list(self._streams):
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    async def stream(self, request: Request) -> Response:
+        """Server-sent events: one ``change`` per change in the workspace."""
+        loop, queue = asyncio.get_running_loop(), asyncio.Queue()
+        entry = (loop, queue)
+        self._streams.add(entry)
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                yield "retry: 1000\nevent: hello\ndata: {}\n\n"
+                while True:
+                    try:
+                        note = await asyncio.wait_for(queue.get(), timeout=15)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    if note is None:
+                        return
+                    yield f"event: change\ndata: {note}\n\n"
+            finally:
+                self._streams.discard(entry)
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    # ----------------------------------------------------------------- rendering
+    def author(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Name, initial and whether it is the app, for a message's header."""
+        if message.get("bot_id") or message.get("user") == BOT_USER_ID:
+            return {"name": "slabot", "initial": "S", "app": True}
+        person = self.by_id.get(message.get("user", ""))
+        name = person.name.title() if person else message.get("user", "someone")
+        return {"name": name, "initial": name[:1].upper(), "app": False}
+
+    def view_of(self, request: Request) -> dict[str, Any]:
+        """Who is looking at what, from the query string (unknown values fall back)."""
+        q = request.query_params
+        # The person picked last (a cookie) when a link carries none: the bot's own links.
+        wanted = q.get("as") or request.cookies.get("slabot_demo_as")
+        me = wanted if wanted in self.by_id else self.people[0].id
+        dm = "D" + me.lstrip("U")
+        known = {c.id for c in self.channels} | {dm}
+        channel = q.get("c") if q.get("c") in known else self.tracked
+        tab = "home" if channel == dm and q.get("tab", "home") == "home" else "messages"
+        thread = q.get("t") or None
+        if thread and (channel, thread) not in self.sandbox.messages:
+            thread = None
+        return {"me": me, "dm": dm, "channel": channel, "thread": thread, "tab": tab}
+
+    def _context(self, view: dict[str, Any]) -> dict[str, Any]:
+        sandbox, me, channel = self.sandbox, view["me"], view["channel"]
+        with sandbox._lock:
+            ephemerals = [dict(e) for e in sandbox.ephemerals
+                          if e["to"] == me and e["channel"] == channel]
+            home = sandbox.views.get(me)
+        messages = sandbox.channel_messages(channel)
+        thread = sandbox.thread(channel, view["thread"]) if view["thread"] else []
+        main = sorted(messages + [e for e in ephemerals if not e.get("thread_ts")],
+                      key=lambda m: _ts_key(m["ts"]))
+        in_thread = sorted(thread + [e for e in ephemerals
+                                     if view["thread"] and e.get("thread_ts") == view["thread"]],
+                           key=lambda m: _ts_key(m["ts"]))
+        me_person = self.by_id[me]
+        channel_obj = next((c for c in self.channels if c.id == channel), None)
+        return {
+            **view, "people": [p for p in self.people if p.pickable], "person": me_person,
+            "channels": self.channels, "channel_obj": channel_obj, "tracked": self.tracked,
+            "messages": main, "thread_messages": in_thread, "home": home,
+            "query": lambda **kw: "/?" + urlencode({k: v for k, v in {
+                "as": me, "c": channel, **kw}.items() if v}),
+        }
+
+    def render_page(self, request: Request) -> str:
+        return self.env.get_template("page.html").render(self._context(self.view_of(request)))
+
+    def render_fragments(self, request: Request) -> dict[str, str]:
+        context = self._context(self.view_of(request))
+        names = ("sidebar", "main", "thread")
+        return {name: self.env.get_template(f"_{name}.html").render(context) for name in names}
+
+    # ----------------------------------------------------------------- acts
+    async def post(self, request: Request) -> Response:
+        """A person posts a message (or a slash command) in a channel or thread."""
+        data = await _json(request)
+        me, channel = data.get("as"), data.get("channel")
+        text = str(data.get("text") or "").strip()
+        thread_ts = data.get("thread_ts") or None
+        if me not in self.by_id or channel not in self.sandbox.channels:
+            return JSONResponse({"ok": False, "error": "unknown person or channel"}, 400)
+        if not text:
+            return JSONResponse({"ok": False, "error": "type a message first"}, 400)
+        if text.startswith("/"):
+            return await self._slash(me, channel, text, thread_ts)
+        ts = self.sandbox.next_ts()
+        # What a person types reaches Slack escaped: &, < and > become entities.
+        slack_text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        self.sandbox.add_message(channel, ts, me, slack_text, thread_ts)
+        if channel.startswith("C"):  # the app is subscribed to message.channels only
+            event: dict[str, Any] = {
+                "type": "message", "channel": channel, "user": me, "text": slack_text,
+                "ts": ts, "event_ts": ts, "channel_type": "channel", "team": TEAM_ID}
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+                root = self.sandbox.messages.get((channel, thread_ts)) or {}
+                event["parent_user_id"] = root.get("user")
+            status = await run_in_threadpool(self.bot.event, event)
+            if status != 200:
+                self._note(channel, me, f"The bot answered HTTP {status or 'nothing'} to this "
+                           "message event (see the terminal).", thread_ts)
+        else:
+            self._note(channel, me, "slabot does not read direct messages (its manifest asks "
+                       "for channel messages only); /sla commands work here.", thread_ts)
+        return JSONResponse({"ok": True, "ts": ts})
+
+    async def _slash(self, me: str, channel: str, text: str, thread_ts: str | None
+                     ) -> Response:
+        command, _, rest = text.partition(" ")
+        if command != "/sla":
+            self._note(channel, me, f"{command} is not a command in this sandbox; the app "
+                       "has one: /sla (try /sla help).", thread_ts)
+            return JSONResponse({"ok": True})
+        name = uuid.uuid4().hex
+        self.sandbox.response_targets[name] = {"channel": channel, "user": me,
+                                               "thread_ts": thread_ts}
+        person = self.by_id[me]
+        channel_name = next((c.name for c in self.channels if c.id == channel),
+                            "directmessage")
+        status = await run_in_threadpool(self.bot.command, {
+            "token": "sandbox", "team_id": TEAM_ID, "team_domain": "sandbox",
+            "channel_id": channel, "channel_name": channel_name, "user_id": me,
+            "user_name": person.name, "command": command, "text": rest.strip(),
+            "api_app_id": API_APP_ID, "is_enterprise_install": "false",
+            "response_url": self.sandbox.response_url(name),
+            "trigger_id": f"{int(time.time())}.{uuid.uuid4().hex[:12]}",
+        })
+        if status != 200:
+            self._note(channel, me, f"/sla failed: the bot answered HTTP {status or 'nothing'}.",
+                       thread_ts)
+        return JSONResponse({"ok": True})
+
+    def _note(self, channel: str, me: str, text: str, thread_ts: str | None) -> None:
+        """A private line from the sandbox itself (Slackbot's role in Slack)."""
+        self.sandbox._add_ephemeral(channel, me, text, None, thread_ts, self.sandbox.next_ts())
+        with self.sandbox._lock:
+            self.sandbox.ephemerals[-1].update(user="USLACKBOT", bot_id=None, sandbox=True)
+
+    async def react(self, request: Request) -> Response:
+        """A person adds a reaction to a message."""
+        data = await _json(request)
+        me, channel, ts = data.get("as"), data.get("channel"), data.get("ts")
+        name = str(data.get("name") or "").strip(":")
+        if me not in self.by_id or not name:
+            return JSONResponse({"ok": False, "error": "unknown person or reaction"}, 400)
+        error = self.sandbox.add_reaction(str(channel), str(ts), me, name)
+        if error:
+            return JSONResponse({"ok": False, "error": error}, 400 if error != "already_reacted"
+                                else 200)
+        item_user = (self.sandbox.messages.get((channel, ts)) or {}).get("user")
+        if str(channel).startswith("C"):
+            await run_in_threadpool(self.bot.event, {
+                "type": "reaction_added", "user": me, "reaction": name, "item_user": item_user,
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "event_ts": self.sandbox.next_ts()})
+        return JSONResponse({"ok": True})
+
+    async def action(self, request: Request) -> Response:
+        """A person clicks a Block Kit button on a message (or in their App Home)."""
+        data = await _json(request)
+        me, channel, ts = data.get("as"), data.get("channel"), data.get("ts")
+        if me not in self.by_id or not data.get("action_id"):
+            return JSONResponse({"ok": False, "error": "unknown person or button"}, 400)
+        person = self.by_id[me]
+        action = {"action_id": data["action_id"], "block_id": data.get("block_id") or "",
+                  "value": data.get("value") or "", "type": "button",
+                  "text": {"type": "plain_text", "text": data.get("text") or ""},
+                  "action_ts": f"{time.time():.6f}"}
+        name = uuid.uuid4().hex
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "user": {"id": me, "username": person.name, "name": person.name,
+                     "team_id": TEAM_ID},
+            "api_app_id": API_APP_ID, "token": "sandbox",
+            "trigger_id": f"{int(time.time())}.{uuid.uuid4().hex[:12]}",
+            "actions": [action],
+        }
+        if data.get("container") == "home":
+            payload["container"] = {"type": "view", "view_id": "V" + me}
+            payload["view"] = {"id": "V" + me, "type": "home", **(self.sandbox.views.get(me) or {})}
+        else:
+            message = self.sandbox.messages.get((channel, ts))
+            if message is None:
+                return JSONResponse({"ok": False, "error": "message_not_found"}, 400)
+            self.sandbox.response_targets[name] = {"channel": channel, "user": me,
+                                                   "thread_ts": message.get("thread_ts")}
+            payload.update(
+                container={"type": "message", "message_ts": ts, "channel_id": channel,
+                           "is_ephemeral": False},
+                channel={"id": channel, "name": _channel_name(self.channels, channel)},
+                message=dict(message), response_url=self.sandbox.response_url(name))
+        status = await run_in_threadpool(self.bot.interaction, payload)
+        if status != 200:
+            self._note(channel, me, f"The bot answered HTTP {status or 'nothing'} to the "
+                       "button.", None)
+        return JSONResponse({"ok": True})
+
+    async def home_opened(self, request: Request) -> Response:
+        """A person opens the app's Home tab: Slack sends app_home_opened."""
+        data = await _json(request)
+        me = data.get("as")
+        if me not in self.by_id:
+            return JSONResponse({"ok": False, "error": "unknown person"}, 400)
+        await run_in_threadpool(self.bot.event, {
+            "type": "app_home_opened", "user": me, "channel": "D" + me.lstrip("U"),
+            "tab": "home", "event_ts": self.sandbox.next_ts()})
+        return JSONResponse({"ok": True})
+
+
+def _channel_name(channels: Sequence[Any], channel_id: str) -> str:
+    return next((c.name for c in channels if c.id == channel_id), "directmessage")
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = str(ts).partition(".")
+    return (int(seconds or 0), int(micros or 0)) if (seconds + micros).isdigit() else (0, 0)
+
+
+def _clock(ts: Any) -> str:
+    """HH:MM UTC of a ts (the page's script shows it in the browser's zone)."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%H:%M UTC")
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def _iso(ts: Any) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).isoformat()
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def create_sandbox_app(page: SandboxPage) -> Starlette:
+    """The ASGI app of the sandbox page (see the module docstring)."""
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page.render_page(request))
+
+    async def fragments(request: Request) -> Response:
+        return JSONResponse(page.render_fragments(request))
+
+    async def file(request: Request) -> Response:
+        content = page.sandbox.uploads.get(request.path_params["file_id"])
+        if content is None:
+            return Response("no such file", status_code=404, media_type="text/plain")
+        kind = "image/png" if content.startswith(b"\x89PNG") else "application/octet-stream"
+        return Response(content, media_type=kind)
+
+    async def archives(request: Request) -> Response:
+        # Message links (chat.getPermalink, the bot's links) open the thread in the page.
+        raw = request.path_params["p"].removeprefix("p")
+        ts = f"{raw[:-6]}.{raw[-6:]}" if raw.isdigit() and len(raw) > 6 else ""
+        return RedirectResponse("/?" + urlencode({"c": request.path_params["channel"],
+                                                  "t": ts}), status_code=303)
+
+    app = Starlette(routes=[
+        Route("/", index),
+        Route("/sandbox/fragments", fragments),
+        Route("/sandbox/stream", page.stream),
+        Route("/sandbox/post", page.post, methods=["POST"]),
+        Route("/sandbox/react", page.react, methods=["POST"]),
+        Route("/sandbox/action", page.action, methods=["POST"]),
+        Route("/sandbox/home", page.home_opened, methods=["POST"]),
+        Route("/files/{file_id}", file),
+        Route("/archives/{channel}/{p}", archives),
+        Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
+    ])
+    app.state.close_streams = page.close_streams
+    return app
