@@ -16,6 +16,7 @@ from commands import (
     escalate,
     hours,
     policy_verbs,
+    portal,
     report,
     responders,
     status,
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
     help_verbs, tracking, status, tickets, policy_verbs, hours, escalate, responders, report,
-    digest,
+    digest, portal,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."
