@@ -185,8 +185,17 @@ def compliance_page(
             session=session, workspace_id=workspace.id, channel_id=channel_id,
             start=trend_start, end=now, now=now,
         )
-        policy = repo.get_policy(session=session, workspace_id=workspace.id,
-                                 channel_id=channel_id)
+        open_facts = [f for f in trend_facts if f.resolved_at is None]
+        policies: dict[str, Policy] = {}
+
+        def policy_of(channel: str) -> Policy:
+            if channel not in policies:
+                policies[channel] = repo.get_policy(session=session,
+                                                    workspace_id=workspace.id,
+                                                    channel_id=channel)
+            return policies[channel]
+
+        due_soon = _due_soon(open_facts, policy_of, now)
         titles = portal_reads.ticket_titles(session=session, workspace_id=workspace.id,
                                             keys=[b.ticket_key for b in report.worst])
     trend = tuple(_trend(trend_facts, now=now, tz=tz))
@@ -202,7 +211,7 @@ def compliance_page(
     ranks.sort(key=lambda r: (-r.breached, r.met_percent or 0.0, r.channel_id))
     return CompliancePage(
         period=period, tz=tz, report=report, now_counts=counts,
-        due_soon=_due_soon(trend_facts, policy, now), trend=trend, channels=tuple(ranks),
+        due_soon=due_soon, trend=trend, channels=tuple(ranks),
         facts=tuple(facts), titles=titles,
     )
 
@@ -270,25 +279,28 @@ def responders(
                                   start=period.start, end=period.end, now=now)
             if f.alive_in(period) and (channel_ids is None or f.channel_id in channel_ids)
         ]
-        acts = portal_reads.ticket_acts(
+        firsts = portal_reads.first_responders(
+            session=session, workspace_id=workspace.id,
+            keys=[f.key for f in facts
+                  if f.first_response_at is not None
+                  and period.start <= f.first_response_at < period.end],
+        )
+        resolutions = portal_reads.ticket_acts(
             session=session, workspace_id=workspace.id, start=period.start, end=period.end,
-            kinds=("responded", "resolved"),
+            kinds=("resolved",),
         )
     visible = {f.key: f for f in facts}
     first_by: dict[str, list[timedelta]] = defaultdict(list)
-    resolved_by: dict[str, int] = defaultdict(int)
-    seen_first: set[str] = set()
-    for key, kind, actor in acts:
-        fact = visible.get(key)
-        if fact is None or actor is None:
-            continue
-        if kind == "responded" and key not in seen_first:
-            seen_first.add(key)
-            outcome = next((o for o in fact.outcomes if o.metric == Metric.FIRST_RESPONSE), None)
-            if outcome is not None and outcome.stopped_at is not None:
-                first_by[actor].append(outcome.elapsed)
-        elif kind == "resolved":
-            resolved_by[actor] += 1
+    for key, (actor, _at) in firsts.items():
+        outcome = next((o for o in visible[key].outcomes
+                        if o.metric == Metric.FIRST_RESPONSE), None)
+        if actor is not None and outcome is not None and outcome.stopped_at is not None:
+            first_by[actor].append(outcome.elapsed)
+    resolved_sets: dict[str, set[str]] = defaultdict(set)
+    for key, _kind, actor in resolutions:
+        if key in visible and actor is not None:
+            resolved_sets[actor].add(key)  # a ticket resolved twice (reopened) counts once
+    resolved_by = {person: len(keys) for person, keys in resolved_sets.items()}
     breaches: dict[str, int] = defaultdict(int)
     for fact in facts:
         for outcome in fact.outcomes:
@@ -370,13 +382,19 @@ def _week_start(now: datetime, weeks: int) -> datetime:
     return now.astimezone(UTC) - timedelta(days=7 * weeks)
 
 
-def _due_soon(facts: Sequence[TicketFacts], policy: Policy, now: datetime) -> int:
-    horizon = policy.calendar.due(now, BUSINESS_HORIZON)
-    return sum(
-        1 for f in facts for o in f.outcomes
-        if o.stopped_at is None and o.due_at is not None and now < o.due_at <= horizon
-        and not o.breached
-    )
+def _due_soon(facts: Sequence[TicketFacts], policies: Any, now: datetime) -> int:
+    """Running targets that fall due within the next 24 business hours of their channel."""
+    horizons: dict[str, datetime] = {}
+    count = 0
+    for fact in facts:
+        if fact.channel_id not in horizons:
+            horizons[fact.channel_id] = policies(fact.channel_id).calendar.due(
+                now, BUSINESS_HORIZON)
+        horizon = horizons[fact.channel_id]
+        count += sum(1 for o in fact.outcomes
+                     if o.stopped_at is None and o.due_at is not None
+                     and now < o.due_at <= horizon and not o.breached)
+    return count
 
 
 def _percent(met: int, breached: int) -> float | None:

@@ -77,6 +77,19 @@ class Access:
         """`support` for C0SUPPORT (the id when Slack will not say)."""
         return self._cache.get(("name", channel_id), lambda: self._load_name(channel_id))
 
+    def user_name(self, user_id: str) -> str:
+        """A person's display name (their id when Slack will not say)."""
+        return self._cache.get(("user", user_id), lambda: self._load_user_name(user_id))
+
+    def _load_user_name(self, user_id: str) -> str:
+        try:
+            user = self._deps.notifier.user_info(user_id)
+        except (SlackApiError, SlackClientError):
+            return user_id
+        profile = user.get("profile") or {}
+        return str(profile.get("display_name") or user.get("real_name") or user.get("name")
+                   or user_id)
+
     def _load_members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()
         try:

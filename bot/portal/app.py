@@ -8,6 +8,7 @@ a person may not see answers 404, exactly like something that does not exist.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -163,6 +164,7 @@ class _Pages:
             "tz": tz,
             "when": lambda at: _when(at, tz),
             "channel_name": self.access.channel_name,
+            "user_name": self.access.user_name,
             "columns": CSV_COLUMNS,
         }
 
@@ -348,7 +350,10 @@ class _Pages:
         period, _value = self.period(request)
         data = pages.compliance_page(self.deps, team_id=link.team_id,
                                      channel_id=link.channel_id, period=period)
-        return _csv(pages.ticket_csv_rows(data.facts, period), link.channel_id, period)
+        rows = pages.ticket_csv_rows(data.facts, period)
+        if not link.details:  # without details, no way into the threads either
+            rows = [replace(row, link="") for row in rows]
+        return _csv(rows, link.channel_id, period)
 
     # ------------------------------------------------------------------ bits
     def chart(self, data: pages.CompliancePage, goal: float | None = None) -> Markup:

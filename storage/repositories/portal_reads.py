@@ -43,3 +43,23 @@ def ticket_titles(*, session: Session, workspace_id: int, keys: Sequence[str]) -
     statement = select(Ticket.key, Ticket.title).where(
         Ticket.workspace_id == workspace_id, Ticket.key.in_(list(set(keys))))
     return {key: title for key, title in session.exec(statement)}
+
+
+def first_responders(
+    *, session: Session, workspace_id: int, keys: Sequence[str]
+) -> dict[str, tuple[str | None, datetime]]:
+    """Ticket key -> (who, when) of its first response (the earliest `responded` event)."""
+    found: dict[str, tuple[str | None, datetime]] = {}
+    unique = sorted(set(keys))
+    for begin in range(0, len(unique), 500):  # keep IN lists short on both engines
+        statement = (
+            select(Ticket.key, TicketEvent.actor_id, TicketEvent.at)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(Ticket.workspace_id == workspace_id,
+                   Ticket.key.in_(unique[begin:begin + 500]),
+                   TicketEvent.kind == "responded")
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+        for key, actor, at in session.exec(statement):
+            found.setdefault(key, (actor, at))
+    return found

@@ -151,6 +151,7 @@ def seed_history(bot: BotHarness) -> None:
     answered late, some resolved, one still open and breached."""
     from tests.e2e.verbs_helpers import ask
 
+    bot.deps.notifier.learn_workspace_url()  # tickets get links to their threads
     bot.fake.add_channel(PRIVATE, name="secret-escalations", is_private=True,
                          members=[ADMIN, AGENT])
     bot.fake.add_user(OUTSIDER, name="olga")

@@ -326,3 +326,50 @@ def _a_ticket_key(bot, channel: str) -> str:
 
     with unit_of_work(bot.deps.engine) as session:
         return session.exec(select(Ticket.key).where(Ticket.channel_id == channel)).first()
+
+
+@pytest.mark.parametrize("period", ["7d", "90d"])
+def test_overview_numbers_equal_sla_report_all_and_status_all(seeded, period):
+    browser = Browser(seeded.url)
+    browser.sign_in(seeded.fake, ADMIN)
+    page = browser.text(f"/portal/overview?period={period}")
+    report = ask(seeded, f"report {period} all", channel=CHANNEL)
+    status = ask(seeded, f"status {period} all", channel=CHANNEL)
+    shown = dict(re.findall(r'data-metric="(\w+)">([^<]+)<', page))
+    assert shown
+    for value in shown.values():
+        assert value in report.everything and value in status.everything
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
+    assert f"{counts['open']} open" in status.everything or (
+        f"*{counts['open']}*" in status.everything), status.everything
+    # Both channels are ranked, the one with more misses first.
+    ranked = re.findall(r'href="/portal/c/(C\w+)\?', page)
+    assert set(ranked) == {CHANNEL, PRIVATE}
+
+
+def test_responders_add_up_to_the_report(seeded):
+    browser = Browser(seeded.url)
+    browser.sign_in(seeded.fake, ADMIN)
+    page = browser.text("/portal/responders?period=90d")
+    row = re.search(rf'data-user="{AGENT}">(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    first_responses, _median, resolved, breaches = cells
+    assert "alex" in row  # the name from users.info, not just the id
+    assert first_responses == "20" and resolved == "18"  # every seeded ticket, both channels
+    report = ask(seeded, "report 90d all", channel=CHANNEL)
+    breached = sum(int(n) for n in re.findall(
+        r"\*All priorities · [^*]+\*\\n[^·]+· \d+ met, (\d+) breached", report.everything))
+    assert int(breaches) == breached > 0
+
+
+def test_share_link_without_details_hides_thread_links_in_csv(seeded):
+    answer = ask(seeded, f"portal share <#{CHANNEL}|support>", channel=CHANNEL)
+    path = "/portal/s/" + re.search(r"/portal/s/(\S+)", answer.text).group(1)
+    rows = _csv(Browser(seeded.url).get(path + ".csv?period=90d").body)
+    assert rows and all(r["link"] == "" for r in rows)
+    member = Browser(seeded.url)
+    member.sign_in(seeded.fake, REQUESTER)
+    inside = _csv(member.get(f"/portal/c/{CHANNEL}.csv?period=90d").body)
+    assert all(r["link"].startswith("https://fake.slack.test/archives/") for r in inside)
+    assert "https://fake.slack.test/archives/" in member.text(f"/portal/c/{CHANNEL}?period=90d")
+    assert {r["channel"] for r in rows} == {CHANNEL}
