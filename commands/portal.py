@@ -176,15 +176,19 @@ def compliance_page(
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
         tz = workspace.tz
-        report, facts = compliance_report(
-            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
-            tz=tz, scope=scope,
-        )
-        counts = open_counts(session, workspace_id=workspace.id, channel_id=channel_id, now=now)
-        trend_facts = load_facts(
+        # One load for the period and the trend; each report keeps the tickets of its span.
+        loaded = load_facts(
             session=session, workspace_id=workspace.id, channel_id=channel_id,
-            start=trend_start, end=now, now=now,
+            start=min(period.start, trend_start), end=max(period.end, now), now=now,
         )
+        report, _all = compliance_report(
+            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
+            tz=tz, scope=scope, facts=loaded,
+        )
+        facts = [f for f in loaded if f.alive_in(period)]
+        counts = open_counts(session, workspace_id=workspace.id, channel_id=channel_id, now=now)
+        trend_facts = [f for f in loaded if f.created_at < now and (
+            f.resolved_at is None or f.resolved_at >= trend_start)]
         open_facts = [f for f in trend_facts if f.resolved_at is None]
         policies: dict[str, Policy] = {}
 
@@ -214,6 +218,20 @@ def compliance_page(
         due_soon=due_soon, trend=trend, channels=tuple(ranks),
         facts=tuple(facts), titles=titles,
     )
+
+
+def period_tickets(
+    deps: Any, *, team_id: str, channel_id: str | None, period: Period
+) -> list[TicketFacts]:
+    """The tickets `/sla report csv` exports for this scope and period."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
+        _data, facts = compliance_report(
+            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
+            tz=workspace.tz, scope="csv",
+        )
+    return facts
 
 
 def policy_view(deps: Any, *, team_id: str, channel_id: str) -> PolicyView:

@@ -308,9 +308,9 @@ class _Pages:
         if not self.access.is_admin(viewer.user_id):
             return self.not_found(request, viewer)
         period, _value = self.period(request)
-        data = pages.compliance_page(self.deps, team_id=self.access.team_id(), channel_id=None,
+        facts = pages.period_tickets(self.deps, team_id=self.access.team_id(), channel_id=None,
                                      period=period)
-        return _csv(pages.ticket_csv_rows(data.facts, period), "all-channels", period)
+        return _csv(pages.ticket_csv_rows(facts, period), "all-channels", period)
 
     def channel_csv(self, request: Request) -> Response:
         viewer = self.viewer(request)
@@ -320,9 +320,9 @@ class _Pages:
         if not self.access.may_see_channel(viewer.user_id, channel_id):
             return self.not_found(request, viewer)
         period, _value = self.period(request)
-        data = pages.compliance_page(self.deps, team_id=self.access.team_id(),
+        facts = pages.period_tickets(self.deps, team_id=self.access.team_id(),
                                      channel_id=channel_id, period=period)
-        return _csv(pages.ticket_csv_rows(data.facts, period), channel_id, period)
+        return _csv(pages.ticket_csv_rows(facts, period), channel_id, period)
 
     def responders_csv(self, request: Request) -> Response:
         viewer = self.viewer(request)
@@ -348,9 +348,9 @@ class _Pages:
         if link is None or link.team_id != self.access.team_id():
             return self.not_found(request)
         period, _value = self.period(request)
-        data = pages.compliance_page(self.deps, team_id=link.team_id,
+        facts = pages.period_tickets(self.deps, team_id=link.team_id,
                                      channel_id=link.channel_id, period=period)
-        rows = pages.ticket_csv_rows(data.facts, period)
+        rows = pages.ticket_csv_rows(facts, period)
         if not link.details:  # without details, no way into the threads either
             rows = [replace(row, link="") for row in rows]
         return _csv(rows, link.channel_id, period)
