@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 60.0
 
 
+class SlackUnavailable(Exception):
+    """Slack did not answer a question the portal cannot do without (who this bot is)."""
+
+
 class _TtlCache:
     """A small thread-safe cache of answers that expire (monotonic time)."""
 
@@ -53,8 +57,17 @@ class Access:
 
     def team_id(self) -> str:
         """The workspace the bot is installed in (auth.test)."""
-        return self._cache.get("team", lambda: str(
-            self._deps.notifier.client.auth_test().get("team_id") or ""))
+        return self._cache.get("team", self._load_team)
+
+    def _load_team(self) -> str:
+        try:
+            team = str(self._deps.notifier.client.auth_test().get("team_id") or "")
+        except (SlackApiError, SlackClientError) as exc:
+            log.warning("portal: auth.test failed (%s)", exc.__class__.__name__)
+            raise SlackUnavailable from None
+        if not team:
+            raise SlackUnavailable
+        return team
 
     def is_admin(self, user_id: str) -> bool:
         """A slabot admin (SLABOT_ADMINS, workspace admins and owners)."""

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from bot.portal import auth
-from bot.portal.access import Access
+from bot.portal.access import Access, SlackUnavailable
 from bot.portal.chart import trend_svg
 from commands import portal as pages
 from commands.digest_view import format_business, format_percent, metric_name
@@ -66,8 +66,15 @@ def build_portal(deps: Any) -> Starlette:
             return _page(templates, request, "off.html", {}, status=200)
 
         return Starlette(routes=[Route("/", off), Route("/{rest:path}", off)])
+    def slack_down(request: Request, exc: Exception) -> Response:
+        return _page(templates, request, "error.html", {
+            "viewer": None, "title": "Slack is not answering",
+            "message": "The portal asks Slack who you are and which channels you are in, and "
+                       "Slack did not answer. Please try again in a minute."}, status=503)
+
     return Starlette(
         routes=_Pages(deps, portal, templates).routes(),
+        exception_handlers={SlackUnavailable: slack_down},
         middleware=[Middleware(
             SessionMiddleware, secret_key=portal.session_secret, session_cookie=COOKIE,
             max_age=auth.SESSION_HOURS * 3600, path="/portal", same_site="lax",

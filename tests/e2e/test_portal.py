@@ -373,3 +373,56 @@ def test_share_link_without_details_hides_thread_links_in_csv(seeded):
     assert all(r["link"].startswith("https://fake.slack.test/archives/") for r in inside)
     assert "https://fake.slack.test/archives/" in member.text(f"/portal/c/{CHANNEL}?period=90d")
     assert {r["channel"] for r in rows} == {CHANNEL}
+
+
+# -- hostile text, redirects, headers, Slack down -----------------------------------------------
+
+
+def test_hostile_titles_and_channel_names_are_shown_as_text(pbot):
+    pbot.deps.notifier.learn_workspace_url()
+    hostile = '<img src=x onerror="alert(1)">'
+    pbot.fake.add_channel(CHANNEL, name=hostile, members=[REQUESTER, AGENT, ADMIN])
+    ask(pbot, "track", channel=CHANNEL)
+    pbot.slack.message("urgent <script>alert('pwned')</script>")
+    pbot.settle()
+    pbot.clock.advance(timedelta(hours=3))
+    pbot.settle()
+    answer = ask(pbot, f"portal share <#{CHANNEL}> details=on", channel=CHANNEL)
+    path = "/portal/s/" + re.search(r"/portal/s/(\S+)", answer.text).group(1)
+    page = Browser(pbot.url).text(path + "?period=7d")
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;img src=x" in page  # the channel name, as text
+    assert "&lt;script&gt;" in page  # the breached ticket's title, as text
+
+
+def test_sign_in_never_redirects_to_another_site(pbot):
+    browser = Browser(pbot.url)
+    pbot.fake.sign_in_as(ADMIN)
+    start = browser.request("/portal/auth/login?next=https://evil.example/steal")
+    back = browser.request(location(start))
+    done = browser.request(location(back))
+    assert done.status == 303 and location(done) == "/portal/"
+    start = browser.request("/portal/auth/login?next=//evil.example/")
+    done = browser.request(location(browser.request(location(start))))
+    assert location(done) == "/portal/"
+
+
+def test_pages_forbid_scripts_framing_and_referrers(seeded):
+    answer = ask(seeded, f"portal share <#{CHANNEL}>", channel=CHANNEL)
+    path = "/portal/s/" + re.search(r"/portal/s/(\S+)", answer.text).group(1)
+    result = Browser(seeded.url).get(path)
+    headers = {k.lower(): v for k, v in result.headers.items()}
+    assert "script-src" not in headers["content-security-policy"]  # default-src 'none'
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"  # the token never leaves in a Referer
+    assert headers["cache-control"] == "no-store"
+    assert b"<script" not in result.body
+
+
+def test_slack_down_is_a_clear_503(pbot):
+    pbot.fake.fail("auth.test", status=500, times=5)
+    result = Browser(pbot.url).get("/portal/auth/login", follow=False)
+    assert result.status == 503 and b"Slack is not answering" in result.body
+    pbot.fake.heal("auth.test")
+    assert Browser(pbot.url).get("/portal/auth/login", follow=False).status == 303
