@@ -141,6 +141,11 @@ class _Pages:
             return None
         return found
 
+    def may_see(self, viewer: auth.Viewer, channel_id: str) -> bool:
+        """A channel with SLA data that the viewer is in (admins: any such channel)."""
+        return (channel_id in pages.known_channels(self.deps, self.access.team_id())
+                and self.access.may_see_channel(viewer.user_id, channel_id))
+
     def sign_in_first(self, request: Request) -> Response:
         path = request.url.path
         if request.url.query:
@@ -237,7 +242,7 @@ class _Pages:
         if viewer is None:
             return self.sign_in_first(request)
         channel_id = request.path_params["channel_id"]
-        if not self.access.may_see_channel(viewer.user_id, channel_id):
+        if not self.may_see(viewer, channel_id):
             return self.not_found(request, viewer)
         period, value = self.period(request)
         return self.channel_page(request, viewer, channel_id, period, value, shared=None)
@@ -324,7 +329,7 @@ class _Pages:
         if viewer is None:
             return self.sign_in_first(request)
         channel_id = request.path_params["channel_id"]
-        if not self.access.may_see_channel(viewer.user_id, channel_id):
+        if not self.may_see(viewer, channel_id):
             return self.not_found(request, viewer)
         period, _value = self.period(request)
         facts = pages.period_tickets(self.deps, team_id=self.access.team_id(),

@@ -426,3 +426,11 @@ def test_slack_down_is_a_clear_503(pbot):
     assert result.status == 503 and b"Slack is not answering" in result.body
     pbot.fake.heal("auth.test")
     assert Browser(pbot.url).get("/portal/auth/login", follow=False).status == 303
+
+
+def test_unknown_channel_is_not_found_even_for_admins(seeded):
+    browser = Browser(seeded.url)
+    browser.sign_in(seeded.fake, ADMIN)
+    assert browser.get("/portal/c/C0NOSUCH").status == 404
+    assert browser.get("/portal/c/C0NOSUCH.csv").status == 404
+    assert browser.get("/portal/t/SLA-99999").status == 404
