@@ -8,6 +8,7 @@ a person may not see answers 404, exactly like something that does not exist.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -72,6 +73,7 @@ def build_portal(deps: Any) -> Starlette:
             "message": "The portal asks Slack who you are and which channels you are in, and "
                        "Slack did not answer. Please try again in a minute."}, status=503)
 
+    redact_share_tokens_in_logs()
     return Starlette(
         routes=_Pages(deps, portal, templates).routes(),
         exception_handlers={SlackUnavailable: slack_down},
@@ -81,6 +83,31 @@ def build_portal(deps: Any) -> Starlette:
             https_only=portal.secure_cookies,
         )],
     )
+
+
+_TOKEN_IN_TEXT = re.compile(r"(/portal/s/)[A-Za-z0-9_\-]{8,}")
+# slack_sdk logs whole request bodies at DEBUG, and the answer to `/sla portal share` holds a
+# link: these loggers get a filter that blanks share tokens out of every record.
+_LOGGERS_WITH_BODIES = ("slack_sdk.webhook.client", "slack_sdk.web.base_client",
+                        "slack_bolt.App", "slack_bolt")
+
+
+class RedactShareTokens(logging.Filter):
+    """Replace `/portal/s/<token>` with `/portal/s/[redacted]` in a log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/portal/s/" in message:
+            record.msg, record.args = _TOKEN_IN_TEXT.sub(r"\1[redacted]", message), ()
+        return True
+
+
+def redact_share_tokens_in_logs() -> None:
+    """Install the filter once on the loggers that may print a reply's body."""
+    for name in _LOGGERS_WITH_BODIES:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactShareTokens) for f in logger.filters):
+            logger.addFilter(RedactShareTokens())
 
 
 def _templates() -> Jinja2Templates:

@@ -434,3 +434,17 @@ def test_unknown_channel_is_not_found_even_for_admins(seeded):
     assert browser.get("/portal/c/C0NOSUCH").status == 404
     assert browser.get("/portal/c/C0NOSUCH.csv").status == 404
     assert browser.get("/portal/t/SLA-99999").status == 404
+
+
+def test_share_tokens_never_reach_the_logs(seeded, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        answer = ask(seeded, f"portal share <#{CHANNEL}>", channel=CHANNEL)
+        token = re.search(r"/portal/s/(\S+)", answer.text).group(1)
+        customer = Browser(seeded.url)
+        assert customer.get(f"/portal/s/{token}").status == 200
+        ask(seeded, "portal revoke 1", channel=CHANNEL)
+        assert customer.get(f"/portal/s/{token}").status == 404
+    leaked = [(r.name, r.levelname) for r in caplog.records if token in r.getMessage()]
+    assert leaked == []
