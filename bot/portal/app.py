@@ -73,10 +73,15 @@ def build_portal(deps: Any) -> Starlette:
             "message": "The portal asks Slack who you are and which channels you are in, and "
                        "Slack did not answer. Please try again in a minute."}, status=503)
 
+    def bad_period(request: Request, exc: Exception) -> Response:
+        return _page(templates, request, "error.html", {
+            "viewer": None, "title": "Unknown period",
+            "message": f"This page cannot show that period: {exc}."}, status=400)
+
     redact_share_tokens_in_logs()
     return Starlette(
         routes=_Pages(deps, portal, templates).routes(),
-        exception_handlers={SlackUnavailable: slack_down},
+        exception_handlers={SlackUnavailable: slack_down, BadPeriod: bad_period},
         middleware=[Middleware(
             SessionMiddleware, secret_key=portal.session_secret, session_cookie=COOKIE,
             max_age=auth.SESSION_HOURS * 3600, path="/portal", same_site="lax",
@@ -122,6 +127,10 @@ def _page(templates: Jinja2Templates, request: Request, name: str, context: dict
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(_HEADERS)
     return response
+
+
+class BadPeriod(ValueError):
+    """The period in the URL is not one `/sla report` reads; the message says why."""
 
 
 class _Pages:
@@ -187,8 +196,8 @@ class _Pages:
         raw = (request.query_params.get("period") or pages.PERIODS[1])[:20]
         try:
             return pages.period_of(raw, tz=tz, now=now), raw
-        except ReportError:
-            return pages.period_of(pages.PERIODS[1], tz=tz, now=now), pages.PERIODS[1]
+        except ReportError as exc:
+            raise BadPeriod(str(exc)) from None
 
     def common(self, request: Request, viewer: auth.Viewer | None, period: Period,
                period_value: str) -> dict[str, Any]:

@@ -448,3 +448,11 @@ def test_share_tokens_never_reach_the_logs(seeded, caplog):
         assert customer.get(f"/portal/s/{token}").status == 404
     leaked = [(r.name, r.levelname) for r in caplog.records if token in r.getMessage()]
     assert leaked == []
+
+
+def test_a_bad_period_is_a_400_that_says_why(seeded):
+    browser = Browser(seeded.url)
+    browser.sign_in(seeded.fake, ADMIN)
+    result = browser.get("/portal/overview?period=1999d")
+    assert result.status == 400 and b"1d to 366d" in result.body
+    assert browser.get("/portal/overview?period=2026-13").status == 400
