@@ -285,10 +285,11 @@ def test_share_link_opens_one_channel_read_only_until_revoked(seeded):
         stored = session.exec(select(ShareLink)).all()
     assert stored and all(token not in (row.token_sha256 or "") for row in stored)
 
+    number = _link_number(answer)
     links = ask(seeded, "portal links", channel=CHANNEL)
-    assert "1." in links.text and "live until" in links.text and token not in links.text
-    assert "revoked" not in links.text
-    ask(seeded, "portal revoke 1", channel=CHANNEL)
+    assert f"{number}." in links.text and "live until" in links.text
+    assert token not in links.text and "revoked" not in links.text
+    assert "is ended" in ask(seeded, f"portal revoke {number}", channel=CHANNEL).text
     assert customer.get(path).status == 404
     assert customer.get(path + ".csv").status == 404
     assert "revoked" in ask(seeded, "portal links", channel=CHANNEL).text
@@ -312,6 +313,10 @@ def test_share_verbs_are_for_admins(seeded):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _link_number(answer) -> int:
+    return int(re.search(r"Link (\d+) to", answer.text).group(1))
 
 
 def _csv(body: bytes) -> list[dict[str, str]]:
@@ -444,7 +449,8 @@ def test_share_tokens_never_reach_the_logs(seeded, caplog):
         token = re.search(r"/portal/s/(\S+)", answer.text).group(1)
         customer = Browser(seeded.url)
         assert customer.get(f"/portal/s/{token}").status == 200
-        ask(seeded, "portal revoke 1", channel=CHANNEL)
+        assert "is ended" in ask(seeded, f"portal revoke {_link_number(answer)}",
+                                 channel=CHANNEL).text
         assert customer.get(f"/portal/s/{token}").status == 404
     leaked = [(r.name, r.levelname) for r in caplog.records if token in r.getMessage()]
     assert leaked == []
