@@ -37,6 +37,7 @@ class Settings:
     slack_api_url: str = SLACK_DEFAULT_API_URL
     admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
+    portal: PortalSettings | None = None  # the web portal; None while it is off
 
     @property
     def socket_mode(self) -> bool:
@@ -49,7 +50,8 @@ class Settings:
             f"Settings(database_url={_redact_url(self.database_url)!r}, host={self.host!r}, "
             f"port={self.port}, "
             f"slack_api_url={self.slack_api_url!r}, socket_mode={self.socket_mode}, "
-            f"admins={sorted(self.admins)!r}, log_level={self.log_level!r})"
+            f"admins={sorted(self.admins)!r}, log_level={self.log_level!r}, "
+            f"portal={'on' if self.portal else 'off'})"
         )
 
     __str__ = __repr__
@@ -94,6 +96,7 @@ class Settings:
         if scheme not in ("sqlite", "postgresql", "postgres"):
             problems.append("DATABASE_URL must be sqlite:///path.db or "
                             f"postgresql://user@host/db, got {_redact_url(database_url)!r}")
+        portal = _portal_settings(env, api_url, problems)
         if problems:
             raise SettingsError(problems, missing)
         return cls(
@@ -106,7 +109,81 @@ class Settings:
             slack_api_url=api_url,
             admins=admins,
             log_level=log_level,
+            portal=portal,
         )
+
+
+# The portal: Sign in with Slack (OpenID Connect) and signed session cookies.
+PORTAL_VARIABLES = (
+    "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLABOT_PUBLIC_URL", "SLABOT_SESSION_SECRET",
+)
+SESSION_SECRET_MIN = 32
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """What the portal needs; present only when all four variables are set."""
+
+    client_id: str
+    client_secret: str
+    public_url: str  # no trailing slash
+    session_secret: str
+    authorize_url: str
+
+    @property
+    def redirect_uri(self) -> str:
+        """Where Slack sends people back after signing in."""
+        return self.public_url + "/portal/auth/callback"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS (a plain-HTTP local URL is allowed for trying it out)."""
+        return self.public_url.startswith("https://")
+
+    def __repr__(self) -> str:
+        return f"PortalSettings(public_url={self.public_url!r}, client_id={self.client_id!r})"
+
+    __str__ = __repr__
+
+
+def _portal_settings(
+    env: Mapping[str, str], api_url: str, problems: list[str]
+) -> PortalSettings | None:
+    """The portal's settings: all four variables or none (then the portal is off)."""
+    given = [name for name in PORTAL_VARIABLES if env.get(name)]
+    if not given:
+        return None
+    if len(given) < len(PORTAL_VARIABLES):
+        absent = [name for name in PORTAL_VARIABLES if name not in given]
+        problems.append("the portal needs all of " + ", ".join(PORTAL_VARIABLES)
+                        + "; missing " + ", ".join(absent))
+        return None
+    public_url = env["SLABOT_PUBLIC_URL"].rstrip("/")
+    host = public_url.partition("://")[2].split("/", 1)[0].rsplit(":", 1)[0]
+    if not (public_url.startswith("https://") or (
+            public_url.startswith("http://") and host in _LOCAL_HOSTS)):
+        problems.append("SLABOT_PUBLIC_URL must be an https:// URL (http:// only for "
+                        f"localhost), got {public_url!r}")
+    if len(env["SLABOT_SESSION_SECRET"]) < SESSION_SECRET_MIN:
+        problems.append(f"SLABOT_SESSION_SECRET must be at least {SESSION_SECRET_MIN} "
+                        "characters (try: python3 -c 'import secrets; "
+                        "print(secrets.token_urlsafe(32))')")
+    authorize_url = env.get("SLACK_AUTHORIZE_URL") or _authorize_url_of(api_url)
+    return PortalSettings(
+        client_id=env["SLACK_CLIENT_ID"],
+        client_secret=env["SLACK_CLIENT_SECRET"],
+        public_url=public_url,
+        session_secret=env["SLABOT_SESSION_SECRET"],
+        authorize_url=authorize_url,
+    )
+
+
+def _authorize_url_of(api_url: str) -> str:
+    """Slack's OpenID authorize page on the host of SLACK_API_URL (a fake in tests)."""
+    if api_url.endswith("/api/"):
+        return api_url[: -len("api/")] + "openid/connect/authorize"
+    return "https://slack.com/openid/connect/authorize"
 
 
 def _redact_url(url: str) -> str:

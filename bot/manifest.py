@@ -77,7 +77,7 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False,
             ],
             "slash_commands": [command],
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": _oauth_config(url, socket_mode),
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
@@ -86,6 +86,18 @@ def build_manifest(url: str | None = None, *, socket_mode: bool = False,
             "token_rotation_enabled": False,
         },
     }
+
+
+PORTAL_CALLBACK = "/portal/auth/callback"
+
+
+def _oauth_config(url: str | None, socket_mode: bool) -> dict[str, Any]:
+    """Bot scopes, and the portal's Sign in with Slack redirect URL when served over HTTP."""
+    config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if not socket_mode:
+        base = (url or "https://slabot.example.com").rstrip("/")
+        config["redirect_urls"] = [base + PORTAL_CALLBACK]
+    return config
 
 
 def manifest_yaml(url: str | None = None, *, socket_mode: bool = False) -> str:

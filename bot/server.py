@@ -3,6 +3,7 @@
 POST /slack/events   events, slash commands, interactivity and shortcuts (one URL, like Slack)
 GET  /healthz        liveness + database check (+ whatever `health` adds, e.g. the scheduler)
 GET  /metrics        Prometheus text format
+GET  /portal/...     the compliance portal (bot/portal/)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.portal.app import portal_routes
 from bot.request_guard import RequestGuard, quiet_framework_loggers
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,7 @@ def create_server(
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
+            *portal_routes(deps),  # /portal: compliance pages, Sign in with Slack
         ],
         middleware=[Middleware(RequestGuard)],  # size cap and shape check of /slack/events
     )

@@ -69,12 +69,18 @@ def compliance_report(
     now: datetime,
     tz: str,
     scope: str,
+    facts: list[TicketFacts] | None = None,
 ) -> tuple[ReportData, list[TicketFacts]]:
-    """The report of one channel (or the workspace, `channel_id` None) and its tickets."""
-    facts = load_facts(
-        session=session, workspace_id=workspace_id, channel_id=channel_id,
-        start=period.start, end=period.end, now=now,
-    )
+    """The report of one channel (or the workspace, `channel_id` None) and its tickets.
+
+    `facts` may be tickets loaded for a wider span (the portal's trend needs 12 weeks):
+    the report counts only those alive in `period`, exactly as if loaded for it alone.
+    """
+    if facts is None:
+        facts = load_facts(
+            session=session, workspace_id=workspace_id, channel_id=channel_id,
+            start=period.start, end=period.end, now=now,
+        )
     policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
     data = build_report(
         facts, period=period, now=now, scope=scope, tz=tz, credit_tiers=policy.credit_tiers

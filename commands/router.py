@@ -17,6 +17,7 @@ from commands import (
     explain,
     hours,
     policy_verbs,
+    portal,
     report,
     responders,
     simulate,
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
     help_verbs, tracking, status, tickets, explain, policy_verbs, hours, escalate, responders,
-    report, simulate, digest,
+    report, simulate, digest, portal,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."

@@ -414,6 +414,27 @@ class JobLease(SQLModel, table=True):
     acquired_at: datetime = _instant(nullable=False, default=utcnow)
 
 
+class ShareLink(SQLModel, table=True):
+    """A read-only customer link to one channel's compliance page (/portal/s/<token>).
+
+    Only the SHA-256 of the token is stored: a copy of the database does not open the pages.
+    """
+
+    __tablename__ = "share_links"
+    __table_args__ = (Index(None, "workspace_id", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspaces.id")
+    channel_id: str = Field(nullable=False)
+    token_sha256: str = Field(unique=True, nullable=False)
+    details: bool = Field(default=False, nullable=False)  # ticket titles shown
+    created_by: str = Field(nullable=False)
+    created_at: datetime = _instant(nullable=False)
+    expires_at: datetime = _instant(nullable=False)
+    revoked_at: datetime | None = _instant()
+    revoked_by: str | None = None
+
+
 __all__ = [
     "METRIC_COLUMN_PREFIXES",
     "DigestScope",
@@ -422,6 +443,7 @@ __all__ = [
     "Nudge",
     "NudgeState",
     "PolicyRow",
+    "ShareLink",
     "Ticket",
     "TicketEvent",
     "TicketStatus",

@@ -21,6 +21,13 @@ It also serves the two non-API URLs Slack hands out: ``response_url`` targets
 (``fake.response_url(...)``, recorded as method ``"response_url"``) and the external file
 upload URLs returned by ``files.getUploadURLExternal`` (recorded as ``"file_upload"``).
 
+Sign in with Slack (OpenID Connect): ``fake.enable_openid(client_id, client_secret)`` and
+``fake.sign_in_as(user_id, team_id=..., name=...)``; then ``GET /openid/connect/authorize``
+(recorded as ``"openid.authorize"``) redirects straight back to the ``redirect_uri`` with a
+code and the state, ``openid.connect.token`` (HTTP Basic client credentials) exchanges the
+code once for an access token and an ID token carrying the nonce, and
+``openid.connect.userInfo`` answers with the user id, team id and name.
+
 Another process can read the record at ``GET /_calls?method=...`` (JSON), and the fake runs
 on its own with ``python -m bot.sandbox.slack_api --port 0`` (the benchmark does this so the
 fake does not share a GIL with the process it measures).
@@ -41,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
@@ -163,6 +170,11 @@ class FakeSlack:
         self.shared_files: list[dict[str, Any]] = []  # completed uploads, as files.list shows
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.openid_client: tuple[str, str] | None = None
+        self.openid_user: dict[str, str] | None = None
+        self._openid_codes: dict[str, dict[str, str]] = {}
+        self._openid_tokens: dict[str, dict[str, str]] = {}
+        self._openid_counter = itertools.count(1)
 
     # ------------------------------------------------------------------ listeners
     def on_change(self, callback: Callable[[str, str | None], None]) -> None:
@@ -278,6 +290,71 @@ class FakeSlack:
         for message in top:
             message["reply_count"] = replies.get(message["ts"], 0)
         return sorted(top, key=lambda m: _ts_key(m["ts"]))
+
+    def enable_openid(self, client_id: str, client_secret: str) -> None:
+        """Accept Sign in with Slack for this app's client credentials."""
+        self.openid_client = (client_id, client_secret)
+
+    def sign_in_as(self, user_id: str, *, team_id: str = TEAM_ID, name: str = "someone") -> None:
+        """Who the authorize page signs in next (as if they clicked "Allow")."""
+        self.openid_user = {"user_id": user_id, "team_id": team_id, "name": name}
+
+    def _openid_authorize(self, params: dict[str, Any]) -> tuple[int, str]:
+        """Status and Location (or error text) of the authorize page."""
+        if self.openid_client is None or params.get("client_id") != self.openid_client[0]:
+            return 400, "invalid_client_id"
+        if params.get("response_type") != "code" or "openid" not in str(
+                params.get("scope", "")).split():
+            return 400, "invalid_request"
+        redirect = str(params.get("redirect_uri") or "")
+        if not redirect or self.openid_user is None:
+            return 400, "invalid_request"
+        code = f"code-{next(self._openid_counter)}"
+        with self._lock:
+            self._openid_codes[code] = {**self.openid_user, "nonce": str(params.get("nonce", "")),
+                                        "redirect_uri": redirect}
+        query = urlencode({"code": code, "state": params.get("state", "")})
+        return 302, f"{redirect}{'&' if '?' in redirect else '?'}{query}"
+
+    def _openid_token(self, params: dict[str, Any], authorization: str) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        if authorization.startswith("Basic "):
+            decoded = base64.b64decode(authorization[6:]).decode()
+            client_id, _, client_secret = decoded.partition(":")
+        if self.openid_client is None or (client_id, client_secret) != self.openid_client:
+            return {"ok": False, "error": "invalid_client"}
+        with self._lock:
+            grant = self._openid_codes.pop(str(params.get("code")), None)  # a code works once
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        if params.get("redirect_uri") != grant["redirect_uri"]:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        access = f"xoxp-openid-{next(self._openid_counter)}"
+        with self._lock:
+            self._openid_tokens[access] = grant
+        now = int(time.time())
+        claims = {
+            "iss": "https://slack.com", "sub": grant["user_id"], "aud": client_id,
+            "exp": now + 3600, "iat": now, "auth_time": now, "nonce": grant["nonce"],
+            "https://slack.com/user_id": grant["user_id"],
+            "https://slack.com/team_id": grant["team_id"], "name": grant["name"],
+        }
+        id_token = ".".join(
+            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+            for part in ({"alg": "RS256", "typ": "JWT", "kid": "fake"}, claims)
+        ) + ".ZmFrZS1zaWduYXR1cmU"
+        return {"ok": True, "access_token": access, "token_type": "Bearer",
+                "id_token": id_token}
+
+    def _openid_userinfo(self, token: str | None) -> dict[str, Any]:
+        grant = self._openid_tokens.get(token or "")
+        if grant is None:
+            return {"ok": False, "error": "invalid_auth"}
+        return {
+            "ok": True, "sub": grant["user_id"],
+            "https://slack.com/user_id": grant["user_id"],
+            "https://slack.com/team_id": grant["team_id"], "name": grant["name"],
+        }
 
     def fail(
         self,
@@ -814,6 +891,15 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 fake.answer_response_url(name, params)
                 self._send(200, b"ok", "text/plain")
                 return
+            if path == "/openid/connect/authorize":
+                params = dict(parse_qsl(parts.query, keep_blank_values=True))
+                fake._record(Call("openid.authorize", params, None, body))
+                status, where = fake._openid_authorize(params)
+                if status == 302:
+                    self._send(302, b"", "text/plain", {"Location": where})
+                else:
+                    self._send(status, where.encode(), "text/plain")
+                return
             if not path.startswith("/api/"):
                 self._send(404, b"not found", "text/plain")
                 return
@@ -837,6 +923,12 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 payload = {"ok": False, "error": fault.error or (
                     "ratelimited" if fault.status == 429 else "internal_error")}
                 self._send_json(fault.status, payload, headers)
+                return
+            if method == "openid.connect.token":  # client credentials, not a token
+                self._send_json(200, fake._openid_token(params, auth))
+                return
+            if method == "openid.connect.userInfo":  # the signed-in user's own token
+                self._send_json(200, fake._openid_userinfo(token))
                 return
             if not token:
                 self._send_json(200, {"ok": False, "error": "not_authed"})

@@ -1,0 +1,1 @@
+"""The web portal: SLA compliance pages for managers and customers."""

@@ -1,0 +1,60 @@
+"""The 12-week trend as an SVG drawn by matplotlib (object API, no pyplot: pages render on
+several threads at once). The same numbers are in the page as a table."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from commands.digest_view import metric_name
+from commands.portal import HEADLINE, WeekPoint
+
+_STYLES = {"first_response": ("#1f5fa8", "o"), "next_response": ("#7a4a00", "^"),
+           "resolution": ("#1b6e3a", "s")}
+
+
+def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None) -> str:
+    """An accessible SVG line chart of weekly met % per metric (text in the SVG is text)."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8.0, 3.2), dpi=100)
+    FigureCanvasSVG(figure)
+    axes = figure.add_subplot()
+    x = list(range(len(points)))
+    for metric in HEADLINE:
+        values = [p.percents.get(metric.value) for p in points]
+        if all(v is None for v in values):
+            continue
+        color, marker = _STYLES[metric.value]
+        axes.plot(x, [float("nan") if v is None else v for v in values], marker=marker,
+                  color=color, linewidth=1.8, markersize=4, label=metric_name(metric.value))
+    if goal_percent is not None:
+        axes.axhline(goal_percent, color="#a00000", linestyle="--", linewidth=1,
+                     label=f"Goal {goal_percent:g}%")
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("Met %")
+    axes.set_xticks(x, [p.label for p in points], rotation=45, ha="right", fontsize=8)
+    axes.grid(True, alpha=0.3)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="lower left", fontsize="small")
+    figure.tight_layout()
+    buffer = io.StringIO()
+    with _text_as_text():
+        figure.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    # Drop the XML prolog and DOCTYPE: the SVG goes inline into an HTML page.
+    return svg[svg.index("<svg"):]
+
+
+class _text_as_text:
+    """Keep labels as <text> (readable by screen readers and search) instead of paths."""
+
+    def __enter__(self) -> None:
+        from matplotlib import rc_context
+
+        self._context = rc_context({"svg.fonttype": "none", "svg.hashsalt": "slabot"})
+        self._context.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._context.__exit__(*exc)
