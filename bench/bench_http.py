@@ -178,7 +178,8 @@ def serve_peer(kind: str, port: int, api_url: str, db_path: str | None) -> None:
 
     app.use(middleware)
     app.command("/sla")(lambda ack: ack())
-    serve(create_server(app, SimpleNamespace(engine=engine)), port, log_level="warning")
+    deps = SimpleNamespace(engine=engine, settings=None)  # no portal settings: /portal is off
+    serve(create_server(app, deps), port, log_level="warning")
 
 
 # ------------------------------------------------------------------------------ requests
