@@ -145,19 +145,21 @@ class _LostLease(Exception):
     """Another sender took the row over (our lease ran out): stop without marking anything."""
 
 
-def _slack_error_code(exc: BaseException) -> str | None:
+def slack_error_code(exc: BaseException) -> str | None:
+    """Slack's error code of a failed call (`channel_not_found`...), or None."""
     response = getattr(exc, "response", None)
     if response is None:
         return None
     try:
-        return response.get("error")
+        error = response.get("error")
     except AttributeError:
         return None
+    return error if isinstance(error, str) else None
 
 
 def is_permanent(exc: BaseException) -> bool:
     """True for Slack answers that a retry cannot change (unknown channel, revoked token...)."""
-    return _slack_error_code(exc) in PERMANENT_SLACK_ERRORS
+    return slack_error_code(exc) in PERMANENT_SLACK_ERRORS
 
 
 @dataclass(frozen=True)
@@ -299,9 +301,9 @@ def _send_one(
                     "nudge destination given up",
                     nudge_id=nudge_id,
                     destination=delivery.key,
-                    error=_slack_error_code(exc),
+                    error=slack_error_code(exc),
                 )
-                given_up.append(f"{delivery.key}: {_slack_error_code(exc)}")
+                given_up.append(f"{delivery.key}: {slack_error_code(exc)}")
                 progress(delivery, None)
                 continue
             error = exc
@@ -449,7 +451,7 @@ def _finish(
                 errors=given_up,
             )
         return
-    message = f"{type(error).__name__}: {_slack_error_code(error) or error}"
+    message = f"{type(error).__name__}: {slack_error_code(error) or error}"
     final = prepared.attempts >= options.max_attempts
     retry_at = None if final else options.retry_at(now, prepared.attempts)
     with deps.unit_of_work() as session:

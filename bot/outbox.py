@@ -28,7 +28,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.nudges import PERMANENT_SLACK_ERRORS
+from bot.nudges import PERMANENT_SLACK_ERRORS, slack_error_code
 from commands import lifecycle
 from commands.deps import Deps
 from storage.repositories import outbox as outbox_repo
@@ -278,7 +278,7 @@ def _record_retry(deps: Deps, write: _Write, holder: str, reason: str, at: datet
 
 
 def _record_error(deps: Deps, write: _Write, holder: str, exc: Exception, now: datetime) -> str:
-    code = _slack_error(exc)
+    code = slack_error_code(exc)
     if code in PERMANENT_SLACK_ERRORS or isinstance(exc, LookupError | PermissionError):
         return _give_up(deps, write, holder, code or f"{type(exc).__name__}: {exc}")
     reason = code or f"{type(exc).__name__}: {exc}"
@@ -295,13 +295,6 @@ def _give_up(deps: Deps, write: _Write, holder: str, reason: str) -> str:
         outbox_repo.mark_failed(session=session, write_id=write.id, holder=holder, error=reason)
     log.error("outbox write %s given up: %s", write.key, reason)
     return "failed"
-
-
-def _slack_error(exc: BaseException) -> str | None:
-    if isinstance(exc, SlackApiError):
-        error = exc.response.get("error") if exc.response is not None else None
-        return error if isinstance(error, str) else None
-    return None
 
 
 def _retry_after(exc: SlackApiError) -> int:
