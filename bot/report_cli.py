@@ -37,13 +37,8 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
     """Print the report; exit code 2 with one clear line for bad arguments."""
     out = out or sys.stdout
     from commands.report import compliance_report
-    from commands.reporting import (
-        MAX_PERIOD_DAYS,
-        ReportError,
-        csv_rows,
-        parse_period,
-        tickets_csv,
-    )
+    from commands.report_csv import csv_rows, tickets_csv
+    from sla.periods import MAX_PERIOD_DAYS, PeriodError, parse_period
     from storage.db import make_engine, unit_of_work
 
     now = now or datetime.now(UTC)
@@ -56,7 +51,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
     try:
         # Bad arguments are named first, whatever state the database is in.
         parse_period(period_text, tz="UTC", now=now)
-    except ReportError as exc:
+    except PeriodError as exc:
         if args.days is not None:
             return _fail(f"--days must be a number of days from 1 to {MAX_PERIOD_DAYS} "
                          f"(or use --month YYYY-MM), got {args.days!r:.40}")
@@ -81,7 +76,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
                 return _fail(_unknown_channel(session, workspace.id, args.channel))
             try:
                 period = parse_period(period_text, tz=workspace.tz, now=now)
-            except ReportError as exc:
+            except PeriodError as exc:
                 return _fail(str(exc))
             scope = f"channel {args.channel}" if channel_id else "all channels"
             data, facts = compliance_report(

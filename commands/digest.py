@@ -21,24 +21,21 @@ from commands.errors import NotFound, UsageError
 from commands.escalate import pages
 from commands.parser import parse_channel
 from commands.permissions import is_admin
-from commands.reporting import (
+from commands.reporting import DEFAULT_GOAL_PERCENT, DigestData, build_chart_days, build_digest
+from commands.request import Reply, Verb, VerbRequest
+from commands.text import channel_mention, user_mention
+from commands.ticket_facts import load_facts
+from commands.tracking import require_postable
+from sla.periods import (
     CHART_DAYS,
-    DEFAULT_GOAL_PERCENT,
     DEFAULT_SLOT_TIME,
     DEFAULT_SLOT_WEEKDAY,
     WEEKDAYS,
-    DigestData,
-    ReportError,
+    PeriodError,
     WeeklySlot,
-    build_chart_days,
-    build_digest,
     digest_weeks,
-    load_facts,
     parse_weekly_slot,
 )
-from commands.request import Reply, Verb, VerbRequest
-from commands.text import channel_mention, user_mention
-from commands.tracking import require_postable
 from sla.policy import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
@@ -117,7 +114,7 @@ def parse_subscribe(args: tuple[str, ...]) -> SubscribeArgs:
 def _slot(day: str, at: str) -> WeeklySlot:
     try:
         return parse_weekly_slot(day, at, tz="UTC")
-    except ReportError as exc:
+    except PeriodError as exc:
         raise UsageError(str(exc), SUBSCRIBE_USAGE) from None
 
 

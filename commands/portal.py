@@ -22,23 +22,14 @@ from commands.errors import UsageError
 from commands.parser import parse_channel
 from commands.render import OpenCounts
 from commands.report import compliance_report
-from commands.reporting import (
-    Period,
-    ReportData,
-    ReportError,
-    TicketCsvRow,
-    TicketFacts,
-    build_report,
-    counted_breach,
-    csv_rows,
-    load_facts,
-    month_period,
-    parse_period,
-)
+from commands.report_csv import TicketCsvRow, csv_rows
+from commands.reporting import ReportData, build_report, counted_breach
 from commands.request import Reply, Verb, VerbRequest
 from commands.status import open_counts
 from commands.text import channel_mention
+from commands.ticket_facts import TicketFacts, load_facts
 from sla.compliance import nearest_rank
+from sla.periods import Period, PeriodError, month_period, parse_period
 from sla.policy import Metric, Policy
 from storage import repositories as repo
 from storage.repositories import portal_reads
@@ -589,5 +580,5 @@ def parse_period_or_default(text: str | None, *, tz: str, now: datetime) -> Peri
     """The picker's period; a bad value falls back to the default 30 days."""
     try:
         return parse_period(text, tz=tz, now=now)
-    except ReportError:
+    except PeriodError:
         return parse_period(None, tz=tz, now=now)

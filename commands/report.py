@@ -13,20 +13,13 @@ from typing import Any
 from commands.digest_view import count_tickets, render_report, report_fallback_text
 from commands.errors import UsageError
 from commands.permissions import is_admin
-from commands.reporting import (
-    Period,
-    ReportData,
-    ReportError,
-    TicketFacts,
-    build_report,
-    csv_rows,
-    load_facts,
-    parse_period,
-    tickets_csv,
-)
+from commands.report_csv import csv_rows, tickets_csv
+from commands.reporting import ReportData, build_report
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import user_mention
+from commands.ticket_facts import TicketFacts, load_facts
 from sla.durations import format_business_duration
+from sla.periods import Period, PeriodError, parse_period
 from sla.policy import Policy
 from sla.responders import ResponderRow, responder_rows
 from storage import repositories as repo
@@ -142,7 +135,7 @@ def handle_report(request: VerbRequest) -> Reply:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         try:
             period = parse_period(args.period, tz=workspace.tz, now=now)
-        except ReportError as exc:
+        except PeriodError as exc:
             raise UsageError(str(exc), USAGE) from None
         data, facts = compliance_report(
             session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,

@@ -31,11 +31,11 @@ from commands.parser import (
     parse_policy_nudges,
     parse_policy_set,
 )
-from commands.reporting import ReportError, parse_period
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import clip, quote
 from sla.calendar import CalendarError
 from sla.durations import format_business_duration
+from sla.periods import PeriodError, parse_period
 from sla.policy import Metric, Policy, PolicyError, Priority
 from sla.simulation import Side, Simulation, simulate
 from storage import repositories as repo
@@ -164,7 +164,7 @@ def _simulate(request: VerbRequest, args: SimulateArgs) -> Reply:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         try:
             period = parse_period(args.period, tz=workspace.tz, now=now)
-        except ReportError as exc:
+        except PeriodError as exc:
             raise UsageError(str(exc), USAGE) from None
         current = repo.get_policy(
             session=session, workspace_id=workspace.id, channel_id=request.channel_id

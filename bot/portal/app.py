@@ -30,13 +30,9 @@ from bot.portal.access import Access, SlackUnavailable
 from bot.portal.chart import trend_svg
 from commands import portal as pages
 from commands.digest_view import format_business, format_percent, metric_name
-from commands.reporting import (
-    CSV_COLUMNS,
-    DEFAULT_GOAL_PERCENT,
-    Period,
-    ReportError,
-    tickets_csv,
-)
+from commands.report_csv import CSV_COLUMNS, tickets_csv
+from commands.reporting import DEFAULT_GOAL_PERCENT
+from sla.periods import Period, PeriodError
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +192,7 @@ class _Pages:
         raw = (request.query_params.get("period") or pages.PERIODS[1])[:20]
         try:
             return pages.period_of(raw, tz=tz, now=now), raw
-        except ReportError as exc:
+        except PeriodError as exc:
             raise BadPeriod(str(exc)) from None
 
     def common(self, request: Request, viewer: auth.Viewer | None, period: Period,

@@ -17,8 +17,8 @@ from commands.reporting import (
     MissGroup,
     build_chart_days,
     build_digest,
-    load_facts,
 )
+from commands.ticket_facts import load_facts
 from sla.clock import EventKind
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 

@@ -20,9 +20,9 @@ from commands.reporting import (
     MetricRow,
     MetricTrend,
     MissGroup,
-    Period,
     ReportData,
 )
+from sla.periods import Period
 
 WEEK = Period(datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC),
               "Nov 16 to Nov 22")

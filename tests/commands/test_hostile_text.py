@@ -30,6 +30,7 @@ from commands.render import (
     render_ticket_detail,
     render_ticket_list,
 )
+from commands.report_csv import TicketCsvRow, tickets_csv
 from commands.reporting import (
     AtRiskRow,
     BreachRow,
@@ -37,10 +38,7 @@ from commands.reporting import (
     MetricRow,
     MetricTrend,
     MissGroup,
-    Period,
     ReportData,
-    TicketCsvRow,
-    tickets_csv,
 )
 from commands.router import default_router, error_reply
 from commands.text import (
@@ -54,6 +52,7 @@ from commands.text import (
 from commands.views import HomeItem, render_home, render_ticket_card
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.durations import DurationError
+from sla.periods import Period
 from sla.policy import Audience, Metric, Policy, Priority
 from storage.models import Ticket
 from tests.hostile_text import (

@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from commands.reporting import CSV_COLUMNS, TicketCsvRow, tickets_csv
+from commands.report_csv import CSV_COLUMNS, TicketCsvRow, tickets_csv
 
 
 def _row(key, **overrides):

@@ -6,10 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from commands.reporting import build_report, csv_rows, load_facts, parse_period
+from commands.report_csv import csv_rows
+from commands.reporting import build_report
+from commands.ticket_facts import load_facts
 from sla.calendar import BusinessCalendar
 from sla.clock import EventKind, compute_clock
 from sla.compliance import outcomes_from_clock, summarize, summarize_by
+from sla.periods import parse_period
 from sla.policy import CreditTier, Policy, Priority
 from storage.models import Ticket
 from storage.repositories.tickets import load_clock_events

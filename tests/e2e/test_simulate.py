@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.sandbox.slack_api import TEAM_ID
 from commands.report import compliance_report
-from commands.reporting import parse_period
+from sla.periods import parse_period
 from storage.db import unit_of_work
 from storage.repositories import get_or_create_workspace
 from tests.e2e.conftest import AGENT, REQUESTER

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from commands.reporting import ReportError, WeeklySlot, digest_weeks, parse_weekly_slot
+from sla.periods import PeriodError, WeeklySlot, digest_weeks, parse_weekly_slot
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -85,12 +85,12 @@ def test_parse_weekly_slot(day, at, expected):
     ],
 )
 def test_parse_weekly_slot_names_the_bad_part(day, at, message):
-    with pytest.raises(ReportError, match=message):
+    with pytest.raises(PeriodError, match=message):
         parse_weekly_slot(day, at, tz=BERLIN)
 
 
 def test_unknown_time_zone_is_a_friendly_error():
-    with pytest.raises(ReportError, match="unknown time zone 'Mars/Olympus'"):
+    with pytest.raises(PeriodError, match="unknown time zone 'Mars/Olympus'"):
         WeeklySlot(0, time(9, 0), "Mars/Olympus")
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.reporting import Period, ReportError, parse_period
+from sla.periods import Period, PeriodError, parse_period
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -50,7 +50,7 @@ def test_previous_period_has_the_same_length_and_touches():
     ],
 )
 def test_bad_periods_say_what_to_write(text, message):
-    with pytest.raises(ReportError, match=message):
+    with pytest.raises(PeriodError, match=message):
         parse_period(text, tz="UTC", now=NOW)
 
 
@@ -65,6 +65,6 @@ def test_bad_periods_say_what_to_write(text, message):
 )
 def test_far_off_periods_are_refused_not_overflowed(text, message):
     for tz in ("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago"):
-        with pytest.raises(ReportError, match=message) as caught:
+        with pytest.raises(PeriodError, match=message) as caught:
             parse_period(text, tz=tz, now=NOW)
         assert len(str(caught.value)) < 120

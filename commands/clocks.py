@@ -1,0 +1,33 @@
+"""A stored ticket's clock now: its history and policy read from storage, timed by `sla`.
+
+Every command that shows or moves a ticket asks here, so "the clock of this ticket" is
+computed one way everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from sla.clock import TicketClock, compute_clock
+from sla.policy import Policy
+from storage.models import Ticket
+from storage.repositories import tickets as ticket_repo
+from storage.repositories import workspaces as workspace_repo
+
+
+def policy_of(session: Session, ticket: Ticket) -> Policy:
+    """The policy in force for the ticket's channel."""
+    return workspace_repo.get_policy(
+        session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id)
+
+
+def clock_of(session: Session, ticket: Ticket, now: datetime, *,
+             policy: Policy | None = None) -> TicketClock:
+    """The ticket's clock at `now` from its stored history, under `policy` (by default the
+    one in force for its channel; callers reading many tickets pass the one they hold)."""
+    if ticket.id is None:
+        raise ValueError(f"ticket {ticket.key} is not stored yet: it has no history")
+    events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+    return compute_clock(events, policy or policy_of(session, ticket), now)
