@@ -152,7 +152,7 @@ def serve_peer(kind: str, port: int, api_url: str, db_path: str | None) -> None:
     from sqlalchemy import text
 
     from bot.server import create_server, serve
-    from commands.deps import build_client
+    from commands.slack_notifier import build_client
     from storage.db import make_engine
 
     engine = make_engine(f"sqlite:///{db_path}" if kind == "durable" else "sqlite://")

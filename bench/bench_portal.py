@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_storage import NOW, generate
 from bot.sandbox.slack_api import TEAM_ID, FakeSlack
-from commands.deps import FixedClock
 from storage import repositories as repo
 from storage.db import make_engine, unit_of_work
+from tests.clocks import FixedClock
 from tests.e2e.conftest import stop_bot
 from tests.e2e.portal_helpers import Browser, portal_bot
 from tests.e2e.verbs_helpers import ask

@@ -14,11 +14,12 @@ from typing import Any
 
 from slack_bolt import App
 
-from commands import lifecycle
+from commands import intake, lifecycle
 from commands.deps import Deps
 from commands.ids import Event
 from commands.intake import is_human_message, is_thread_reply_event
 from commands.shortcuts import THREAD_REPLY_REFUSAL, is_thread_reply
+from commands.timezones import user_tz
 from commands.views import HomeItem, render_home
 from sla.clock import compute_clock
 from storage.repositories import tickets as ticket_repo
@@ -69,7 +70,7 @@ def on_message(event: dict[str, Any], body: dict[str, Any], deps: Deps) -> None:
     if is_thread_reply_event(event):
         _on_thread_reply(deps, team_id, channel_id, thread_ts, user_id)
         return
-    lifecycle.open_ticket(
+    intake.open_ticket(
         deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=user_id,
         text=_text(event.get("text")), source="message", only_if_tracked=True,
     )
@@ -172,7 +173,7 @@ def _track_reacted_message(deps: Deps, team_id: str, channel_id: str, ts: str,
     if message is not None and is_thread_reply(message, ts):
         respond(text=THREAD_REPLY_REFUSAL)
         return
-    lifecycle.open_ticket(
+    intake.open_ticket(
         deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=author,
         text=_text((message or {}).get("text")), source="reaction",
     )
@@ -217,5 +218,5 @@ def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
                 channel_id=ticket.channel_id, title=ticket.title, permalink=ticket.permalink,
                 clock=compute_clock(events, policy, now),
             ))
-    tz = lifecycle.user_tz(deps, user_id, tz_fallback)
+    tz = user_tz(deps, user_id, tz_fallback)
     deps.notifier.publish_home(user_id, render_home(user_id, items, tz, now))

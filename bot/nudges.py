@@ -28,7 +28,7 @@ from bot.nudge_messages import (
     marker_for,
     plan_deliveries,
 )
-from commands import lifecycle
+from commands import cards
 from sla.clock import compute_clock
 from sla.policy import Audience, Metric
 from storage.models import Nudge, NudgeState, TicketStatus
@@ -384,7 +384,7 @@ def refresh_ticket_card(deps: Any, ticket_id: int, key: str) -> None:
     when only time passes. The outbox sender draws it as the ticket is when it sends.
     """
     try:
-        lifecycle.refresh_card(deps, ticket_id)
+        cards.refresh_card(deps, ticket_id)
     except Exception as exc:  # the nudge went out; a stale card is no reason to retry it
         log_event(
             log,

@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.nudges import PERMANENT_SLACK_ERRORS, slack_error_code
-from commands import lifecycle
+from commands import cards
 from commands.deps import Deps
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tickets as ticket_repo
@@ -189,7 +189,7 @@ def _message_of(deps: Deps, write: _Write, now: datetime
                 ) -> tuple[str, str | None, str, list[dict[str, Any]] | None]:
     """(channel, thread ts, text, blocks) of a post, a DM or a card (rendered now)."""
     if write.kind == outbox_repo.CARD:
-        card = lifecycle.ticket_card(deps, write.ticket_id or 0, now)
+        card = cards.ticket_card(deps, write.ticket_id or 0, now)
         if card is None:
             raise LookupError(f"ticket {write.ticket_id} is gone")
         ticket, text, blocks = card
@@ -216,7 +216,7 @@ def _upload(deps: Deps, write: _Write) -> str | None:
 
 
 def _redraw_card(deps: Deps, write: _Write, now: datetime) -> str | None:
-    card = lifecycle.ticket_card(deps, write.ticket_id or 0, now)
+    card = cards.ticket_card(deps, write.ticket_id or 0, now)
     if card is None:
         return None
     ticket, text, blocks = card

@@ -191,7 +191,7 @@ def _names_in_slack(channel_ids: list[str]) -> dict[str, str]:
     from slack_sdk.errors import SlackApiError
 
     from bot.config import SLACK_DEFAULT_API_URL
-    from commands.deps import build_client
+    from commands.slack_notifier import build_client
 
     token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
     if not token or not channel_ids:

@@ -20,13 +20,14 @@ channel's tracking began are left alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from commands import lifecycle
+from slack_sdk.errors import SlackApiError
+
 from commands.deps import Deps
-from commands.intake import is_human_message, is_thread_reply_event
+from commands.intake import is_human_message, is_thread_reply_event, open_ticket, ts_instant
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -49,18 +50,8 @@ class CatchUpReport:
     unreadable: list[str] = field(default_factory=list)  # channels Slack would not show
 
 
-def catch_up(
-    deps: Deps,
-    submit: Callable[[lifecycle.IntakeRequest], object] | None = None,
-    *,
-    window: timedelta = CATCH_UP_WINDOW,
-) -> CatchUpReport:
-    """Open a ticket (`submit`, by default `lifecycle.open_request`) for each recent
-    top-level message of every tracked channel."""
-    if submit is None:
-        def submit(request: lifecycle.IntakeRequest) -> object:
-            return lifecycle.open_request(deps, request)
-
+def catch_up(deps: Deps, *, window: timedelta = CATCH_UP_WINDOW) -> CatchUpReport:
+    """Open a ticket for each recent top-level message of every tracked channel."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         channels = [
@@ -71,17 +62,17 @@ def catch_up(
     report = CatchUpReport(channels=len(channels))
     for team_id, channel_id, tracking_since, newest_ts in channels:
         since = max(tracking_since or now, now - window)
-        heard = lifecycle.ts_instant(newest_ts) if newest_ts else None
+        heard = ts_instant(newest_ts) if newest_ts else None
         if heard is not None:
             since = max(since, heard - OVERLAP)
         try:
             for message in _history(deps, channel_id, since):
                 report.messages += 1
-                submit(lifecycle.IntakeRequest(
-                    team_id=team_id, channel_id=channel_id, message_ts=message["ts"],
+                open_ticket(
+                    deps, team_id=team_id, channel_id=channel_id, message_ts=message["ts"],
                     user_id=message["user"], text=message.get("text") or "",
                     source="message", only_if_tracked=True,
-                ))
+                )
         except Exception as exc:  # not in the channel any more, no scope, Slack down
             log.warning("catch-up could not read %s: %s", channel_id, _reason(exc))
             report.unreadable.append(channel_id)
@@ -91,11 +82,11 @@ def catch_up(
     return report
 
 
-def _history(deps: Deps, channel_id: str, since: datetime):
+def _history(deps: Deps, channel_id: str, since: datetime) -> list[dict[str, Any]]:
     """Top-level human messages of `channel_id` posted after `since`, oldest first."""
     oldest = f"{since.timestamp():.6f}"
-    found: list[dict] = []
-    cursor = None
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
     while True:
         response = deps.client.conversations_history(
             channel=channel_id, oldest=oldest, limit=PAGE_SIZE, cursor=cursor
@@ -111,6 +102,5 @@ def _history(deps: Deps, channel_id: str, since: datetime):
 
 
 def _reason(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    error = response.get("error") if response is not None else None
-    return error or exc.__class__.__name__
+    error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+    return str(error or exc.__class__.__name__)

@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from commands import lifecycle
 from commands.errors import NotFound, errors_to_user
 from commands.parser import parse_ticket_ref
 from commands.permissions import is_admin
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import MAX_REPLY_CHARS, channel_mention, escape_mrkdwn, quote
+from commands.timezones import user_tz
 from commands.views import METRIC_LABELS, place_name
 from sla.clock import ClockEvent
 from sla.durations import format_business_duration, format_duration
@@ -69,7 +69,7 @@ def explain_ticket(deps: Any, *, team_id: str, user_id: str, channel_id: str, ke
                        "Try `/sla list`.")
     ledger = explain(loaded.events, loaded.policy, now, pause_reasons=loaded.reasons,
                      nudges=loaded.nudges)
-    tz = lifecycle.user_tz(deps, user_id, loaded.policy.calendar.tz)
+    tz = user_tz(deps, user_id, loaded.policy.calendar.tz)
     text = render_ledger(loaded.key, ledger, tz=tz)
     return Reply(text=text, public=False)
 

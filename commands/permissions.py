@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from commands.deps import Deps
 from commands.errors import PermissionDenied
 
 log = logging.getLogger(__name__)
 
 
-def configured_admins(deps: Any) -> frozenset[str]:
-    """User ids listed in SLABOT_ADMINS."""
-    admins = set(getattr(deps, "admins", ()) or ())
-    settings = getattr(deps, "settings", None)
-    admins.update(getattr(settings, "admins", ()) or ())
-    return frozenset(admins)
-
-
-def is_admin(deps: Any, user_id: str) -> bool:
+def is_admin(deps: Deps, user_id: str) -> bool:
     """True for SLABOT_ADMINS and for workspace admins/owners according to users.info."""
-    if user_id in configured_admins(deps):
+    if user_id in deps.settings.admins:
         return True
     try:
         user = deps.notifier.user_info(user_id)
@@ -33,7 +25,7 @@ def is_admin(deps: Any, user_id: str) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
-def require_admin(deps: Any, user_id: str, what: str) -> None:
+def require_admin(deps: Deps, user_id: str, what: str) -> None:
     """Raise PermissionDenied with a polite message unless `user_id` is an admin."""
     if not is_admin(deps, user_id):
         raise PermissionDenied(

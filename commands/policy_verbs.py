@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from commands import lifecycle
+from commands.cards import queue_card_update
 from commands.errors import UsageError
 from commands.parser import (
     parse_no_args,
@@ -101,7 +101,7 @@ def update_channel_policy(request: VerbRequest, change) -> Policy:
         # and hours until each ticket happens to change.
         moved = _remeasure_open_tickets(session, workspace.id, request.channel_id, updated, now)
         for ticket, _clock in moved:
-            lifecycle.queue_card_update(session, ticket, now)
+            queue_card_update(session, ticket, now)
     if moved:
         deps.wake_outbox()
         deps.wake_scheduler()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import lifecycle
+from commands import intake
 from commands.deps import Deps
 from commands.errors import errors_to_user
 
@@ -37,7 +37,7 @@ def _track(body: dict[str, Any], respond, deps: Deps) -> None:
     if is_thread_reply(message, ts):
         respond(text=THREAD_REPLY_REFUSAL, response_type="ephemeral", replace_original=False)
         return
-    result = lifecycle.open_ticket(
+    result = intake.open_ticket(
         deps, team_id=team_id, channel_id=channel_id, message_ts=ts, user_id=message["user"],
         text=message.get("text") or "", source="shortcut",
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from commands import lifecycle
 from commands.errors import NotFound
-from commands.lifecycle import InvalidTransition, TicketResult
+from commands.lifecycle import TicketResult
 from commands.parser import (
     ListFilter,
     parse_list,
@@ -25,7 +25,9 @@ from commands.parser import (
 from commands.render import HistoryEntry, render_ticket_detail, render_ticket_list
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import quote
+from commands.timezones import user_tz
 from commands.views import METRIC_LABELS, due_text
+from sla.transitions import InvalidTransition
 from storage import repositories as repo
 from storage.models import Ticket
 from storage.repositories.ticket_counts import count_open_tickets
@@ -60,7 +62,7 @@ def _reader_tz(request: VerbRequest, fallback: str | None = None) -> str:
             fallback = repo.get_policy(
                 session=session, workspace_id=workspace.id, channel_id=request.channel_id
             ).calendar.tz
-    return lifecycle.user_tz(request.deps, request.user_id, fallback)
+    return user_tz(request.deps, request.user_id, fallback)
 
 
 def _check_here(request: VerbRequest, key: str) -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from commands.ids import Action
-from commands.lifecycle import detect_priority
 from commands.views import HomeItem, local_time, relative, render_home, render_ticket_card
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.policy import Policy, Priority
@@ -132,23 +131,6 @@ def test_home_lists_at_risk_tickets_first():
 def test_home_without_tickets_says_so():
     view = render_home("UME", [], "UTC", MONDAY_9)
     assert "Nothing here" in text_of(view["blocks"])
-
-
-@pytest.mark.parametrize(
-    ("text", "default", "expected"),
-    [
-        ("checkout outage", Priority.P3, Priority.P1),
-        ("URGENT please", Priority.P3, Priority.P2),
-        ("sev1 in prod", Priority.P4, Priority.P1),
-        (":rotating_light: db down", Priority.P3, Priority.P1),
-        ("this is p4 at most", Priority.P3, Priority.P3),
-        ("urgent", Priority.P1, Priority.P1),  # words never lower a priority
-        ("see pages p10 and p12", Priority.P3, Priority.P3),
-        ("question about invoices", Priority.P3, Priority.P3),
-    ],
-)
-def test_priority_words_only_raise(text, default, expected):
-    assert detect_priority(text, default) == expected
 
 
 def test_business_durations_on_the_card_are_in_hours_like_the_policy():

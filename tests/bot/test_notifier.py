@@ -8,7 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.sandbox.slack_api import FakeSlack
-from commands.deps import FixedClock, Notifier, build_client
+from commands.slack_notifier import SlackNotifier, build_client
+from tests.clocks import FixedClock
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def fake():
 
 @pytest.fixture
 def notifier(fake):
-    return Notifier(build_client("xoxb-t", fake.api_url))
+    return SlackNotifier(build_client("xoxb-t", fake.api_url))
 
 
 def test_thread_reply_lands_in_the_thread(fake, notifier):
@@ -50,7 +51,7 @@ def test_persistent_failure_surfaces_as_an_error(fake, notifier):
 
 
 def test_wrong_token_is_rejected_like_slack_does(fake):
-    wrong = Notifier(build_client("xoxb-wrong", fake.api_url))
+    wrong = SlackNotifier(build_client("xoxb-wrong", fake.api_url))
     with pytest.raises(SlackApiError, match="invalid_auth"):
         wrong.post_message("C1", "hi")
 

@@ -20,14 +20,16 @@ from bot.metrics import SchedulerMetrics
 from bot.nudges import SenderOptions
 from bot.outbox import send_outbox
 from bot.scheduler import SchedulerOptions, plan_due_tickets, run_cycle
-from commands import lifecycle
-from commands.deps import Deps, FixedClock
+from commands import intake, lifecycle
+from commands.deps import Deps
 from sla.calendar import BusinessCalendar
 from sla.policy import Audience, Metric, NudgeRule, Policy, Priority
 from storage.models import NudgeState, OutboxMessage
 from storage.repositories import nudges as outbox
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
+from tests.assignments import assign
+from tests.clocks import FixedClock
 
 TEAM = "T1"
 CHANNEL = "CSUPPORT"
@@ -141,7 +143,7 @@ class World:
     def open(self, text: str = "the export is broken", priority: Priority = Priority.P2):
         self.opened += 1
         ts = f"{int(self.clock.now().timestamp())}.{self.opened:06d}"
-        result = lifecycle.open_ticket(
+        result = intake.open_ticket(
             self.deps,
             team_id=TEAM,
             channel_id=CHANNEL,
@@ -208,7 +210,7 @@ def test_half_way_nudge_fires_at_exactly_half_the_target_on_a_24x7_calendar(worl
 
 def test_eighty_percent_and_breach_reach_their_audiences_in_order(world):
     key = world.open()
-    lifecycle.assign(world.deps, team_id=TEAM, user_id=AGENT, assignee_id=AGENT, key=key)
+    assign(world.deps, team_id=TEAM, key=key, assignee_id=AGENT, by=AGENT)
     world.at(MONDAY_10 + timedelta(minutes=30))
     next_wake = world.at(MONDAY_10 + timedelta(minutes=48))
     assert next_wake == MONDAY_10 + timedelta(hours=1)
@@ -519,7 +521,7 @@ def test_a_ticket_that_cannot_be_planned_does_not_hold_up_the_others(world, capl
             channel_id="CBROKEN",
         )
     ts = f"{int(MONDAY_10.timestamp())}.999999"
-    broken = lifecycle.open_ticket(
+    broken = intake.open_ticket(
         world.deps,
         team_id=TEAM,
         channel_id="CBROKEN",

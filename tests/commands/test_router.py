@@ -156,17 +156,20 @@ class _Directory:
      ({"is_admin": False, "is_owner": False}, False), ({}, False)],
 )
 def test_workspace_admins_and_owners_may_configure(record, expected):
-    deps = SimpleNamespace(admins=(), settings=None, notifier=_Directory({"U1": record}))
+    deps = SimpleNamespace(settings=SimpleNamespace(admins=frozenset()),
+                           notifier=_Directory({"U1": record}))
     assert is_admin(deps, "U1") is expected
 
 
 def test_a_user_slack_does_not_know_is_no_admin():
-    deps = SimpleNamespace(admins=(), settings=None, notifier=_Directory({}))
+    deps = SimpleNamespace(settings=SimpleNamespace(admins=frozenset()),
+                           notifier=_Directory({}))
     assert is_admin(deps, "UGHOST") is False
 
 
 def test_slabot_admins_may_configure_without_asking_slack():
-    deps = SimpleNamespace(admins=("U7",), settings=None, notifier=_Directory({}))
+    deps = SimpleNamespace(settings=SimpleNamespace(admins=frozenset({"U7"})),
+                           notifier=_Directory({}))
     assert is_admin(deps, "U7") is True
 
 
@@ -197,7 +200,7 @@ def test_every_reply_is_held_to_3000_characters():
 def test_a_far_off_report_period_is_refused_with_the_usage(uow, period):
     from datetime import UTC, datetime
 
-    from commands.deps import FixedClock
+    from tests.clocks import FixedClock
 
     deps = SimpleNamespace(unit_of_work=uow, clock=FixedClock(datetime(2026, 11, 23, tzinfo=UTC)))
     reply = default_router().dispatch(deps, text=f"report {period}", **WHERE)

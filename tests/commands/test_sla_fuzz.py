@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.sandbox.slack_api import TEAM_ID, FakeSlack
-from commands import lifecycle
-from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
+from commands import intake
+from commands.deps import Deps, ThreadUnitOfWork
 from commands.router import default_router
+from commands.slack_notifier import SlackNotifier, build_client
 from commands.text import MAX_REPLY_CHARS
+from tests.clocks import FixedClock
 from tests.hostile_text import HOSTILE, assert_ampersands_escaped, user_markup_in
 
 EXAMPLES = int(os.environ.get("SLA_FUZZ_EXAMPLES", "300"))
@@ -90,14 +92,14 @@ def world(engine) -> Iterator[SimpleNamespace]:
         config = Settings.from_env({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "s",
                                     "SLACK_API_URL": fake.api_url, "DATABASE_URL": "sqlite://"})
         client = build_client(TOKEN, fake.api_url)
-        deps = Deps(settings=config, engine=engine, unit_of_work=make_unit_of_work(engine),
-                    clock=FixedClock(START), client=client, notifier=Notifier(client))
+        deps = Deps(settings=config, engine=engine, unit_of_work=ThreadUnitOfWork(engine),
+                    clock=FixedClock(START), client=client, notifier=SlackNotifier(client))
         ROUTER.dispatch(deps, text="track", team_id=TEAM_ID, channel_id=CHANNEL, user_id=ADMIN)
         for n, text in enumerate(("Printer on fire", HOSTILE), start=1):
             ts = f"{int(START.timestamp())}.{n:06d}"
             fake.add_message(CHANNEL, ts, AGENT, text, None)
-            lifecycle.open_ticket(deps, team_id=TEAM_ID, channel_id=CHANNEL, message_ts=ts,
-                                  user_id=AGENT, text=text, source="message")
+            intake.open_ticket(deps, team_id=TEAM_ID, channel_id=CHANNEL, message_ts=ts,
+                               user_id=AGENT, text=text, source="message")
         yield SimpleNamespace(deps=deps, fake=fake)
 
 

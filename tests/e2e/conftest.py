@@ -47,9 +47,11 @@ from bot.outbox import send_outbox
 from bot.queues import queue_health
 from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 from bot.server import BackgroundServer, create_server
-from commands.deps import Deps, FixedClock, Notifier, build_client, make_unit_of_work
+from commands.deps import Deps, ThreadUnitOfWork
+from commands.slack_notifier import SlackNotifier, build_client
 from storage.repositories import inbox as inbox_repo
 from storage.repositories import outbox as outbox_repo
+from tests.clocks import FixedClock
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, inside business hours
 SIGNING_SECRET = "e2e-signing-secret"
@@ -401,7 +403,7 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
         **env,
     })
     client = build_client(settings.slack_bot_token, settings.slack_api_url)
-    unit_of_work = make_unit_of_work(engine)
+    unit_of_work = ThreadUnitOfWork(engine)
     client.api_call = _outside_transactions(client.api_call, unit_of_work.is_open)
     deps = Deps(
         settings=settings,
@@ -409,7 +411,7 @@ def build_bot(db_url: str, engine: Any, fake: FakeSlack, clock: FixedClock,
         unit_of_work=unit_of_work,
         clock=clock,
         client=client,
-        notifier=Notifier(client),
+        notifier=SlackNotifier(client),
     )
     executor = TrackingExecutor()
     app = create_app(settings, deps, listener_executor=executor)

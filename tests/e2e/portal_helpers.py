@@ -19,7 +19,8 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.queues import queue_health
 from bot.server import BackgroundServer, create_server
-from commands.deps import Deps, Notifier, build_client, make_unit_of_work
+from commands.deps import Deps, ThreadUnitOfWork
+from commands.slack_notifier import SlackNotifier, build_client
 from tests.e2e.conftest import (
     _WATCHED_LOGGERS,
     ADMIN,
@@ -67,8 +68,8 @@ def portal_bot(db_url: str, engine: Any, fake: Any, clock: Any, **env: str) -> B
         **env,
     })
     client = build_client(settings.slack_bot_token, settings.slack_api_url)
-    deps = Deps(settings=settings, engine=engine, unit_of_work=make_unit_of_work(engine),
-                clock=clock, client=client, notifier=Notifier(client))
+    deps = Deps(settings=settings, engine=engine, unit_of_work=ThreadUnitOfWork(engine),
+                clock=clock, client=client, notifier=SlackNotifier(client))
     executor = TrackingExecutor()
     app = create_app(settings, deps, listener_executor=executor)
     late.app = create_server(app, deps, health=queue_health(deps, HOLDER))

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from bot.sandbox.slack_api import TEAM_ID
-from commands import lifecycle
+from tests.assignments import assign
 from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask
 
@@ -25,7 +25,7 @@ def support_day(bot) -> None:
     ask(bot, "resolve SLA-1", user=AGENT)
     second, _ = bot.slack.message("Invoices are blank")
     bot.settle()
-    lifecycle.assign(bot.deps, team_id=TEAM_ID, user_id=ADMIN, assignee_id=HELPER, key="SLA-2")
+    assign(bot.deps, team_id=TEAM_ID, key="SLA-2", assignee_id=HELPER, by=ADMIN)
     bot.settle()
     bot.clock.advance(timedelta(hours=2))
     bot.slack.message("Sorry for the wait", user=HELPER, thread_ts=second)

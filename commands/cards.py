@@ -1,0 +1,63 @@
+"""A ticket's card in its thread: what it shows now, and queuing its redraw.
+
+Cards are written by the outbox sender after the commit, never inside a unit of work: a
+move only queues a redraw, and the sender renders the ticket as it is when it sends, so
+close changes make one chat.update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from commands.clocks import clock_of
+from commands.deps import Deps
+from commands.timezones import user_tz
+from commands.views import card_text, render_ticket_card
+from storage.models import Ticket
+from storage.repositories import outbox as outbox_repo
+from storage.repositories import workspaces as workspace_repo
+
+
+def ticket_card(deps: Deps, ticket_id: int, now: datetime
+                ) -> tuple[Ticket, str, list[dict[str, Any]]] | None:
+    """A ticket's card as it is now: (ticket, text, blocks) in the requester's time zone.
+
+    Read in its own unit of work and rendered after it (users.info may be asked for the
+    time zone): the outbox sender calls this right before posting or updating a card.
+    """
+    with deps.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        clock = clock_of(session, ticket, now)
+        tz = workspace_repo.get_workspace_by_id(
+            session=session, workspace_id=ticket.workspace_id).tz
+        session.expunge(ticket)
+    tz = user_tz(deps, ticket.requester_id, tz)
+    return ticket, card_text(ticket, clock), render_ticket_card(ticket, clock, tz, now)
+
+
+def queue_card_update(session: Session, ticket: Ticket, now: datetime,
+                      because: str | None = None) -> None:
+    """Queue a redraw of the ticket's card in the caller's unit of work."""
+    outbox_repo.queue_card_update(session=session, ticket_id=_stored_id(ticket),
+                                  version=ticket.version, at=now, because=because)
+
+
+def refresh_card(deps: Deps, ticket_id: int) -> None:
+    """Queue a redraw of a ticket's card in a unit of work of its own (time alone moved it)."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            queue_card_update(session, ticket, now, because=f"at{now.timestamp():.6f}")
+    deps.wake_outbox()
+
+
+def _stored_id(ticket: Ticket) -> int:
+    if ticket.id is None:
+        raise ValueError(f"ticket {ticket.key} is not stored yet: it has no card")
+    return ticket.id
