@@ -34,7 +34,7 @@ from commands.parser import (
 from commands.reporting import ReportError, parse_period
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import clip, quote
-from sla.calendar import CalendarError
+from sla.business_time import CalendarError
 from sla.durations import format_business_duration
 from sla.policy import Metric, Policy, PolicyError, Priority
 from sla.simulation import Side, Simulation, simulate
