@@ -39,7 +39,7 @@ from commands.reporting import (
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import channel_mention, user_mention
 from commands.tracking import require_postable
-from sla.policy import CreditTier
+from sla.targets import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
 from storage.repositories import outbox as outbox_repo

@@ -32,7 +32,8 @@ from sla.ledger import (
     TicketLedger,
     explain,
 )
-from sla.policy import Metric, Policy
+from sla.policy import Policy
+from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import clock_events
 from storage.repositories.nudges import list_nudges

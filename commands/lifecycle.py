@@ -24,7 +24,8 @@ from commands.errors import NotFound, PermissionDenied
 from commands.views import card_text, render_ticket_card
 from sla.clock import ClockEvent, EventKind, TicketClock, compute_clock
 from sla.escalation import plan_nudges
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.errors import DuplicateTicket
 from storage.models import Ticket
 from storage.repositories import outbox as outbox_repo

@@ -22,7 +22,8 @@ from commands.render import ChannelSettings, credits_text, nudges_text, render_p
 from commands.request import Reply, Verb, VerbRequest
 from sla.clock import ClockError, TicketClock, compute_clock
 from sla.durations import format_business_duration
-from sla.policy import CreditTier, Metric, Policy, PolicyError, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, PolicyError, Priority
 from storage import repositories as repo
 from storage.models import Ticket
 

@@ -39,7 +39,8 @@ from commands.request import Reply, Verb, VerbRequest
 from commands.status import open_counts
 from commands.text import channel_mention
 from sla.compliance import nearest_rank
-from sla.policy import Metric, Policy
+from sla.policy import Policy
+from sla.targets import Metric
 from storage import repositories as repo
 from storage.repositories import portal_reads
 from storage.repositories import share_links as share_repo

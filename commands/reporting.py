@@ -27,7 +27,8 @@ from sla.compliance import (
     summarize,
     summarize_by,
 )
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, Priority
 from storage.mappers import metric_outcomes
 from storage.models import TicketStatus
 from storage.repositories.tickets import list_tickets_in_period, load_clock_events

@@ -34,7 +34,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sla.calendar import BusinessCalendar
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 
 Pauses = tuple[tuple[datetime, datetime], ...]
 

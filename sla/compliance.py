@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sla.clock import TicketClock, as_utc
-from sla.policy import CreditTier, Metric, Priority
+from sla.targets import CreditTier, Metric, Priority
 
 FORMULA = (
     "Met % = met / (met + breached) x 100, counting SLA metrics that stopped in the period "

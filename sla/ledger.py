@@ -34,7 +34,8 @@ from sla.clock import (
     compute_clock,
 )
 from sla.durations import format_business_duration
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 
 AT_RISK_FRACTION = 0.8
 AT_RISK_HORIZON = timedelta(hours=1)

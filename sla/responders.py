@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from sla.clock import ClockError, ClockEvent, EventKind, compute_clock
 from sla.compliance import nearest_rank
-from sla.policy import Metric, Policy
+from sla.policy import Policy
+from sla.targets import Metric
 
 ASSIGNED = "assigned"  # the history entry naming the new assignee (empty: unassigned)
 

@@ -36,7 +36,8 @@ from datetime import UTC, datetime, timedelta
 
 from sla.clock import ClockError, ClockEvent, _Measure, _walk, as_utc
 from sla.compliance import MetricOutcome, credit_owed, summarize_by
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, Priority
 
 DEFAULT_GOAL_PERCENT = 95.0
 CREDIT_METRIC = Metric.RESOLUTION  # as in the report: credits follow resolution compliance

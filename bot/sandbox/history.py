@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.repositories import tickets as ticket_repo
 
 HISTORY_TZ = "Europe/Berlin"

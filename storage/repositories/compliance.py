@@ -40,7 +40,7 @@ from sla.compliance import (
     MetricSummary,
     percent,
 )
-from sla.policy import Metric
+from sla.targets import Metric
 from storage.columns import UTCDateTime
 from storage.models import UNRESOLVED, Ticket
 

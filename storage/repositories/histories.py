@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 from sla.clock import ClockEvent, EventKind
 from sla.forecast import Waiting
-from sla.policy import Priority
 from sla.responders import ActorEvent, ResponderTicket
 from sla.simulation import TicketHistory
+from sla.targets import Priority
 from storage.models import Ticket, TicketEvent, TicketStatus
 
 _CLOCK_KINDS = {kind.value: kind for kind in EventKind}

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from sla.clock import ClockEvent, EventKind, MetricState, TicketClock, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.errors import DuplicateTicket, NotFound, StorageError
 from storage.mappers import clock_events
 from storage.models import UNRESOLVED, Ticket, TicketEvent, TicketStatus, Workspace, utcnow

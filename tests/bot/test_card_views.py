@@ -11,7 +11,8 @@ from commands.ids import Action
 from commands.lifecycle import detect_priority
 from commands.views import HomeItem, local_time, relative, render_home, render_ticket_card
 from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Policy, Priority
+from sla.policy import Policy
+from sla.targets import Priority
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -25,7 +25,8 @@ from commands.render import (
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.compliance import MetricOutcome, summarize
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.models import Ticket
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday noon

@@ -10,7 +10,8 @@ from commands.reporting import build_report, csv_rows, load_facts, parse_period
 from sla.calendar import BusinessCalendar
 from sla.clock import EventKind, compute_clock
 from sla.compliance import outcomes_from_clock, summarize, summarize_by
-from sla.policy import CreditTier, Policy, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Priority
 from storage.models import Ticket
 from storage.repositories.tickets import load_clock_events
 from storage.repositories.workspaces import get_policy

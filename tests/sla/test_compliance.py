@@ -19,7 +19,8 @@ from sla.compliance import (
     summarize,
     summarize_by,
 )
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, Priority
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

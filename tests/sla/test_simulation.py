@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.compliance import outcomes_from_clock
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.policy import Policy
 from sla.simulation import TicketHistory, judge, measure, simulate
+from sla.targets import CreditTier, Metric, Priority
 from tests.sla.test_ledger import CALENDARS, NEXT, histories
 
 H = timedelta(hours=1)

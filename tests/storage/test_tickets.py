@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Metric, Priority
+from sla.targets import Metric, Priority
 from storage import repositories as repo
 from storage.errors import DuplicateTicket, StorageError
 from storage.models import TicketStatus
