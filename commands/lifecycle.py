@@ -22,8 +22,9 @@ from slack_sdk.errors import SlackApiError
 from commands.deps import Deps
 from commands.errors import NotFound, PermissionDenied
 from commands.views import card_text, render_ticket_card
-from sla.clock import ClockEvent, EventKind, TicketClock, compute_clock
+from sla.clock import TicketClock, compute_clock
 from sla.escalation import plan_nudges
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric, Priority
 from storage.errors import DuplicateTicket

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from commands.charts import DailyCompliance
 from commands.text import clip, csv_cell
-from sla.clock import ClockError, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import (
     ComplianceSummary,
     MetricOutcome,
@@ -27,6 +27,7 @@ from sla.compliance import (
     summarize,
     summarize_by,
 )
+from sla.events import ClockError
 from sla.policy import Policy
 from sla.targets import CreditTier, Metric, Priority
 from storage.mappers import metric_outcomes

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sla.clock import ClockError, ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import nearest_rank
+from sla.events import ClockError, ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric
 

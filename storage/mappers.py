@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sla.clock import ClockEvent, EventKind
 from sla.compliance import MetricOutcome
 from sla.escalation import SentNudge
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric, PolicyError, Priority
 from storage.errors import InvalidStoredPolicy

@@ -10,7 +10,8 @@ import pytest
 from commands.ids import Action
 from commands.lifecycle import detect_priority
 from commands.views import HomeItem, local_time, relative, render_home, render_ticket_card
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Priority
 

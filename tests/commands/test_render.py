@@ -23,8 +23,9 @@ from commands.render import (
     trend_text,
 )
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import MetricOutcome, summarize
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric, Priority
 from storage.models import Ticket

@@ -8,8 +8,9 @@ from sqlmodel import select
 
 from commands.reporting import build_report, csv_rows, load_facts, parse_period
 from sla.calendar import BusinessCalendar
-from sla.clock import EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize, summarize_by
+from sla.events import EventKind
 from sla.policy import Policy
 from sla.targets import CreditTier, Priority
 from storage.models import Ticket

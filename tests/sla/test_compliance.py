@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import (
     FORMULA,
     ComplianceError,
@@ -19,6 +19,7 @@ from sla.compliance import (
     summarize,
     summarize_by,
 )
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import CreditTier, Metric, Priority
 

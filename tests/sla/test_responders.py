@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sla.clock import ClockEvent, EventKind
+from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.responders import ActorEvent, ResponderTicket, responder_rows
 from sla.targets import Priority
