@@ -167,12 +167,12 @@ def _metric_clock(meter: Meter, policy: Policy, span: MetricSpan) -> MetricClock
     elapsed, pauses, paused = meter.measure(span)
     calendar = policy.calendar
     due_at = None if paused else calendar.due(span.start, target, pauses).astimezone(UTC)
-    if span.stop is not None:
-        state = MetricState.BREACHED if is_breached(elapsed, target) else MetricState.MET
-    elif paused:
+    if paused:  # only a metric still running can be paused
         state = MetricState.PAUSED
+    elif is_breached(elapsed, target):
+        state = MetricState.BREACHED
     else:
-        state = MetricState.BREACHED if is_breached(elapsed, target) else MetricState.RUNNING
+        state = MetricState.MET if span.stop is not None else MetricState.RUNNING
     clock = MetricClock(
         metric=span.metric,
         target=target,
