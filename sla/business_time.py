@@ -24,6 +24,7 @@ from sla.public_holidays import country_holidays
 
 __all__ = [
     "DAY",
+    "EPOCH",
     "SECOND",
     "CalendarError",
     "CalendarKey",
@@ -38,11 +39,11 @@ __all__ = [
 SECOND = 1_000_000  # instants and durations are integer microseconds
 DAY = 86_400 * SECOND
 _ONE_US = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Year tables are built for [Jan 1 Y, Jan 1 Y+1) UTC, so Y+1 must still be a valid year.
 _MIN_YEAR, _MAX_YEAR = 2, 9998
-_LAST_INSTANT = (datetime(_MAX_YEAR + 1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
+_LAST_INSTANT = (datetime(_MAX_YEAR + 1, 1, 1, tzinfo=UTC) - EPOCH) // _ONE_US
 
 # Weekly intervals as 7 tuples (Mon..Sun) of (start_us, end_us) offsets into the local day.
 Weekly = tuple[tuple[tuple[int, int], ...], ...]
@@ -197,7 +198,7 @@ class YearTables:
 def to_instant(value: datetime, name: str) -> int:
     """An aware datetime as integer microseconds since the epoch (UTC)."""
     if value.__class__ is datetime and value.tzinfo is UTC:  # the common case
-        return (value - _EPOCH) // _ONE_US
+        return (value - EPOCH) // _ONE_US
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -205,18 +206,18 @@ def to_instant(value: datetime, name: str) -> int:
             f"{name} must be timezone-aware, got the naive datetime {value.isoformat()}; "
             "attach a zone, e.g. datetime(..., tzinfo=UTC)"
         )
-    return (value - _EPOCH) // _ONE_US
+    return (value - EPOCH) // _ONE_US
 
 
 def from_instant(t: int) -> datetime:
     """Integer microseconds since the epoch as an aware UTC datetime."""
-    return _EPOCH + timedelta(microseconds=t)
+    return EPOCH + timedelta(microseconds=t)
 
 
 # Year starts (UTC microseconds) of the years most instants fall in, for a quick lookup.
 _YEAR_LOOKUP_FIRST = 1970
 _YEAR_STARTS = [
-    (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US for year in range(1970, 2201)
+    (datetime(year, 1, 1, tzinfo=UTC) - EPOCH) // _ONE_US for year in range(1970, 2201)
 ]
 
 
@@ -287,8 +288,8 @@ def _worked(table: _YearTable, t: int) -> int:
 def _year_table(key: CalendarKey, year: int) -> _YearTable:
     """Business intervals of UTC year ``year`` for calendar ``key`` (cached across calendars)."""
     zone = ZoneInfo(key.tz)
-    lo = (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
-    hi = (datetime(year + 1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_US
+    lo = (datetime(year, 1, 1, tzinfo=UTC) - EPOCH) // _ONE_US
+    hi = (datetime(year + 1, 1, 1, tzinfo=UTC) - EPOCH) // _ONE_US
     closed = key.holidays
     if key.country:
         closed = closed | country_holidays(key.country, key.subdiv, year)
@@ -352,6 +353,6 @@ def _offset_runs(zone: ZoneInfo, lo: int, hi: int) -> list[tuple[int, int, int]]
 
 def _offset_at(zone: ZoneInfo, second: int) -> int:
     """The zone's UTC offset (microseconds) at a POSIX second."""
-    offset = (_EPOCH + timedelta(seconds=second)).astimezone(zone).utcoffset()
+    offset = (EPOCH + timedelta(seconds=second)).astimezone(zone).utcoffset()
     assert offset is not None  # a ZoneInfo always knows its offset
     return offset // _ONE_US

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.business_time import (
+    EPOCH,
     CalendarError,
     CalendarKey,
     YearTables,
@@ -312,7 +313,7 @@ class BusinessCalendar:
         return bool(self._key.weekly[day.weekday()])
 
     def _to_datetime(self, t: int) -> datetime:
-        return from_instant(t).astimezone(self._zone)
+        return (EPOCH + timedelta(microseconds=t)).astimezone(self._zone)
 
 
 # --------------------------------------------------------------------- validation

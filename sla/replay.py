@@ -11,8 +11,9 @@ construction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sla.calendar import BusinessCalendar
 from sla.events import ClockError, ClockEvent, EventKind
@@ -24,8 +25,7 @@ __all__ = ["Intervals", "Meter", "MetricSpan", "Walk", "replay"]
 Intervals = tuple[tuple[datetime, datetime], ...]
 
 
-@dataclass(frozen=True)
-class MetricSpan:
+class MetricSpan(NamedTuple):  # a tuple: the clock builds a few per ticket on every replay
     """Where one metric runs: from ``start`` to ``stop`` (None: still running), measured
     against ``priority``'s target, held by ``gaps`` (resolved spells) as well as pauses.
 
@@ -84,12 +84,13 @@ class Walk:
                 gaps,
             ),
         ]
-        cycles = [
-            MetricSpan(Metric.NEXT_RESPONSE, c.start, c.stop, c.priority or self.priority, cycle=i)
-            for i, c in enumerate(self.cycles)
-        ]
-        if cycles:
-            found.append(replace(cycles[-1], earlier=tuple(cycles[:-1])))
+        if self.cycles:
+            *before, last = (
+                MetricSpan(Metric.NEXT_RESPONSE, c.start, c.stop, c.priority or self.priority,
+                           cycle=i)
+                for i, c in enumerate(self.cycles)
+            )
+            found.append(last._replace(earlier=tuple(before)))
         return found
 
     def apply(self, event: ClockEvent) -> None:
