@@ -41,8 +41,9 @@ from commands.simulate import _changes, render_simulation, without_cycle_collect
 from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
 from sla.simulation import goal_of, simulate
+from sla.targets import Metric, Priority
 from storage import migrate
 from storage import repositories as repo
 from storage.db import make_engine, unit_of_work

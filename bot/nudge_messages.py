@@ -20,7 +20,7 @@ from bot.logs import log_event
 from commands.text import channel_mention, user_mention
 from commands.text import link as link_to
 from sla.durations import format_business_duration, format_duration
-from sla.policy import Audience, Metric
+from sla.targets import Audience, Metric
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from bot.nudge_messages import (
 )
 from commands import cards
 from sla.clock import compute_clock
-from sla.policy import Audience, Metric
+from sla.targets import Audience, Metric
 from storage.models import Nudge, NudgeState, TicketStatus
 from storage.repositories import nudges as outbox
 from storage.repositories import tickets as ticket_repo

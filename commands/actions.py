@@ -18,7 +18,7 @@ from commands import lifecycle
 from commands.deps import Deps
 from commands.errors import NotFound, errors_to_user
 from commands.ids import Action
-from sla.policy import Priority
+from sla.targets import Priority
 from storage.repositories import outbox as outbox_repo
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from sla.periods import (
     digest_weeks,
     parse_weekly_slot,
 )
-from sla.policy import CreditTier
+from sla.targets import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
 from storage.repositories import outbox as outbox_repo

@@ -20,19 +20,12 @@ from commands.request import Reply, Verb, VerbRequest
 from commands.text import MAX_REPLY_CHARS, channel_mention, escape_mrkdwn, quote
 from commands.timezones import user_tz
 from commands.views import METRIC_LABELS, place_name
-from sla.clock import ClockEvent
 from sla.durations import format_business_duration, format_duration
-from sla.ledger import (
-    MetricLedger,
-    NudgeRecord,
-    Segment,
-    SegmentKind,
-    Threshold,
-    ThresholdStatus,
-    TicketLedger,
-    explain,
-)
-from sla.policy import Metric, Policy
+from sla.events import ClockEvent
+from sla.ledger import MetricLedger, NudgeRecord, Threshold, ThresholdStatus, TicketLedger, explain
+from sla.policy import Policy
+from sla.segments import Segment, SegmentKind
+from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import clock_events
 from storage.repositories.nudges import list_nudges

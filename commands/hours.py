@@ -6,7 +6,8 @@ from commands.errors import UsageError
 from commands.parser import HoursArgs, parse_hours
 from commands.policy_verbs import update_channel_policy
 from commands.request import Reply, Verb, VerbRequest
-from sla.calendar import BusinessCalendar, CalendarError
+from sla.business_time import CalendarError
+from sla.calendar import BusinessCalendar
 from sla.policy import Policy
 
 USAGE = "/sla hours Mon-Fri 09:00-17:00 tz=Europe/Berlin [holidays=DE]"

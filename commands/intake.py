@@ -18,9 +18,11 @@ from sqlmodel import Session
 from commands.clocks import clock_of
 from commands.deps import Deps
 from commands.lifecycle import TicketResult
-from sla.clock import ClockEvent, EventKind, TicketClock, compute_clock
+from sla.clock import TicketClock, compute_clock
 from sla.escalation import plan_nudges
-from sla.policy import Policy, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Priority
 from sla.transitions import detect_priority
 from storage.errors import DuplicateTicket
 from storage.models import TrackedChannel, Workspace

@@ -20,8 +20,10 @@ from commands.clocks import clock_of, policy_of
 from commands.deps import Deps
 from commands.errors import NotFound, PermissionDenied
 from sla import transitions
-from sla.clock import EventKind, TicketClock
-from sla.policy import Policy, Priority
+from sla.clock import TicketClock
+from sla.events import EventKind
+from sla.policy import Policy
+from sla.targets import Priority
 from sla.transitions import LoweringRefused, Move
 from storage.models import Ticket, Workspace
 from storage.repositories import tickets as ticket_repo

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commands.errors import UsageError
 from commands.text import clip as clip_text
 from sla.durations import DurationError, format_business_duration, parse_duration
-from sla.policy import MAX_TARGET, Metric, PolicyError, Priority
+from sla.targets import MAX_TARGET, Metric, PolicyError, Priority
 
 # A Slack escape is one token even if a display name inside it has spaces.
 _TOKEN = re.compile(r"<[^>]*>|[^\s<]+")

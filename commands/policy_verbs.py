@@ -20,9 +20,11 @@ from commands.parser import (
 )
 from commands.render import ChannelSettings, credits_text, nudges_text, render_policy
 from commands.request import Reply, Verb, VerbRequest
-from sla.clock import ClockError, TicketClock, compute_clock
+from sla.clock import TicketClock, compute_clock
 from sla.durations import format_business_duration
-from sla.policy import CreditTier, Metric, Policy, PolicyError, Priority
+from sla.events import ClockError
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, PolicyError, Priority
 from storage import repositories as repo
 from storage.models import Ticket
 

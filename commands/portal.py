@@ -30,7 +30,8 @@ from commands.text import channel_mention
 from commands.ticket_facts import TicketFacts, load_facts
 from sla.compliance import nearest_rank
 from sla.periods import Period, PeriodError, month_period, parse_period
-from sla.policy import Metric, Policy
+from sla.policy import Policy
+from sla.targets import Metric
 from storage import repositories as repo
 from storage.repositories import portal_reads
 from storage.repositories import share_links as share_repo

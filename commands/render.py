@@ -27,7 +27,8 @@ from commands.views import (
 from sla.clock import TicketClock
 from sla.compliance import ComplianceSummary, MetricSummary
 from sla.durations import format_business_duration
-from sla.policy import Audience, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Audience, Metric, Priority
 
 # Slack caps a message at 50 blocks and a section's text at 3000 characters.
 MAX_LIST_LINES = 20

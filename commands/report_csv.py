@@ -15,7 +15,7 @@ from commands.text import csv_cell
 from commands.ticket_facts import TicketFacts
 from sla.compliance import MetricOutcome
 from sla.periods import Period
-from sla.policy import Metric
+from sla.targets import Metric
 
 CSV_COLUMNS = (
     "ticket",

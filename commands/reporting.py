@@ -22,7 +22,7 @@ from sla.compliance import (
     summarize_by,
 )
 from sla.periods import Period, chart_days, digest_weeks
-from sla.policy import CreditTier, Metric
+from sla.targets import CreditTier, Metric
 
 DEFAULT_GOAL_PERCENT = 95.0
 HEADLINE_METRICS = (Metric.FIRST_RESPONSE, Metric.RESOLUTION)

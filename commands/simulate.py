@@ -33,11 +33,12 @@ from commands.parser import (
 )
 from commands.request import Reply, Verb, VerbRequest
 from commands.text import clip, quote
-from sla.calendar import CalendarError
+from sla.business_time import CalendarError
 from sla.durations import format_business_duration
 from sla.periods import PeriodError, parse_period
-from sla.policy import Metric, Policy, PolicyError, Priority
+from sla.policy import Policy
 from sla.simulation import Side, Simulation, simulate
+from sla.targets import Metric, PolicyError, Priority
 from storage import repositories as repo
 from storage.repositories.histories import load_period_tickets
 

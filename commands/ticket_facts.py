@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlmodel import Session
 
 from commands.clocks import clock_of, policy_of
-from sla.clock import ClockError
 from sla.compliance import MetricOutcome, outcomes_from_clock
+from sla.events import ClockError
 from sla.periods import Period
-from sla.policy import Policy, Priority
+from sla.policy import Policy
+from sla.targets import Priority
 from storage.mappers import metric_outcomes
 from storage.models import Ticket, TicketStatus
 from storage.repositories.tickets import list_tickets_in_period

@@ -16,7 +16,7 @@ from commands.ids import Action, Block
 from commands.text import channel_mention, escape_mrkdwn, link, user_mention
 from sla.clock import MetricClock, MetricState, TicketClock
 from sla.durations import format_business_duration
-from sla.policy import Metric, Priority
+from sla.targets import Metric, Priority
 
 METRIC_LABELS = {
     Metric.FIRST_RESPONSE: "First response",

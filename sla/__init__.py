@@ -1,2 +1,1 @@
-"""The SLA domain: business calendars, durations, policies, ticket clocks, escalation and
-compliance. Pure Python: no Slack, no SQL, no wall clock (``now`` is always an argument)."""
+"""Every SLA rule, once and pure: no Slack, no SQL, no wall clock (``now`` is an argument)."""

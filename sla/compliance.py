@@ -1,20 +1,15 @@
 """Compliance maths: met %, breaches, risk and percentiles over metric outcomes for a period.
 
-Counting rules for a period ``[start, end)`` looked at ``now`` (let ``t = min(end, now)``):
+Which metrics of a period ``[start, end)`` seen at ``now`` are met, breached, breached now,
+at risk or left out is the one rule of ``sla.breach`` (``period_standing``). On top of it:
 
-- A metric that stopped in the period (``start <= stopped_at < end``) is *closed*: met or
-  breached as recorded on the outcome.
-- A metric still open at ``t`` (``started_at < t`` and not stopped before ``t``) is *open*.
-  It has *breached by t* when its due instant is before ``t``; a running metric seen at
-  ``now`` (or paused, without a due instant) has also breached when its outcome says so.
-  Open-and-breached metrics count as breached in met %; other open metrics are left out.
-- Met % is Jira Service Management's ``met / (met + breached) * 100`` over closed metrics
-  plus open-and-breached ones; closed-only met % uses closed metrics alone. Both are None
-  when nothing counts.
-- At risk: open at ``t``, not breached, and either at ``at_risk_fraction`` of its target or
-  more (elapsed as captured on the outcome) or due within ``horizon`` after ``t``.
-- Median and p90 are *nearest-rank* percentiles of business elapsed time over closed
-  metrics: sort ascending, take the value at 1-based rank ``ceil(p / 100 * n)``.
+- Met % is Jira Service Management's ``met / (met + breached) * 100``, where breached counts
+  the metrics that stopped past their target in the period and those still open that had
+  already breached; closed-only met % uses the metrics that stopped in the period alone.
+  Both are None when nothing counts.
+- Median and p90 are *nearest-rank* percentiles of business elapsed time over the metrics
+  that stopped in the period: sort ascending, take the value at 1-based rank
+  ``ceil(p / 100 * n)``.
 - Trend is met % minus the previous period's met % (same length, ending at ``start``),
   in percentage points.
 """
@@ -27,8 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sla.clock import TicketClock, as_utc
-from sla.policy import CreditTier, Metric, Priority
+from sla.breach import AT_RISK_FRACTION, AT_RISK_HORIZON, Standing, period_standing
+from sla.clock import TicketClock
+from sla.events import as_utc
+from sla.targets import CreditTier, Metric, Priority
 
 FORMULA = (
     "Met % = met / (met + breached) x 100, counting SLA metrics that stopped in the period "
@@ -145,31 +142,25 @@ class _Tally:
         at_risk_fraction: float,
         horizon: timedelta,
     ) -> None:
-        t = min(end, now)
-        stopped = outcome.stopped_at
-        if stopped is not None and start <= stopped < end:
+        standing = period_standing(
+            outcome, start, end, now, at_risk_fraction=at_risk_fraction, horizon=horizon
+        )
+        if standing is None:
+            return
+        if not standing.is_open:
             self.closed_elapsed.append(outcome.elapsed)
-            if outcome.breached:
+            if standing.counts_as_breached:
                 self.breached += 1
                 self.closed_breached += 1
             else:
                 self.met += 1
                 self.closed_met += 1
             return
-        if not (outcome.started_at < t and (stopped is None or stopped >= t)):
-            return
         self.open += 1
-        breached = outcome.due_at is not None and outcome.due_at < t
-        if stopped is None and (t == now or outcome.due_at is None):
-            # Looking at now (or at a paused metric): the captured breach also counts,
-            # e.g. an earlier next-response cycle that breached.
-            breached = breached or outcome.breached
-        if breached:
+        if standing is Standing.BREACHED_NOW:
             self.breached += 1
             self.breached_now += 1
-        elif outcome.fraction >= at_risk_fraction or (
-            outcome.due_at is not None and outcome.due_at <= t + horizon
-        ):
+        elif standing is Standing.AT_RISK:
             self.at_risk += 1
 
     def summary(self, metric: Metric | None, previous: _Tally | None) -> MetricSummary:
@@ -204,8 +195,8 @@ def summarize(
     end: datetime,
     now: datetime,
     *,
-    at_risk_fraction: float = 0.8,
-    horizon: timedelta = timedelta(hours=1),
+    at_risk_fraction: float = AT_RISK_FRACTION,
+    horizon: timedelta = AT_RISK_HORIZON,
 ) -> ComplianceSummary:
     """Compliance of ``outcomes`` for ``[start, end)`` at ``now``, with the trend against the
     previous period of the same length (see the module docstring for the counting rules)."""
@@ -248,8 +239,8 @@ def summarize_by(
     end: datetime,
     now: datetime,
     *,
-    at_risk_fraction: float = 0.8,
-    horizon: timedelta = timedelta(hours=1),
+    at_risk_fraction: float = AT_RISK_FRACTION,
+    horizon: timedelta = AT_RISK_HORIZON,
 ) -> dict[str | None, ComplianceSummary]:
     """One summary per channel, priority or assignee (None: unassigned, listed last)."""
     try:

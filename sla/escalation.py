@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sla.clock import MetricClock, TicketClock, as_utc
-from sla.policy import Audience, Metric, Policy
+from sla.clock import MetricClock, TicketClock
+from sla.events import as_utc
+from sla.policy import Policy
+from sla.targets import Audience, Metric
 
 LATE_GRACE = timedelta(seconds=60)
 

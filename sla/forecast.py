@@ -26,9 +26,10 @@ within the horizon" on a seeded history and prints both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sla.calendar import BusinessCalendar
 
@@ -100,7 +101,7 @@ class Forecast:
 
 
 def team_pace(
-    answers: Iterable[datetime], calendar: BusinessCalendar, now: datetime,
+    answers: Sequence[datetime], calendar: BusinessCalendar, now: datetime,
     weeks: int = DEFAULT_WEEKS,
 ) -> Pace:
     """Answers per business hour by local hour of the week, over ``weeks`` weeks to ``now``."""
@@ -132,7 +133,10 @@ RECENT = timedelta(hours=4)  # business time that tells how today goes
 _PRIOR_ANSWERS = 2.0  # shrinks the adjustment when few answers were expected
 
 
-def _today(answers, calendar: BusinessCalendar, now: datetime, per_hour, zone) -> float:
+def _today(
+    answers: Sequence[datetime], calendar: BusinessCalendar, now: datetime,
+    per_hour: Sequence[float], zone: ZoneInfo,
+) -> float:
     """Answers in the last RECENT of business time against what the usual pace expected,
     shrunk towards 1 (a quiet hour is no verdict) and kept within 0.25..4."""
     window = []
@@ -187,7 +191,7 @@ def forecast(
     return Forecast(now, horizon_end, likely, estimates, pace, calendar.tz)
 
 
-def _slot(at: datetime, zone) -> int:
+def _slot(at: datetime, zone: ZoneInfo) -> int:
     local = at.astimezone(zone)
     return local.weekday() * 24 + local.hour
 

@@ -1,16 +1,14 @@
 """The ledger of a ticket's clock: where every second of each metric went, and why.
 
 ``explain(events, policy, now)`` replays the ticket exactly as ``compute_clock`` does and cuts
-each metric's span (from its start to its stop, or ``now``) into segments:
+each metric's span (from its start to its stop, or ``now``) into segments (``sla.segments``):
 
 - ``running``: business time that counted;
 - ``paused`` (with the reason given when pausing): held, nothing counted;
-- ``resolved``: the time a reopened ticket spent resolved (resolution only), held;
+- ``resolved``: the time a reopened ticket spent resolved, held;
 - ``outside business hours`` and ``holiday``: the calendar was closed, nothing counted.
 
-The counted time of the segments adds up to the clock's elapsed time exactly (to the
-microsecond). Held segments also say how much business time they kept off the clock. Each
-metric lists its thresholds (nudges, breach, re-escalations) with what happened to each:
+Each metric lists its thresholds (nudges, breach, re-escalations) with what happened to each:
 sent, pending, skipped, due now, will fire at an instant, held while paused, or never
 reached. ``ledger.verdict`` answers "why is this breached / at risk / fine" in one line.
 """
@@ -19,58 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sla.breach import Standing, is_breached, metric_standing
 from sla.calendar import BusinessCalendar
-from sla.clock import (
-    ClockEvent,
-    EventKind,
-    MetricClock,
-    TicketClock,
-    _Walk,
-    _walk,
-    as_utc,
-    compute_clock,
-)
+from sla.clock import MetricClock, TicketClock, compute_clock
 from sla.durations import format_business_duration
-from sla.policy import Metric, Policy, Priority
+from sla.events import ClockEvent, EventKind, as_utc
+from sla.policy import Policy
+from sla.replay import replay
+from sla.segments import Held, Segment, SegmentKind, segments
+from sla.targets import Metric, Priority
 
-AT_RISK_FRACTION = 0.8
-AT_RISK_HORIZON = timedelta(hours=1)
 METRIC_NAMES = {
     Metric.FIRST_RESPONSE: "first response",
     Metric.NEXT_RESPONSE: "next response",
     Metric.RESOLUTION: "resolution",
 }
-
-
-class SegmentKind(StrEnum):
-    """What the clock did during a segment of a metric's span."""
-
-    RUNNING = "running"
-    PAUSED = "paused"
-    RESOLVED = "resolved"
-    CLOSED = "outside business hours"
-    HOLIDAY = "holiday"
-
-
-@dataclass(frozen=True)
-class Segment:
-    """``[start, end)`` (UTC) of one kind; ``counted`` is business time that ran on the clock,
-    ``held`` the business time a pause (or a resolved spell) kept off it."""
-
-    kind: SegmentKind
-    start: datetime
-    end: datetime
-    counted: timedelta = timedelta(0)
-    held: timedelta = timedelta(0)
-    reason: str | None = None
-
-    @property
-    def wall(self) -> timedelta:
-        """Wall-clock length."""
-        return self.end - self.start
 
 
 class ThresholdStatus(StrEnum):
@@ -167,28 +131,26 @@ def explain(
     """
     now = as_utc(now, "now")
     clock = compute_clock(events, policy, now)
-    walk = _walk(events, policy.default_priority, now)
+    walk = replay(events, policy.default_priority, now)
+    spans = {span.metric: span for span in walk.spans()}
     reasons = {as_utc(at, "pause"): text for at, text in (pause_reasons or {}).items()}
-    pauses = [(a, b, reasons.get(a)) for a, b in walk.pauses]
+    paused: list[Held] = [(a, b, SegmentKind.PAUSED, reasons.get(a)) for a, b in walk.pauses]
     if walk.paused_since is not None:
-        pauses.append((walk.paused_since, now, reasons.get(walk.paused_since)))
+        since = walk.paused_since
+        paused.append((since, now, SegmentKind.PAUSED, reasons.get(since)))
     records = list(nudges)
     ledgers = []
     for metric_clock in clock.metrics.values():
-        held: list[tuple[datetime, datetime, SegmentKind, str | None]] = [
-            (a, b, SegmentKind.PAUSED, r) for a, b, r in pauses
-        ]
-        if metric_clock.metric in (Metric.RESOLUTION, Metric.FIRST_RESPONSE):
-            # A reopen takes back a resolve: the closed spell counts for neither metric.
-            held += [(a, b, SegmentKind.RESOLVED, None) for a, b in walk.resolved_gaps]
+        span = spans[metric_clock.metric]
+        # A reopen takes back a resolve: the resolved spell counts for no metric it held.
+        held = paused + [(a, b, SegmentKind.RESOLVED, None) for a, b in span.gaps]
         end = metric_clock.stopped_at or now
-        segments = _segments(policy.calendar, metric_clock.started_at, end, held)
         ledgers.append(
             MetricLedger(
                 clock=metric_clock,
-                segments=tuple(segments),
+                segments=tuple(segments(policy.calendar, metric_clock.started_at, end, held)),
                 thresholds=tuple(_thresholds(metric_clock, policy, records, now)),
-                priority=_priority_of(metric_clock.metric, walk),
+                priority=span.priority,
             )
         )
     changes = tuple(
@@ -199,84 +161,6 @@ def explain(
     state, verdict = _verdict(clock, ledgers, now, changes, len(walk.resolved_gaps),
                               policy.calendar)
     return TicketLedger(clock, tuple(ledgers), verdict, state, changes, len(walk.resolved_gaps))
-
-
-def _priority_of(metric: Metric, walk: _Walk) -> Priority:
-    """The priority whose target the metric is measured against (as compute_clock picks it)."""
-    if metric is Metric.FIRST_RESPONSE and walk.first_response is not None:
-        return walk.first_response.priority or walk.priority
-    if metric is Metric.RESOLUTION and walk.resolved_since is not None:
-        return walk.resolution_priority or walk.priority
-    if metric is Metric.NEXT_RESPONSE and walk.cycles:
-        return walk.cycles[-1].priority or walk.priority
-    return walk.priority
-
-
-# -- segments -----------------------------------------------------------------------------------
-
-
-def _segments(
-    calendar: BusinessCalendar,
-    start: datetime,
-    end: datetime,
-    held: list[tuple[datetime, datetime, SegmentKind, str | None]],
-) -> list[Segment]:
-    found: list[Segment] = []
-    cursor = start
-    for a, b, kind, reason in sorted(held, key=lambda h: (h[0], h[1])):
-        a, b = max(a, cursor), min(b, end)
-        if b <= a:
-            continue
-        found += _worked(calendar, cursor, a)
-        found.append(Segment(kind, a, b, held=calendar.elapsed(a, b), reason=reason))
-        cursor = b
-    found += _worked(calendar, cursor, end)
-    return found
-
-
-def _worked(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Segment]:
-    """``[start, end)`` with no pause: running while open, else closed or holiday."""
-    if end <= start:
-        return []
-    found: list[Segment] = []
-    cursor = start
-    for a, b in calendar.open_intervals(start, end):
-        found += _closed(calendar, cursor, a)
-        found.append(Segment(SegmentKind.RUNNING, a, b, counted=b - a))
-        cursor = b
-    found += _closed(calendar, cursor, end)
-    return found
-
-
-def _closed(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Segment]:
-    """A closed stretch, with the local working days that were holidays told apart."""
-    if end <= start:
-        return []
-    zone = calendar.zone
-    pieces: list[Segment] = []
-    day = start.astimezone(zone).date()
-    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    cursor = start
-    while day <= last:
-        if calendar.works_on(day) and calendar.is_holiday(day):
-            lo = max(cursor, _midnight(day, zone))
-            hi = min(end, _midnight(day + timedelta(days=1), zone))
-            if lo < hi:
-                if cursor < lo:
-                    pieces.append(Segment(SegmentKind.CLOSED, cursor, lo))
-                if pieces and pieces[-1].kind is SegmentKind.HOLIDAY and pieces[-1].end == lo:
-                    pieces[-1] = Segment(SegmentKind.HOLIDAY, pieces[-1].start, hi)
-                else:
-                    pieces.append(Segment(SegmentKind.HOLIDAY, lo, hi))
-                cursor = hi
-        day += timedelta(days=1)
-    if cursor < end:
-        pieces.append(Segment(SegmentKind.CLOSED, cursor, end))
-    return pieces
-
-
-def _midnight(day: date, zone) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 # -- thresholds ---------------------------------------------------------------------------------
@@ -336,9 +220,6 @@ def _verdict(
     reopens: int,
     calendar: BusinessCalendar,
 ) -> tuple[str, str]:
-    def _when(at: datetime | None) -> str:
-        return when(at, calendar)
-
     if not ledgers:
         return "fine", "No SLA target applies to this ticket."
     breached = [m for m in ledgers if m.clock.breached]
@@ -352,15 +233,14 @@ def _verdict(
         since = clock.paused_since
         left = min(running, key=lambda m: m.clock.remaining)
         return "paused", (
-            f"Paused since {_when(since)}{reason}: no clock runs; "
+            f"Paused since {when(since, calendar)}{reason}: no clock runs; "
             f"{METRIC_NAMES[left.metric]} has {format_business_duration(left.clock.remaining)} "
             "left when it resumes."
         )
-    at_risk = [
-        m for m in running
-        if m.clock.fraction >= AT_RISK_FRACTION
-        or (m.clock.due_at is not None and m.clock.due_at <= now + AT_RISK_HORIZON)
-    ]
+    # Nothing is breached here; past its due instant yet not over its target (the calendar
+    # closed right at the due instant) is still at risk.
+    near = (Standing.AT_RISK, Standing.BREACHED_NOW)
+    at_risk = [m for m in running if metric_standing(m.clock, now) in near]
     if at_risk:
         worst = min(at_risk, key=lambda m: m.clock.remaining)
         c = worst.clock
@@ -368,7 +248,7 @@ def _verdict(
             f"At risk: {METRIC_NAMES[worst.metric]} has used "
             f"{format_business_duration(c.elapsed)} of its {format_business_duration(c.target)} "
             f"{worst.priority} target ({c.fraction:.0%}); "
-            f"{format_business_duration(c.remaining)} left, due {_when(c.due_at)}."
+            f"{format_business_duration(c.remaining)} left, due {when(c.due_at, calendar)}."
         )
     if running:
         soonest = min(running, key=lambda m: m.clock.remaining)
@@ -376,7 +256,7 @@ def _verdict(
         return "fine", (
             f"Fine: {METRIC_NAMES[soonest.metric]} has "
             f"{format_business_duration(c.remaining)} of business time left "
-            f"({c.fraction:.0%} used), due {_when(c.due_at)}."
+            f"({c.fraction:.0%} used), due {when(c.due_at, calendar)}."
         )
     closest = min(ledgers, key=lambda m: m.clock.remaining)
     return "resolved", (
@@ -389,11 +269,10 @@ def _why_breached(
     ledger: MetricLedger, changes: tuple[tuple[datetime, Priority], ...], reopens: int,
     calendar: BusinessCalendar,
 ) -> str:
-    def _when(at: datetime | None) -> str:
-        return when(at, calendar)
-
     c = ledger.clock
-    over = format_business_duration(c.elapsed - c.target) if c.elapsed > c.target else None
+    over = None
+    if is_breached(c.elapsed, c.target):
+        over = format_business_duration(c.elapsed - c.target)
     name = METRIC_NAMES[ledger.metric]
     head = (
         f"Breached: {name} ran {format_business_duration(c.elapsed)} of business time "
@@ -416,7 +295,8 @@ def _why_breached(
     if first_open is not None and first_open.start > c.started_at and ledger.metric in (
         Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE
     ):
-        causes.append(f"it arrived out of hours and the clock started {_when(first_open.start)}")
+        started = when(first_open.start, calendar)
+        causes.append(f"it arrived out of hours and the clock started {started}")
     held = ledger.held()
     if held > c.elapsed:
         causes.append(f"paused longer ({format_business_duration(held)}) than worked")
@@ -436,8 +316,6 @@ def when(at: datetime | None, calendar: BusinessCalendar) -> str:
 __all__ = [
     "MetricLedger",
     "NudgeRecord",
-    "Segment",
-    "SegmentKind",
     "Threshold",
     "ThresholdStatus",
     "TicketLedger",

@@ -1,8 +1,9 @@
-"""SLA policies: per-priority targets, nudge thresholds, re-escalation and service credits.
+"""SLA policies: a calendar, targets for every priority, nudges, re-escalation and credits.
 
 A policy is a frozen value. Builders (``with_target``, ``with_nudges``, ``with_calendar``)
 return a new policy; ``to_spec``/``from_spec`` convert to and from a JSON-able dict whose
 durations are whole or fractional seconds (``from_spec`` also accepts text such as ``"4h"``).
+Its parts (priorities, metrics, targets, nudge rules, credit tiers) are in ``sla.targets``.
 """
 
 from __future__ import annotations
@@ -11,174 +12,26 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from sla.calendar import BusinessCalendar
-from sla.durations import DurationError, format_business_duration, parse_duration
+from sla.durations import DurationError, parse_duration
+from sla.targets import (
+    Audience,
+    CreditTier,
+    Metric,
+    NudgeRule,
+    PolicyError,
+    Priority,
+    Targets,
+    check_positive,
+    check_reescalate,
+    check_target_order,
+    default_audiences,
+)
 
-
-class PolicyError(ValueError):
-    """A policy, or a part of its spec, is invalid; the message names the bad part."""
-
-
-class Priority(StrEnum):
-    """Ticket priority, P1 the most urgent."""
-
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-    @classmethod
-    def parse(cls, text: str | Priority) -> Priority:
-        """Read a priority written as ``P1``, ``p1`` or ``1``."""
-        cleaned = str(text).strip().upper()
-        if cleaned.isdigit():
-            cleaned = f"P{cleaned}"
-        try:
-            return cls(cleaned)
-        except ValueError:
-            choices = ", ".join(p.value for p in cls)
-            raise PolicyError(f"unknown priority {text!r}: use one of {choices}") from None
-
-
-class Metric(StrEnum):
-    """What an SLA target measures."""
-
-    FIRST_RESPONSE = "first_response"
-    NEXT_RESPONSE = "next_response"
-    RESOLUTION = "resolution"
-
-
-class Audience(StrEnum):
-    """Who hears a nudge."""
-
-    THREAD = "thread"
-    ASSIGNEE = "assignee"
-    ESCALATION_CHANNEL = "escalation_channel"
-    MANAGERS = "managers"
-
-
-# The longest target or re-escalation interval: 365 "d" of business time (8760 business
-# hours, three years of 8-hour days). Far beyond any SLA, it keeps clocks cheap and inside the
-# calendar's years; a typo like resolution=2000000d would otherwise break every clock.
-MAX_TARGET = timedelta(days=365)
-# Re-escalations repeat a breach to every audience; closer than this they are noise (a 1s
-# interval posts three times a second per breached metric). Checked when a policy changes,
-# so a stored policy from before the floor still loads.
-MIN_REESCALATE = timedelta(minutes=15)
-
-
-def check_reescalate(every: timedelta | None) -> None:
-    """Raise PolicyError for a re-escalation interval below MIN_REESCALATE (None is off)."""
-    if every is not None and every < MIN_REESCALATE:
-        raise PolicyError(
-            f"re-escalate must be at least {format_business_duration(MIN_REESCALATE)} "
-            f"(every reminder pings everyone again), got {format_business_duration(every)}"
-        )
-
-
-def check_target_order(priority: Priority | str, targets: Targets) -> None:
-    """Raise PolicyError when resolution is due before the first response can be."""
-    if targets.resolution < targets.first_response:
-        raise PolicyError(
-            f"{priority}: the resolution target ({format_business_duration(targets.resolution)}) "
-            "cannot be shorter than the first response target "
-            f"({format_business_duration(targets.first_response)})"
-        )
-
-
-def _check_positive(value: Any, where: str) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise PolicyError(f"{where}: expected a duration, got {value!r}")
-    if value <= timedelta(0):
-        raise PolicyError(f"{where}: must be positive, got {value}")
-    if value > MAX_TARGET:
-        raise PolicyError(
-            f"{where}: at most {format_business_duration(MAX_TARGET)} of business time, "
-            f"got {format_business_duration(value)}"
-        )
-    return value
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Business-time targets of one priority; ``next_response`` None means not measured."""
-
-    first_response: timedelta
-    resolution: timedelta
-    next_response: timedelta | None = None
-
-    def __post_init__(self) -> None:
-        _check_positive(self.first_response, "first_response")
-        _check_positive(self.resolution, "resolution")
-        if self.next_response is not None:
-            _check_positive(self.next_response, "next_response")
-
-    def get(self, metric: Metric) -> timedelta | None:
-        """The target for ``metric``, or None when the metric is not measured."""
-        return getattr(self, Metric(metric).value)
-
-
-@dataclass(frozen=True)
-class NudgeRule:
-    """A nudge at ``fraction`` of the target (1.0 is the breach) for ``audiences``."""
-
-    fraction: float
-    audiences: frozenset[Audience]
-
-    def __post_init__(self) -> None:
-        fraction = self.fraction
-        if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-            raise PolicyError(f"nudge fraction must be a number, got {fraction!r}")
-        if not (math.isfinite(fraction) and 0 < fraction <= 1):
-            raise PolicyError(f"nudge fraction must be in (0, 1], got {fraction!r}")
-        try:
-            audiences = frozenset(Audience(a) for a in self.audiences)
-        except ValueError:
-            choices = ", ".join(a.value for a in Audience)
-            raise PolicyError(
-                f"nudge at {fraction:g}: unknown audience in {sorted(map(str, self.audiences))}; "
-                f"use {choices}"
-            ) from None
-        if not audiences:
-            raise PolicyError(f"nudge at {fraction:g}: needs at least one audience")
-        object.__setattr__(self, "fraction", float(fraction))
-        object.__setattr__(self, "audiences", audiences)
-
-
-@dataclass(frozen=True)
-class CreditTier:
-    """A service credit of ``credit_percent`` owed when compliance is below ``below_percent``."""
-
-    below_percent: float
-    credit_percent: float
-
-    def __post_init__(self) -> None:
-        for name in ("below_percent", "credit_percent"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise PolicyError(f"credit tier: {name} must be a number, got {value!r}")
-        if not 0 < self.below_percent <= 100:
-            raise PolicyError(
-                f"credit tier: below_percent must be in (0, 100], got {self.below_percent!r}"
-            )
-        if not 0 < self.credit_percent <= 100:
-            raise PolicyError(
-                f"credit tier: credit_percent must be in (0, 100], got {self.credit_percent!r}"
-            )
-
-
-def default_audiences(fraction: float) -> frozenset[Audience]:
-    """Who hears a nudge at ``fraction`` when nobody said otherwise."""
-    if fraction >= 1:
-        return frozenset({Audience.THREAD, Audience.ESCALATION_CHANNEL, Audience.MANAGERS})
-    if fraction >= 0.8:
-        return frozenset({Audience.THREAD, Audience.ASSIGNEE})
-    return frozenset({Audience.THREAD})
-
+__all__ = ["Policy"]
 
 _DEFAULT_HOURS = {day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -226,7 +79,7 @@ class Policy:
             raise PolicyError(f"nudges: each fraction may appear once, got {fractions}")
         object.__setattr__(self, "nudges", nudges)
         if self.reescalate_every is not None:
-            _check_positive(self.reescalate_every, "reescalate_every")
+            check_positive(self.reescalate_every, "reescalate_every")
         object.__setattr__(self, "default_priority", Priority.parse(self.default_priority))
         tiers = tuple(sorted(self.credit_tiers, key=lambda tier: -tier.below_percent))
         object.__setattr__(self, "credit_tiers", tiers)
@@ -246,7 +99,7 @@ class Policy:
 
     @classmethod
     def default(cls, calendar: BusinessCalendar | None = None) -> Policy:
-        """The stock policy (P1 15m/4h ... P4 1d/5d business time; nudges at 50%, 80%, breach)."""
+        """The stock policy (P1 15m/4h ... P4 8h/40h business time; nudges at 50%, 80%, breach)."""
         if calendar is None:
             calendar = BusinessCalendar("UTC", _DEFAULT_HOURS)
         return cls(calendar=calendar, targets=dict(_DEFAULT_TARGETS))
@@ -279,17 +132,8 @@ class Policy:
         """A copy with several targets of one priority changed at once (None switches next
         response off); resolution may not end up shorter than first response."""
         priority = Priority.parse(priority)
-        values: dict[str, timedelta | None] = {}
-        for metric, duration in changes.items():
-            metric = Metric(metric)
-            if duration is None and metric is not Metric.NEXT_RESPONSE:
-                raise PolicyError(f"targets.{priority}.{metric}: cannot be switched off")
-            values[metric.value] = duration
-        targets = dict(self.targets)
-        try:
-            targets[priority] = replace(targets[priority], **values)
-        except PolicyError as exc:
-            raise PolicyError(f"targets.{priority}.{exc}") from None
+        metrics = {Metric(metric): duration for metric, duration in changes.items()}
+        targets = _changed_targets(self.targets, priority, metrics)
         check_target_order(priority, targets[priority])
         return replace(self, targets=targets)
 
@@ -364,13 +208,12 @@ class Policy:
                 raise PolicyError(f"{where}: must be a mapping of metric to duration")
             _reject_unknown(raw, {m.value for m in Metric}, where)
             changes = {
-                name: _duration(value, f"{where}.{name}", allow_none=name == "next_response")
+                Metric(name): _duration(
+                    value, f"{where}.{name}", allow_none=name == Metric.NEXT_RESPONSE
+                )
                 for name, value in raw.items()
             }
-            try:
-                targets[priority] = replace(targets[priority], **changes)
-            except PolicyError as exc:
-                raise PolicyError(f"{where}.{exc}") from None
+            targets = _changed_targets(targets, priority, changes)
         nudges = policy.nudges
         if "nudges" in spec:
             nudges = tuple(_nudge_from_spec(raw, i) for i, raw in enumerate(spec["nudges"]))
@@ -395,6 +238,20 @@ _SPEC_KEYS = {
     "default_priority",
     "credit_tiers",
 }
+
+
+def _changed_targets(
+    targets: Mapping[Priority, Targets],
+    priority: Priority,
+    changes: Mapping[Metric, timedelta | None],
+) -> dict[Priority, Targets]:
+    """``targets`` with some of ``priority``'s changed; errors name the priority and metric."""
+    found = dict(targets)
+    try:
+        found[priority] = found[priority].changed(changes)
+    except PolicyError as exc:
+        raise PolicyError(f"targets.{priority}.{exc}") from None
+    return found
 
 
 def _seconds(value: timedelta | None) -> int | float | None:
@@ -424,7 +281,7 @@ def _duration(value: Any, where: str, *, allow_none: bool = False) -> timedelta 
         duration = value
     else:
         raise PolicyError(f"{where}: expected seconds or a duration like '4h', got {value!r}")
-    return _check_positive(duration, where)
+    return check_positive(duration, where)
 
 
 def _reject_unknown(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -466,16 +323,3 @@ def _tier_from_spec(raw: Any, index: int) -> CreditTier:
         raise PolicyError(f"{where}: missing {exc.args[0]}") from None
     except (TypeError, ValueError) as exc:
         raise PolicyError(f"{where}: {exc}") from None
-
-
-__all__ = [
-    "Audience",
-    "CreditTier",
-    "Metric",
-    "NudgeRule",
-    "Policy",
-    "PolicyError",
-    "Priority",
-    "Targets",
-    "default_audiences",
-]

@@ -20,9 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sla.clock import ClockError, ClockEvent, EventKind, compute_clock
+from sla.breach import is_breached
+from sla.clock import TicketClock, compute_clock
 from sla.compliance import nearest_rank
-from sla.policy import Metric, Policy
+from sla.events import ClockError, ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric
 
 ASSIGNED = "assigned"  # the history entry naming the new assignee (empty: unassigned)
 
@@ -72,48 +75,15 @@ def responder_rows(
 ) -> list[ResponderRow]:
     """Figures per person, most first responses first (tickets come with their policy)."""
     tallies: dict[str, _Tally] = {}
-
-    def tally(user: str) -> _Tally:
-        return tallies.setdefault(user, _Tally())
-
     for ticket, policy in tickets:
         try:
             clock = compute_clock(ticket.events, policy, now)
         except ClockError:
             continue
-        actors = sorted(ticket.actors, key=lambda a: a.at)
-        first = clock.metrics.get(Metric.FIRST_RESPONSE)
-        responder = next(
-            (a for a in actors if a.kind == EventKind.RESPONDED.value and a.at <= now), None
-        )
-        if (first is not None and responder is not None and responder.actor
-                and first.stopped_at == responder.at and start <= responder.at < end):
-            tally(responder.actor).first.append(first.elapsed)
-        resolved = False
-        for a in actors:
-            if a.at > now:
-                break
-            if a.kind == EventKind.RESOLVED.value and not resolved:
-                resolved = True
-                if a.actor and start <= a.at < end:
-                    tally(a.actor).resolutions += 1
-            elif a.kind == EventKind.REOPENED.value:
-                resolved = False
-        for metric_clock in clock.metrics.values():
-            if not metric_clock.elapsed > metric_clock.target:
-                continue
-            calendar = metric_clock.calendar
-            if calendar is None:
-                continue
-            # Also for a metric paused after it breached: its closed pauses tell the instant.
-            breached_at = calendar.due(
-                metric_clock.started_at, metric_clock.target, metric_clock.pauses
-            ).astimezone(UTC)
-            if not (start <= breached_at < end) or breached_at > now:
-                continue
-            assignee = _assignee_at(actors, breached_at)
-            if assignee:
-                tally(assignee).breaches += 1
+        actors = sorted((a for a in ticket.actors if a.at <= now), key=lambda a: a.at)
+        _credit_first_response(tallies, clock, actors, start, end)
+        _credit_resolutions(tallies, actors, start, end)
+        _charge_breaches(tallies, clock, actors, start, end, now)
     rows = [
         ResponderRow(
             user_id=user,
@@ -125,6 +95,52 @@ def responder_rows(
         for user, t in tallies.items()
     ]
     return sorted(rows, key=lambda r: (-r.first_responses, -r.resolutions, r.user_id))
+
+
+def _credit_first_response(
+    tallies: dict[str, _Tally], clock: TicketClock, actors: Sequence[ActorEvent],
+    start: datetime, end: datetime,
+) -> None:
+    """The reply that stopped the first-response clock, credited to whoever wrote it."""
+    first = clock.metrics.get(Metric.FIRST_RESPONSE)
+    responder = next((a for a in actors if a.kind == EventKind.RESPONDED.value), None)
+    if (first is not None and responder is not None and responder.actor
+            and first.stopped_at == responder.at and start <= responder.at < end):
+        tallies.setdefault(responder.actor, _Tally()).first.append(first.elapsed)
+
+
+def _credit_resolutions(
+    tallies: dict[str, _Tally], actors: Sequence[ActorEvent], start: datetime, end: datetime
+) -> None:
+    """Each resolve that took (a reopen undoes one), credited to whoever resolved."""
+    resolved = False
+    for a in actors:
+        if a.kind == EventKind.RESOLVED.value and not resolved:
+            resolved = True
+            if a.actor and start <= a.at < end:
+                tallies.setdefault(a.actor, _Tally()).resolutions += 1
+        elif a.kind == EventKind.REOPENED.value:
+            resolved = False
+
+
+def _charge_breaches(
+    tallies: dict[str, _Tally], clock: TicketClock, actors: Sequence[ActorEvent],
+    start: datetime, end: datetime, now: datetime,
+) -> None:
+    """Each metric over its target, charged to whoever was assigned when it went over."""
+    for metric_clock in clock.metrics.values():
+        calendar = metric_clock.calendar
+        if calendar is None or not is_breached(metric_clock.elapsed, metric_clock.target):
+            continue
+        # Also for a metric paused after it breached: its closed pauses tell the instant.
+        breached_at = calendar.due(
+            metric_clock.started_at, metric_clock.target, metric_clock.pauses
+        ).astimezone(UTC)
+        if not (start <= breached_at < end) or breached_at > now:
+            continue
+        assignee = _assignee_at(actors, breached_at)
+        if assignee:
+            tallies.setdefault(assignee, _Tally()).breaches += 1
 
 
 def _assignee_at(actors: Sequence[ActorEvent], at: datetime) -> str | None:

@@ -3,9 +3,9 @@
 Every ticket is replayed from its events exactly as ``compute_clock`` replays it. The replay
 is split in two steps so a what-if costs little more than one replay:
 
-1. ``measure`` walks a ticket's events on one calendar and keeps, for each metric, what does
-   not depend on targets: the priority in force, start, stop, business elapsed time and the
-   pauses (next-response cycles keep each cycle's elapsed time).
+1. ``measure`` (``sla.history``) walks a ticket's events on one calendar and keeps, for each
+   metric, what does not depend on targets: the priority in force, start, stop, business
+   elapsed time and the pauses (next-response cycles keep each cycle's elapsed time).
 2. ``judge`` applies a policy's targets to a measurement: met or breached, the due instant
    of metrics still running, the nudges and escalations that fired.
 
@@ -21,100 +21,30 @@ its target (reached exactly while running counts, as the scheduler fires at the 
 instant), the breach and each re-escalation likewise. Earlier next-response cycles count
 only towards breaches, as the clock reports them.
 
-The tightest target per priority and metric is the smallest whole minute of business time
-that keeps that cell's met % at the goal (the policy's first credit tier, else 95%) over
-the same tickets, measured on the proposed calendar.
+The tightest target per priority and metric (``sla.tightest``) is the smallest whole minute
+of business time that keeps that cell's met % at the goal (the policy's first credit tier,
+else 95%) over the same tickets, measured on the proposed calendar.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sla.clock import ClockError, ClockEvent, _Measure, _walk, as_utc
-from sla.compliance import MetricOutcome, credit_owed, summarize_by
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.breach import is_breached
+from sla.compliance import MetricOutcome, credit_owed, percent, summarize_by
+from sla.events import ClockError, as_utc
+from sla.history import Measured, Span, TicketHistory, measure
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, Priority
+from sla.tightest import Tightest, tightest_targets
+
+__all__ = ["Cell", "Judged", "Side", "Simulation", "goal_of", "judge", "simulate"]
 
 DEFAULT_GOAL_PERCENT = 95.0
 CREDIT_METRIC = Metric.RESOLUTION  # as in the report: credits follow resolution compliance
-_MINUTE = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class TicketHistory:
-    """One ticket as stored: its key, channel, assignee and events."""
-
-    key: str
-    channel: str
-    events: tuple[ClockEvent, ...]
-    assignee: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A metric of one ticket measured on a calendar, before any target is applied."""
-
-    metric: Metric
-    priority: Priority  # whose target applies
-    started_at: datetime
-    stopped_at: datetime | None
-    elapsed: timedelta
-    pauses: tuple[tuple[datetime, datetime], ...]
-    paused: bool
-    held: tuple[tuple[datetime, datetime], ...]  # every pause, the open one up to now
-    earlier: tuple[tuple[Priority, timedelta], ...] = ()  # earlier next-response cycles
-    cycle: int = 0
-
-
-@dataclass(frozen=True)
-class Measured:
-    """A ticket measured on one calendar at ``now``."""
-
-    history: TicketHistory
-    priority: Priority  # the ticket's priority now (reports group by it)
-    created_at: datetime
-    resolved_at: datetime | None
-    spans: tuple[Span, ...]
-
-    def alive_in(self, start: datetime, end: datetime) -> bool:
-        """Created before ``end`` and not resolved before ``start`` (the report's rule)."""
-        return self.created_at < end and (self.resolved_at is None or self.resolved_at >= start)
-
-
-def measure(history: TicketHistory, policy: Policy, now: datetime) -> Measured:
-    """Replay ``history`` on ``policy``'s calendar up to ``now``; targets play no part
-    (raises ClockError like the clock)."""
-    walk = _walk(history.events, policy.default_priority, now)
-    m = _Measure(policy, walk, now)
-    open_pause = [(walk.paused_since, now)] if walk.paused_since is not None else []
-    spans = []
-
-    def span(metric: Metric, start: datetime, stop: datetime | None, priority: Priority,
-             gaps=(), earlier=(), cycle: int = 0) -> Span:
-        elapsed, pauses, paused = m.span(start, stop, gaps)
-        held = pauses if stop is not None else tuple(sorted([*pauses, *open_pause]))
-        return Span(metric, priority, start, stop, elapsed, pauses, paused, held,
-                    tuple(earlier), cycle)
-
-    first = walk.first_response
-    spans.append(span(Metric.FIRST_RESPONSE, walk.created, first.stop if first else None,
-                      (first.priority if first else None) or walk.priority, walk.resolved_gaps))
-    spans.append(span(Metric.RESOLUTION, walk.created, walk.resolved_since,
-                      (walk.resolution_priority if walk.resolved_since else None)
-                      or walk.priority, walk.resolved_gaps))
-    if walk.cycles:
-        earlier = []
-        for cycle in walk.cycles[:-1]:
-            elapsed, _, _ = m.span(cycle.start, cycle.stop)
-            earlier.append((cycle.priority or walk.priority, elapsed))
-        last = walk.cycles[-1]
-        spans.append(span(Metric.NEXT_RESPONSE, last.start, last.stop,
-                          last.priority or walk.priority, earlier=earlier,
-                          cycle=len(walk.cycles) - 1))
-    return Measured(history, walk.priority, walk.created, walk.resolved_since, tuple(spans))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +85,8 @@ def judge(
         earlier = 0
         for priority, elapsed in s.earlier:
             done = targets[(priority, s.metric)]
-            earlier += done is not None and elapsed > done
-        breached = s.elapsed > target or earlier > 0
+            earlier += done is not None and is_breached(elapsed, done)
+        breached = is_breached(s.elapsed, target) or earlier > 0
         due_at = None
         if not s.paused and (due_from is None or s.stopped_at is None
                              or s.stopped_at >= due_from):
@@ -216,8 +146,8 @@ class Cell:
 
     @property
     def met_percent(self) -> float | None:
-        total = self.met + self.breached
-        return None if total == 0 else 100.0 * self.met / total
+        """``met / (met + breached) * 100``; None when nothing counts."""
+        return percent(self.met, self.breached)
 
 
 @dataclass(frozen=True)
@@ -247,10 +177,12 @@ def _side(
     judged = [j for m in measured for j in judge(m, policy, t, rules)]
     outcomes = [j.outcome for j in judged]
     cells = []
-    for priority, group in summarize_by(outcomes, "priority", start, end, now).items():
-        for metric, figures in group.metrics.items():
+    by_priority = summarize_by(outcomes, "priority", start, end, now)
+    for priority in Priority:
+        group = by_priority.get(priority.value)
+        for metric, figures in group.metrics.items() if group else ():
             if figures.counted:
-                cells.append(Cell(metric, Priority(priority), figures.met, figures.breached))
+                cells.append(Cell(metric, priority, figures.met, figures.breached))
     # Met and breached add up across priorities: the totals need no second pass.
     totals = []
     for metric in Metric:
@@ -271,97 +203,6 @@ def _side(
         credit_met_percent=credit_percent,
         credit=credit_owed(credit_percent, policy.credit_tiers),
     )
-
-
-# -- tightest targets ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tightest:
-    """The smallest target (whole minutes) of a priority and metric that keeps the goal."""
-
-    metric: Metric
-    priority: Priority
-    target: timedelta
-    current: timedelta | None
-    counted: int
-
-
-def tightest_targets(
-    measured: Sequence[Measured], policy: Policy, start: datetime, end: datetime,
-    now: datetime, goal_percent: float, current: Policy | None = None,
-) -> list[Tightest]:
-    """For each priority and metric with metrics stopped in the period: the tightest target
-    under which met % (the report's rule) would still reach ``goal_percent``, measured on
-    ``policy``'s calendar; ``current`` (default ``policy``) gives the target shown beside."""
-    current = current or policy
-    t = min(end, now)
-    just_before = t - timedelta(microseconds=1)
-    closed: dict[tuple[Metric, Priority], list[timedelta]] = {}
-    running: dict[tuple[Metric, Priority], list[timedelta]] = {}
-    stalled: dict[tuple[Metric, Priority], list[timedelta]] = {}
-    for m in measured:
-        for s in m.spans:
-            key = (s.metric, m.priority)
-            worst = max([s.elapsed, *(e for _, e in s.earlier)])
-            if s.stopped_at is not None and start <= s.stopped_at < end:
-                closed.setdefault(key, []).append(worst)
-            elif s.started_at < t and (s.stopped_at is None or s.stopped_at >= t):
-                if s.stopped_at is None and s.paused:
-                    # No due instant while paused: the report counts elapsed > target now.
-                    running.setdefault(key, []).append(worst)
-                    continue
-                at_t = worst if t == now else policy.calendar.elapsed(s.started_at, t, s.held)
-                running.setdefault(key, []).append(at_t)
-                # A target equal to the time counted by t is breached by the report's rule
-                # (due before t) when the clock had stopped moving before t: closed hours
-                # or a pause just before t.
-                held = any(a <= just_before < b for a, b in s.held)
-                if held or not policy.calendar.is_open(just_before):
-                    stalled.setdefault(key, []).append(at_t)
-    found = []
-    for metric in Metric:
-        for priority in Priority:
-            key = (metric, priority)
-            done = sorted(closed.get(key, ()))
-            still = sorted(running.get(key, ()))
-            if not done:  # running metrics alone would only say "at least the longest wait"
-                continue
-            target = _smallest_target(done, still, sorted(stalled.get(key, ())), goal_percent)
-            found.append(Tightest(metric, priority, target, current.target(priority, metric),
-                                  len(done) + len(still)))
-    return found
-
-
-def _smallest_target(
-    done: list[timedelta], still: list[timedelta], stalled: list[timedelta], goal: float
-) -> timedelta:
-    """Smallest whole-minute T with met / (closed + running breached at T) >= goal: closed
-    metrics are met when elapsed <= T, running ones breached when elapsed > T, or == T for
-    those whose clock had stopped moving (``stalled``). All lists sorted."""
-
-    def keeps(target: timedelta) -> bool:
-        met = bisect_right(done, target)
-        breached_running = len(still) - bisect_right(still, target)
-        breached_running += bisect_right(stalled, target) - bisect_left(stalled, target)
-        total = len(done) + breached_running
-        return total == 0 or 100.0 * met >= goal * total
-
-    candidates = {_ceil_minute(v) for v in [*done, *still]} | {_MINUTE}
-    candidates |= {_ceil_minute(v + _MINUTE) for v in stalled}
-    ordered = sorted(candidates)
-    lo, hi = 0, len(ordered) - 1  # the largest candidate keeps everything met
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keeps(ordered[mid]):
-            hi = mid
-        else:
-            lo = mid + 1
-    return ordered[lo]
-
-
-def _ceil_minute(value: timedelta) -> timedelta:
-    return max(_MINUTE, -((-value) // _MINUTE) * _MINUTE)
 
 
 # -- the comparison ----------------------------------------------------------------------
@@ -431,19 +272,3 @@ def _measure_all(
         if measured.alive_in(start, end):
             found.append(measured)
     return found, skipped
-
-
-__all__ = [
-    "Cell",
-    "Measured",
-    "Side",
-    "Simulation",
-    "Span",
-    "TicketHistory",
-    "Tightest",
-    "goal_of",
-    "judge",
-    "measure",
-    "simulate",
-    "tightest_targets",
-]

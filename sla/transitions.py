@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sla.clock import EventKind, TicketClock
-from sla.policy import Metric, Policy, Priority
+from sla.clock import TicketClock
+from sla.events import EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 
 __all__ = [
     "REOPEN_WINDOW",

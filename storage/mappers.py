@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sla.clock import ClockEvent, EventKind
 from sla.compliance import MetricOutcome
 from sla.escalation import SentNudge
-from sla.policy import Metric, Policy, PolicyError, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, PolicyError, Priority
 from storage.errors import InvalidStoredPolicy
 from storage.models import Nudge, PolicyRow, Ticket, TicketEvent
 

@@ -336,7 +336,8 @@ def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh:
     fresh database, write the history. Returns a note for the ready line."""
     from bot.sandbox.history import HISTORY_TZ, history_policy, seed_history
     from sla.calendar import BusinessCalendar
-    from sla.policy import Policy, Priority, Targets
+    from sla.policy import Policy
+    from sla.targets import Priority, Targets
     from storage import repositories as repo
 
     now = deps.clock.now()

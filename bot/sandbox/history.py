@@ -18,8 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.repositories import tickets as ticket_repo
 
 HISTORY_TZ = "Europe/Berlin"

@@ -33,14 +33,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from sla.clock import as_utc
-from sla.compliance import (
-    ComplianceError,
-    ComplianceSummary,
-    MetricSummary,
-    percent,
-)
-from sla.policy import Metric
+from sla.compliance import ComplianceError, ComplianceSummary, MetricSummary, percent
+from sla.events import as_utc
+from sla.targets import Metric
 from storage.columns import UTCDateTime
 from storage.models import UNRESOLVED, Ticket
 

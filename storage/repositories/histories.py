@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from sla.clock import ClockEvent, EventKind
+from sla.events import ClockEvent, EventKind
 from sla.forecast import Waiting
-from sla.policy import Priority
+from sla.history import TicketHistory
 from sla.responders import ActorEvent, ResponderTicket
-from sla.simulation import TicketHistory
+from sla.targets import Priority
 from storage.models import Ticket, TicketEvent, TicketStatus
 
 _CLOCK_KINDS = {kind.value: kind for kind in EventKind}

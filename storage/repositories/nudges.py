@@ -18,7 +18,7 @@ from sqlmodel import Session
 from sqlmodel import select as model_select
 
 from sla.escalation import NudgeDue, SentNudge
-from sla.policy import Metric
+from sla.targets import Metric
 from storage.errors import NotFound
 from storage.mappers import sent_nudges
 from storage.models import InboxItem, Nudge, NudgeState, OutboxMessage, Ticket, utcnow

@@ -13,8 +13,10 @@ from sqlalchemy import insert as _insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from sla.clock import ClockEvent, EventKind, MetricState, TicketClock, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.clock import MetricState, TicketClock, compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.errors import DuplicateTicket, NotFound, StorageError
 from storage.mappers import clock_events
 from storage.models import UNRESOLVED, Ticket, TicketEvent, TicketStatus, Workspace, utcnow

@@ -11,7 +11,8 @@ from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from sla.policy import Policy, Priority
+from sla.policy import Policy
+from sla.targets import Priority
 from storage.errors import NotFound, StorageError
 from storage.mappers import policy_from_row
 from storage.models import PolicyRow, TrackedChannel, Workspace, utcnow

@@ -9,8 +9,10 @@ import pytest
 
 from commands.ids import Action
 from commands.views import HomeItem, local_time, relative, render_home, render_ticket_card
-from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Policy, Priority
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Priority
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from bot.nudge_messages import (
     render_nudge,
     thread_permalink,
 )
-from sla.policy import Audience, Metric
+from sla.targets import Audience, Metric
 
 NOW = datetime(2026, 11, 23, 9, 18, tzinfo=UTC)  # Monday, 10:18 in Berlin
 TICKET = NudgeTicket(

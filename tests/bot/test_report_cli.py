@@ -15,7 +15,7 @@ from bot import report_cli
 from bot.cli import build_parser, main
 from bot.sandbox.slack_api import FakeSlack
 from sla.calendar import BusinessCalendar
-from sla.clock import EventKind
+from sla.events import EventKind
 from sla.policy import Policy
 from storage.db import unit_of_work
 from storage.repositories import get_or_create_workspace, track_channel

@@ -23,7 +23,8 @@ from bot.scheduler import SchedulerOptions, plan_due_tickets, run_cycle
 from commands import intake, lifecycle
 from commands.deps import Deps
 from sla.calendar import BusinessCalendar
-from sla.policy import Audience, Metric, NudgeRule, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Audience, Metric, NudgeRule, Priority
 from storage.models import NudgeState, OutboxMessage
 from storage.repositories import nudges as outbox
 from storage.repositories import tickets as ticket_repo

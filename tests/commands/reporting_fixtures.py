@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sla.calendar import BusinessCalendar
-from sla.clock import EventKind, compute_clock
+from sla.clock import compute_clock
+from sla.events import EventKind
 from sla.policy import Policy
 from storage.repositories.tickets import (
     append_event,

@@ -19,7 +19,7 @@ from commands.reporting import (
     build_digest,
 )
 from commands.ticket_facts import load_facts
-from sla.clock import EventKind
+from sla.events import EventKind
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 
 RESPONDED, RESOLVED, PAUSED = EventKind.RESPONDED, EventKind.RESOLVED, EventKind.PAUSED

@@ -50,10 +50,12 @@ from commands.text import (
     user_mention,
 )
 from commands.views import HomeItem, render_home, render_ticket_card
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.durations import DurationError
+from sla.events import ClockEvent, EventKind
 from sla.periods import Period
-from sla.policy import Audience, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Audience, Metric, Priority
 from storage.models import Ticket
 from tests.hostile_text import (
     HOSTILE,

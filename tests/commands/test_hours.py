@@ -9,7 +9,8 @@ import pytest
 from commands.errors import UsageError
 from commands.hours import USAGE, build_calendar
 from commands.parser import parse_hours
-from sla.calendar import BusinessCalendar, CalendarError
+from sla.business_time import CalendarError
+from sla.calendar import BusinessCalendar
 
 WEEKDAYS = {d: [("09:00", "17:00")] for d in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -10,7 +10,7 @@ import pytest
 from commands import lifecycle
 from commands.deps import WakeHook
 from commands.errors import NotFound, PermissionDenied
-from sla.policy import Priority
+from sla.targets import Priority
 from sla.transitions import InvalidTransition
 from storage.models import TicketStatus
 from storage.repositories.workspaces import get_or_create_workspace

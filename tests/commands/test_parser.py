@@ -27,7 +27,7 @@ from commands.parser import (
     parse_user,
     tokenize,
 )
-from sla.policy import Metric, Priority
+from sla.targets import Metric, Priority
 
 USAGE = "/sla verb <args>"
 

@@ -23,9 +23,11 @@ from commands.render import (
     trend_text,
 )
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import MetricOutcome, summarize
-from sla.policy import Metric, Policy, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.models import Ticket
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday noon

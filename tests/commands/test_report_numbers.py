@@ -10,10 +10,12 @@ from commands.report_csv import csv_rows
 from commands.reporting import build_report
 from commands.ticket_facts import load_facts
 from sla.calendar import BusinessCalendar
-from sla.clock import EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize, summarize_by
+from sla.events import EventKind
 from sla.periods import parse_period
-from sla.policy import CreditTier, Policy, Priority
+from sla.policy import Policy
+from sla.targets import CreditTier, Priority
 from storage.models import Ticket
 from storage.repositories.tickets import load_clock_events
 from storage.repositories.workspaces import get_policy

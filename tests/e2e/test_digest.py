@@ -14,7 +14,7 @@ from bot.sandbox.slack_api import TEAM_ID
 from bot.scheduler import DigestJobs, DigestSlot, new_background_scheduler
 from commands.digest import send_digest
 from commands.digest_view import check_block_kit_limits
-from sla.clock import EventKind
+from sla.events import EventKind
 from storage.db import unit_of_work
 from storage.models import DigestSubscription, OutboxMessage
 from storage.repositories import acquire_job_slot

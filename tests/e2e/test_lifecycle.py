@@ -216,7 +216,8 @@ def test_app_home_lists_the_users_open_tickets(bot):
 
 
 def test_next_response_runs_from_requester_reply_to_team_reply(bot):
-    from sla.policy import Metric, Policy
+    from sla.policy import Policy
+    from sla.targets import Metric
     from storage.repositories import save_policy
 
     with unit_of_work(bot.deps.engine) as session:

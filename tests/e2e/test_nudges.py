@@ -21,7 +21,8 @@ from bot.scheduler import SchedulerOptions, run_cycle, start_scheduler
 from bot.server import BackgroundServer, create_server
 from commands.deps import SystemClock
 from sla.calendar import BusinessCalendar
-from sla.policy import Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from storage.models import Nudge, NudgeState
 from storage.repositories import nudges as outbox
 from storage.repositories import workspaces as workspace_repo

@@ -12,7 +12,7 @@ from bot.sandbox.slack_api import TEAM_ID
 from commands.digest_view import check_block_kit_limits
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
-from sla.policy import CreditTier, Priority
+from sla.targets import CreditTier, Priority
 from storage.db import unit_of_work
 from storage.models import Ticket
 from storage.repositories import (

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from commands.router import default_router
-from sla.policy import Audience, Metric, Policy, Priority
+from sla.policy import Policy
+from sla.targets import Audience, Metric, Priority
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER, build_bot
 from tests.e2e.verbs_helpers import ask, channel_row, policy_of, tickets
 

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from sla.calendar import BusinessCalendar, CalendarError
+from sla.business_time import CalendarError
+from sla.calendar import BusinessCalendar
 
 NY = ZoneInfo("America/New_York")
 WEEKDAYS_9_TO_5 = {day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}

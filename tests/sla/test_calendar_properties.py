@@ -7,7 +7,8 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.calendar import DAYS, BusinessCalendar
+from sla.calendar import BusinessCalendar
+from sla.hours import DAYS
 
 FAST = settings(max_examples=200, deadline=None)
 ORACLE = settings(max_examples=60, deadline=None)

@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from sla.calendar import BusinessCalendar, CalendarError
+from sla.business_time import CalendarError
+from sla.calendar import BusinessCalendar
 
 WEEKDAYS_9_TO_5 = {day: [("09:00", "17:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockError, ClockEvent, EventKind, MetricState, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.clock import MetricState, compute_clock
+from sla.events import ClockError, ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

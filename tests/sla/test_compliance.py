@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import (
     FORMULA,
     ComplianceError,
@@ -19,7 +19,9 @@ from sla.compliance import (
     summarize,
     summarize_by,
 )
-from sla.policy import CreditTier, Metric, Policy, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import CreditTier, Metric, Priority
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

@@ -6,9 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.escalation import NudgeDue, SentNudge, plan_nudges
-from sla.policy import Audience, Metric, Policy, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Audience, Metric, Priority
 
 M = timedelta(minutes=1)
 S = timedelta(seconds=1)

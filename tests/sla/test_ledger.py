@@ -6,9 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.ledger import NudgeRecord, SegmentKind, ThresholdStatus, explain
-from sla.policy import Metric, Policy, Priority, Targets
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.ledger import NudgeRecord, ThresholdStatus, explain
+from sla.policy import Policy
+from sla.segments import SegmentKind
+from sla.targets import Metric, Priority, Targets
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 OFFICE = {d: [("09:00", "17:00")] for d in WEEKDAYS}

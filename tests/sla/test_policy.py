@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 
 from sla.calendar import BusinessCalendar
-from sla.policy import (
+from sla.policy import Policy
+from sla.targets import (
     MIN_REESCALATE,
     Audience,
     CreditTier,
     Metric,
     NudgeRule,
-    Policy,
     PolicyError,
     Priority,
     Targets,

@@ -2,9 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sla.clock import ClockEvent, EventKind
-from sla.policy import Policy, Priority
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
 from sla.responders import ActorEvent, ResponderTicket, responder_rows
+from sla.targets import Priority
 
 POLICY = Policy.default()  # Mon-Fri 09:00-17:00 UTC; P2 first response 1h
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)

@@ -7,10 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock
-from sla.policy import CreditTier, Metric, Policy, Priority
-from sla.simulation import TicketHistory, judge, measure, simulate
+from sla.events import ClockEvent, EventKind
+from sla.history import TicketHistory, measure
+from sla.policy import Policy
+from sla.simulation import judge, simulate
+from sla.targets import CreditTier, Metric, Priority
 from tests.sla.test_ledger import CALENDARS, NEXT, histories
 
 H = timedelta(hours=1)

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sla.calendar import BusinessCalendar
-from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Metric, Policy, Priority
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.policy import Policy
+from sla.targets import Metric, Priority
 from sla.transitions import (
     REOPEN_WINDOW,
     InvalidTransition,

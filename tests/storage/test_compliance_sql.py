@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sla.calendar import BusinessCalendar
-from sla.clock import EventKind, compute_clock
+from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
-from sla.policy import Metric, Policy
+from sla.events import EventKind
+from sla.policy import Policy
+from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import metric_outcomes
 from tests.storage.builders import ALWAYS, T0, ticket, workspace

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from sla.escalation import NudgeDue, SentNudge
-from sla.policy import Audience, Metric
+from sla.targets import Audience, Metric
 from storage import repositories as repo
 from storage.models import Nudge, NudgeState, Ticket
 from tests.storage.builders import T0, ticket, workspace

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from sla.clock import ClockEvent, EventKind, compute_clock
-from sla.policy import Metric, Priority
+from sla.clock import compute_clock
+from sla.events import ClockEvent, EventKind
+from sla.targets import Metric, Priority
 from storage import repositories as repo
 from storage.errors import DuplicateTicket, StorageError
 from storage.models import TicketStatus

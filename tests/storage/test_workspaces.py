@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import func, select
 
 from sla.calendar import BusinessCalendar
-from sla.policy import Metric, Policy, PolicyError, Priority
+from sla.policy import Policy
+from sla.targets import Metric, PolicyError, Priority
 from storage import repositories as repo
 from storage.errors import InvalidStoredPolicy, StorageError
 from storage.models import PolicyRow
