@@ -49,7 +49,7 @@ def get_or_create_workspace(
     insert_ignoring_duplicates(
         session,
         Workspace,
-        {"team_id": team_id, "name": name, "tz": tz, "admins": [], "ticket_prefix": "SLA",
+        {"team_id": team_id, "name": name, "tz": tz, "ticket_prefix": "SLA",
          "next_ticket_number": 1, "created_at": now, "updated_at": now},
     )
     workspace = get_workspace(session=session, team_id=team_id)
@@ -62,10 +62,9 @@ def update_workspace(
     session: Session,
     workspace: Workspace,
     tz: str | None = None,
-    admins: Iterable[str] | None = None,
     name: str | None = None,
 ) -> Workspace:
-    """Change a workspace's time zone, admins or name (None leaves a setting as it is)."""
+    """Change a workspace's time zone or name (None leaves a setting as it is)."""
     if tz is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -76,8 +75,6 @@ def update_workspace(
                 f"unknown time zone {tz!r}: use an IANA name like Europe/Paris"
             ) from None
         workspace.tz = tz
-    if admins is not None:
-        workspace.admins = sorted(set(admins))
     if name is not None:
         workspace.name = name
     workspace.updated_at = utcnow()
