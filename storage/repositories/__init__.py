@@ -23,11 +23,9 @@ from storage.repositories.nudges import (
     load_sent_nudges,
     mark_nudge_failed,
     mark_nudge_sent,
-    next_scheduler_instant,
     outbox_backlog,
     record_nudge_delivery,
     release_ticket,
-    set_next_due_at,
 )
 from storage.repositories.tickets import (
     NewTicket,
@@ -106,7 +104,6 @@ __all__ = [
     "load_sent_nudges",
     "mark_nudge_failed",
     "mark_nudge_sent",
-    "next_scheduler_instant",
     "outbox_backlog",
     "record_nudge_delivery",
     "release_ticket",
@@ -114,7 +111,6 @@ __all__ = [
     "save_policy",
     "set_assignee",
     "set_card",
-    "set_next_due_at",
     "track_channel",
     "untrack_channel",
     "update_workspace",
