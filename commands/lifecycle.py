@@ -28,6 +28,8 @@ from sla.policy import Metric, Policy, Priority
 from storage.errors import DuplicateTicket
 from storage.models import Ticket
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import ticket_clock as clock_repo
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -303,7 +305,7 @@ Decide = Callable[[Ticket, TicketClock, Policy], _Move | None]
 
 
 def _clock_of(session: Any, ticket: Ticket, policy: Policy, now: datetime) -> TicketClock:
-    events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+    events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
     return compute_clock(events, policy, now)
 
 
@@ -355,12 +357,12 @@ def _transition(
         policy = workspace_repo.get_policy(
             session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
         )
-        events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+        events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
         before = compute_clock(events, policy, now)
         move = decide(ticket, before, policy)
         if move is None:
             return TicketResult(ticket, before, changed=False)
-        ticket_repo.append_event(
+        event_repo.append_event(
             session=session, ticket=ticket, kind=move.kind, at=now, actor_id=user_id,
             priority=move.priority, note=move.note,
         )
@@ -369,7 +371,7 @@ def _transition(
         if isinstance(move.kind, EventKind):
             events.append(ClockEvent(move.kind, now, move.priority))
         clock = compute_clock(events, policy, now)
-        ticket_repo.apply_clock(session=session, ticket=ticket, clock=clock)
+        clock_repo.apply_clock(session=session, ticket=ticket, clock=clock)
         queue_card_update(session, ticket, now)
     _after_change(deps)
     deps.wake_scheduler()

@@ -30,7 +30,8 @@ from sla.compliance import (
 from sla.policy import CreditTier, Metric, Policy, Priority
 from storage.mappers import metric_outcomes
 from storage.models import TicketStatus
-from storage.repositories.tickets import list_tickets_in_period, load_clock_events
+from storage.repositories.ticket_events import load_clock_events
+from storage.repositories.ticket_lists import list_tickets_in_period
 from storage.repositories.workspaces import get_policy
 
 log = logging.getLogger(__name__)

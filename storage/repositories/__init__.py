@@ -27,24 +27,23 @@ from storage.repositories.nudges import (
     record_nudge_delivery,
     release_ticket,
 )
+from storage.repositories.ticket_clock import apply_clock
+from storage.repositories.ticket_events import append_event, list_events, load_clock_events
+from storage.repositories.ticket_lists import (
+    list_at_risk_tickets,
+    list_breached_tickets,
+    list_open_tickets,
+    list_tickets_in_period,
+)
 from storage.repositories.tickets import (
     NewTicket,
-    append_event,
-    apply_clock,
     create_ticket,
     create_tickets,
     get_ticket,
     get_ticket_by_key,
     get_ticket_by_message,
     get_ticket_by_thread,
-    list_at_risk_tickets,
-    list_breached_tickets,
-    list_events,
-    list_open_tickets,
-    list_tickets_in_period,
-    load_clock_events,
     set_assignee,
-    set_card,
 )
 from storage.repositories.workspaces import (
     configure_channel,
@@ -110,7 +109,6 @@ __all__ = [
     "remove_digest_subscription",
     "save_policy",
     "set_assignee",
-    "set_card",
     "track_channel",
     "untrack_channel",
     "update_workspace",

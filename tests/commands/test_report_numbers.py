@@ -12,7 +12,7 @@ from sla.clock import EventKind, compute_clock
 from sla.compliance import outcomes_from_clock, summarize, summarize_by
 from sla.policy import CreditTier, Policy, Priority
 from storage.models import Ticket
-from storage.repositories.tickets import load_clock_events
+from storage.repositories.ticket_events import load_clock_events
 from storage.repositories.workspaces import get_policy
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 
@@ -61,7 +61,8 @@ def random_tickets(uow):
 
 
 def _apply(session, row, events, policy):
-    from storage.repositories.tickets import append_event, apply_clock
+    from storage.repositories.ticket_clock import apply_clock
+    from storage.repositories.ticket_events import append_event
 
     last = row.created_at
     for kind, at, priority in events:
