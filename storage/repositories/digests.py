@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.errors import NotFound, StorageError
 from storage.models import DigestScope, DigestSubscription, utcnow
@@ -67,7 +67,7 @@ def list_digest_subscriptions(
     statement = select(DigestSubscription).where(DigestSubscription.active)
     if workspace_id is not None:
         statement = statement.where(DigestSubscription.workspace_id == workspace_id)
-    return list(session.exec(statement.order_by(DigestSubscription.id)))
+    return list(session.exec(statement.order_by(col(DigestSubscription.id))))
 
 
 def remove_digest_subscription(*, session: Session, subscription_id: int) -> bool:

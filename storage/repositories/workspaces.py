@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from sla.policy import Policy, Priority
 from storage.errors import NotFound, StorageError
@@ -27,7 +28,7 @@ def get_workspace(*, session: Session, team_id: str) -> Workspace | None:
 
 def list_workspaces(*, session: Session) -> list[Workspace]:
     """Every workspace, oldest first (the CLI picks the only one when no team is given)."""
-    return list(session.exec(select(Workspace).order_by(Workspace.id)))
+    return list(session.exec(select(Workspace).order_by(col(Workspace.id))))
 
 
 def get_workspace_by_id(*, session: Session, workspace_id: int) -> Workspace:
@@ -170,7 +171,7 @@ def list_all_tracked_channels(*, session: Session) -> list[tuple[str, TrackedCha
     """(team id, channel) of every tracked channel in every workspace."""
     rows = session.exec(
         select(Workspace.team_id, TrackedChannel)
-        .join(Workspace, Workspace.id == TrackedChannel.workspace_id)
+        .join(Workspace, col(Workspace.id) == col(TrackedChannel.workspace_id))
         .where(TrackedChannel.tracking)
         .order_by(Workspace.team_id, TrackedChannel.channel_id)
     )
@@ -265,16 +266,18 @@ def get_channel_setting(
 
 
 @cache
-def _channel_setting_statement():
+def _channel_setting_statement() -> Select[Workspace, TrackedChannel, PolicyRow, PolicyRow]:
     # Built once: aliasing and compiling the four-entity join costs more than running it.
+    # The three outer-joined entities come back None when there is no such row.
     own, default = aliased(PolicyRow), aliased(PolicyRow)
+    workspace_id = col(Workspace.id)
     return (
         select(Workspace, TrackedChannel, own, default)
-        .outerjoin(TrackedChannel, and_(TrackedChannel.workspace_id == Workspace.id,
-                                        TrackedChannel.channel_id == bindparam("channel_id")))
-        .outerjoin(own, own.id == TrackedChannel.policy_id)
-        .outerjoin(default, and_(default.workspace_id == Workspace.id,
-                                 default.name == DEFAULT_POLICY_NAME))
+        .outerjoin(TrackedChannel, and_(col(TrackedChannel.workspace_id) == workspace_id,
+                                        col(TrackedChannel.channel_id) == bindparam("channel_id")))
+        .outerjoin(own, col(own.id) == col(TrackedChannel.policy_id))
+        .outerjoin(default, and_(col(default.workspace_id) == workspace_id,
+                                 col(default.name) == DEFAULT_POLICY_NAME))
         .where(Workspace.team_id == bindparam("team_id"))
     )
 
