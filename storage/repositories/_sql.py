@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, Table, func, inspect, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
+from storage.errors import NotFound
+
 Row = TypeVar("Row", bound=SQLModel)
 
 
@@ -20,6 +22,14 @@ def table_of(model: type[SQLModel]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not a table model")
     return table
+
+
+def get_row(session: Session, model: type[Row], row_id: int, what: str) -> Row:
+    """The ``model`` row with this id; ``NotFound`` ("no <what> with id <n>") otherwise."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} with id {row_id}")
+    return row
 
 
 def dialect_name(session: Session) -> str:

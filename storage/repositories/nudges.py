@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from sla.escalation import NudgeDue, SentNudge
 from sla.policy import Metric
-from storage.errors import NotFound
 from storage.mappers import sent_nudges
 from storage.models import InboxItem, Nudge, NudgeState, OutboxMessage, Ticket, utcnow
 from storage.repositories import _sql
@@ -187,10 +186,7 @@ def cancel_pending_nudges(
 
 
 def _get(session: Session, nudge_id: int) -> Nudge:
-    nudge = session.get(Nudge, nudge_id)
-    if nudge is None:
-        raise NotFound(f"no nudge with id {nudge_id}")
-    return nudge
+    return _sql.get_row(session, Nudge, nudge_id, "nudge")
 
 
 def _release(

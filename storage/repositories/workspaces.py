@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from sla.policy import Policy, Priority
-from storage.errors import NotFound, StorageError
+from storage.errors import StorageError
 from storage.mappers import policy_from_row
 from storage.models import PolicyRow, TrackedChannel, Workspace, utcnow
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import get_row, insert_ignoring_duplicates
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -33,10 +33,7 @@ def list_workspaces(*, session: Session) -> list[Workspace]:
 
 def get_workspace_by_id(*, session: Session, workspace_id: int) -> Workspace:
     """The workspace with this id; NotFound otherwise."""
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise NotFound(f"no workspace with id {workspace_id}")
-    return workspace
+    return get_row(session, Workspace, workspace_id, "workspace")
 
 
 def get_or_create_workspace(
