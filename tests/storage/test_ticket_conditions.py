@@ -12,55 +12,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sla.calendar import BusinessCalendar
 from sla.clock import EventKind, compute_clock
 from sla.compliance import outcomes_from_clock, summarize
-from sla.policy import Policy
+from sla.policy import Metric
 from storage import repositories as repo
 from storage.repositories.ticket_counts import count_open_tickets
-from tests.storage.builders import ticket, workspace
+from tests.storage.builders import ALWAYS, OFFICE, T0, H, random_tickets, ticket, workspace
 
-H = timedelta(hours=1)
 NOW = datetime(2026, 3, 27, 15, 20, tzinfo=UTC)  # a Friday afternoon
 STORED = NOW - 4 * H  # when every clock was last computed and stored
 ASKED = [STORED, STORED + 1.5 * H, NOW - 0.5 * H, NOW]
-OFFICE = Policy.default(
-    BusinessCalendar("Europe/Paris", BusinessCalendar.parse_hours("Mon-Fri 09:00-17:00"))
-).with_target("P2", "next_response", 2 * H).with_target("P3", "next_response", 4 * H)
-KINDS = [EventKind.RESPONDED, EventKind.REQUESTER_REPLIED, EventKind.PAUSED, EventKind.RESUMED,
-         EventKind.RESOLVED, EventKind.REOPENED]
-
-
-def _history(rng: random.Random, created: datetime) -> list[tuple[EventKind, datetime]]:
-    """A few events of a plausible ticket life, all before the clocks were stored."""
-    events, at = [], created
-    for _ in range(rng.randint(0, 4)):
-        at += timedelta(minutes=rng.randint(5, 60 * 20))
-        if at >= STORED:
-            break
-        events.append((rng.choice(KINDS), at))
-    return events
 
 
 @pytest.fixture
 def stale(uow):
     """60 tickets of the last ten days, stored with their clocks at STORED; for each, its
     key, channel and events (to compute a fresh clock at any later instant)."""
-    rng = random.Random(20260327)
-    made = []
     with uow() as s:
         ws = workspace(s)
-        for n in range(60):
-            created = STORED - timedelta(minutes=rng.randint(10, 60 * 24 * 10))
-            channel = rng.choice(["C1", "C2"])
-            row = ticket(s, ws, f"{n}.0", at=created, channel=channel,
-                         priority=rng.choice(["P1", "P2", "P3", "P4"]), policy=None)
-            for kind, at in _history(rng, created):
-                repo.append_event(session=s, ticket=row, kind=kind, at=at)
-            events = repo.load_clock_events(session=s, ticket_id=row.id)
-            repo.apply_clock(session=s, ticket=row, clock=compute_clock(events, OFFICE, STORED))
-            made.append((row.key, channel, events))
-    return ws, made
+        made = random_tickets(s, ws, random.Random(20260327), 60, days=10, stored_at=STORED)
+    return ws, [(row.key, row.channel_id, events) for row, events in made]
 
 
 def _fresh_outcomes(made, at, channel=None):
@@ -118,3 +89,32 @@ def test_compliance_in_sql_over_stale_clocks_equals_the_domain_summary(uow, stal
             assert all(not (s.counted or s.open) for m, s in from_domain.metrics.items()
                        if m not in listed), (at, channel)
             assert from_sql == replace(from_domain, metrics=listed), (at, channel)
+
+
+def test_an_earlier_next_response_breach_counts_at_now_but_not_for_a_past_instant(uow):
+    """Cycle 0 of next response breached; cycle 1 runs, due ahead. Seen at now the ticket is
+    breached (its stored breach says so); at an instant before now only dues count."""
+    policy = ALWAYS.with_target("P3", "next_response", H)
+    now = T0 + 3.5 * H
+    with uow() as s:
+        ws = workspace(s)
+        made = ticket(s, ws, "1.1", at=T0, policy=None)
+        for kind, at in ((EventKind.RESPONDED, T0 + H / 6),
+                         (EventKind.REQUESTER_REPLIED, T0 + H / 3),
+                         (EventKind.RESPONDED, T0 + 3 * H),
+                         (EventKind.REQUESTER_REPLIED, T0 + 3 * H + H / 6)):
+            repo.append_event(session=s, ticket=made, kind=kind, at=at)
+        events = repo.load_clock_events(session=s, ticket_id=made.id)
+        clock = compute_clock(events, policy, now)
+        repo.apply_clock(session=s, ticket=made, clock=clock)
+    outcomes = outcomes_from_clock(made.key, "C1", clock.priority, None, clock)
+    with uow() as s:
+        breached = repo.list_breached_tickets(session=s, workspace_id=ws.id, now=now)
+        counts = count_open_tickets(session=s, workspace_id=ws.id, now=now)
+        for end in (now, now - H / 6):  # seen at now; seen at the end of a past period
+            from_sql = repo.compliance_counts(session=s, workspace_id=ws.id, start=T0, end=end,
+                                              now=now)
+            assert from_sql.metrics[Metric.NEXT_RESPONSE] == summarize(
+                outcomes, T0, end, now).metrics[Metric.NEXT_RESPONSE], end
+            assert from_sql.metrics[Metric.NEXT_RESPONSE].breached_now == (end == now), end
+    assert _keys(breached) == {made.key} and counts.breached == 1
