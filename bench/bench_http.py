@@ -423,7 +423,7 @@ def load_plan(args) -> tuple[list[tuple[float, int]], list[int], list[int]]:
 def prepare_load_db(path: Path) -> str:
     from storage import migrate
     from storage.db import make_engine, unit_of_work
-    from storage.repositories import get_or_create_workspace, track_channel
+    from storage.repositories.workspaces import get_or_create_workspace, track_channel
 
     url = f"sqlite:///{path}"
     migrate.upgrade(url)

@@ -48,7 +48,7 @@ from storage import migrate
 from storage import repositories as repo
 from storage.db import make_engine, unit_of_work
 from storage.repositories.histories import load_period_tickets
-from storage.repositories.tickets import load_clock_events
+from storage.repositories.ticket_events import load_clock_events
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 DAYS = 90

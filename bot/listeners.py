@@ -22,6 +22,8 @@ from commands.shortcuts import THREAD_REPLY_REFUSAL, is_thread_reply
 from commands.timezones import user_tz
 from commands.views import HomeItem, render_home
 from sla.clock import compute_clock
+from storage.repositories import ticket_events as event_repo
+from storage.repositories import ticket_lists as list_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -202,7 +204,7 @@ def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
     with deps.unit_of_work() as session:
         workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
         tz_fallback = workspace.tz
-        rows = ticket_repo.list_open_tickets(session=session, workspace_id=workspace.id,
+        rows = list_repo.list_open_tickets(session=session, workspace_id=workspace.id,
                                              involving=user_id, limit=500)
         policies: dict[str, Any] = {}
         for ticket in rows:
@@ -212,7 +214,7 @@ def on_app_home_opened(event: dict[str, Any], body: dict[str, Any], deps: Deps) 
                     session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
                 )
                 policies[ticket.channel_id] = policy
-            events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+            events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
             items.append(HomeItem(
                 key=ticket.key, priority=ticket.priority, status=ticket.status,
                 channel_id=ticket.channel_id, title=ticket.title, permalink=ticket.permalink,

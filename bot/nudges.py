@@ -33,6 +33,7 @@ from sla.clock import compute_clock
 from sla.targets import Audience, Metric
 from storage.models import Nudge, NudgeState, TicketStatus
 from storage.repositories import nudges as outbox
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -573,7 +574,7 @@ def _prepare(
         policy = workspace_repo.get_policy(
             session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
         )
-        events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+        events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
         clock = compute_clock(events, policy, now)
         metric = Metric(row.metric)
         metric_clock = clock.metrics.get(metric)

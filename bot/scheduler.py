@@ -45,6 +45,7 @@ from storage.repositories import inbox as inbox_repo
 from storage.repositories import jobs as jobs_repo
 from storage.repositories import nudges as outbox
 from storage.repositories import outbox as outbox_repo
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -438,7 +439,7 @@ def _plan_ticket(
         policy = workspace_repo.get_policy(
             session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id
         )
-        events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+        events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
         clock = compute_clock(events, policy, now)
         sent = outbox.load_sent_nudges(session=session, ticket_id=ticket.id)
         plan = plan_nudges(clock, policy, sent, now)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from sla.clock import TicketClock, compute_clock
 from sla.policy import Policy
 from storage.models import Ticket
-from storage.repositories import tickets as ticket_repo
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import workspaces as workspace_repo
 
 
@@ -29,5 +29,5 @@ def clock_of(session: Session, ticket: Ticket, now: datetime, *,
     one in force for its channel; callers reading many tickets pass the one they hold)."""
     if ticket.id is None:
         raise ValueError(f"ticket {ticket.key} is not stored yet: it has no history")
-    events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+    events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
     return compute_clock(events, policy or policy_of(session, ticket), now)

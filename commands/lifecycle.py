@@ -26,6 +26,8 @@ from sla.policy import Policy
 from sla.targets import Priority
 from sla.transitions import LoweringRefused, Move
 from storage.models import Ticket, Workspace
+from storage.repositories import ticket_clock as clock_repo
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -160,14 +162,14 @@ def _apply(deps: Deps, decide: Decide, *, team_id: str, user_id: str | None, loc
         move = decide(ticket, before, policy, now)
         if move is None:
             return TicketResult(ticket, before, changed=False)
-        ticket_repo.append_event(
+        event_repo.append_event(
             session=session, ticket=ticket, kind=move.kind, at=now, actor_id=user_id,
             priority=move.priority, note=move.note,
         )
         if assign_to and not ticket.assignee_id:
             ticket_repo.set_assignee(session=session, ticket=ticket, assignee_id=assign_to)
         clock = clock_of(session, ticket, now, policy=policy)
-        ticket_repo.apply_clock(session=session, ticket=ticket, clock=clock)
+        clock_repo.apply_clock(session=session, ticket=ticket, clock=clock)
         queue_card_update(session, ticket, now)
     # Inside an outer unit of work (the inbox worker) these run before its commit; the
     # worker wakes both again once it committed.

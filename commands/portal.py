@@ -35,7 +35,7 @@ from sla.targets import Metric
 from storage import repositories as repo
 from storage.repositories import portal_reads
 from storage.repositories import share_links as share_repo
-from storage.repositories.tickets import list_events
+from storage.repositories.ticket_events import list_events
 
 PERIODS = ("7d", "30d", "90d")
 TREND_WEEKS = 12

@@ -20,7 +20,7 @@ from sla.policy import Policy
 from sla.targets import Priority
 from storage.mappers import metric_outcomes
 from storage.models import Ticket, TicketStatus
-from storage.repositories.tickets import list_tickets_in_period
+from storage.repositories.ticket_lists import list_tickets_in_period
 
 log = logging.getLogger(__name__)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class SQLiteInstantText(SQLITE_DATETIME):
@@ -17,7 +20,7 @@ class SQLiteInstantText(SQLITE_DATETIME):
 
     cache_ok = True
 
-    def bind_processor(self, dialect):
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], str | None]:
         def process(value: datetime | None) -> str | None:
             return None if value is None else value.isoformat(" ", "microseconds")
 
@@ -34,12 +37,13 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(SQLiteInstantText())
+            # SQLAlchemy's sqlite DATETIME.__init__ carries no annotations.
+            return dialect.type_descriptor(SQLiteInstantText())  # type: ignore[no-untyped-call]
         return super().load_dialect_impl(dialect)
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if not isinstance(value, datetime):
@@ -51,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

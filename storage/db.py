@@ -8,30 +8,31 @@ read transaction tries to upgrade to a write.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
-DEFAULT_DATABASE_URL = "sqlite:///slabot.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_MMAP_BYTES = 1 << 30  # address space only; pages are shared with the OS cache
 SQLITE_CACHE_KIB = 32 * 1024  # per connection, allocated only as pages are used
 
 
-def normalize_url(url: str | None) -> str:
-    """Return the SQLAlchemy URL to use: the default SQLite file, and psycopg 3 for PostgreSQL."""
-    text = (url or "").strip() or DEFAULT_DATABASE_URL
+def normalize_url(url: str) -> str:
+    """Return the SQLAlchemy URL to use: psycopg 3 for PostgreSQL, any other as given."""
+    text = url.strip()
     for prefix in ("postgresql://", "postgres://"):
         if text.startswith(prefix):
             return "postgresql+psycopg://" + text[len(prefix):]
     return text
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
-    """Create the engine for ``url`` (``DATABASE_URL``; default ``sqlite:///slabot.db``)."""
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create the engine for ``url`` (``sqlite:///path.db`` or ``postgresql://...``)."""
     sa_url = make_url(normalize_url(url))
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
@@ -50,7 +51,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Driver-level autocommit: pysqlite's own implicit BEGIN is replaced by ours below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -66,7 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

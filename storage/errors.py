@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from storage.models import Ticket
 
 
 class StorageError(ValueError):
@@ -21,13 +21,13 @@ class DuplicateTicket(StorageError):
     work rolled back.
     """
 
-    def __init__(self, ticket: Any) -> None:
+    def __init__(self, ticket: Ticket) -> None:
         super().__init__(
             f"message {ticket.message_ts} in channel {ticket.channel_id} is already "
             f"ticket {ticket.key}"
         )
         self.ticket = ticket
-        self.ticket_id: int = ticket.id
+        self.ticket_id: int | None = ticket.id
         self.key: str = ticket.key
         self.channel_id: str = ticket.channel_id
         self.thread_ts: str = ticket.thread_ts

@@ -7,6 +7,7 @@ person assigned, with the `assigned` history entry that responder figures read, 
 from __future__ import annotations
 
 from commands.deps import Deps
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -19,5 +20,5 @@ def assign(deps: Deps, *, team_id: str, key: str, assignee_id: str, by: str) -> 
         ticket = ticket_repo.get_ticket_by_key(session=session, workspace_id=workspace.id,
                                                key=key)
         assert ticket is not None, f"no ticket {key}"
-        ticket_repo.append_event(session=session, ticket=ticket, kind="assigned",
+        event_repo.append_event(session=session, ticket=ticket, kind="assigned",
                                  at=deps.clock.now(), actor_id=by, note=assignee_id)

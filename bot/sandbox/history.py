@@ -22,6 +22,7 @@ from sla.clock import compute_clock
 from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric, Priority
+from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 
 HISTORY_TZ = "Europe/Berlin"
@@ -128,8 +129,8 @@ def seed_history(
              "priority": None, "note": None}
             for event, actor in zip(events[1:], actors[1:], strict=True)
         )
-    ticket_repo.add_history_events(session=session, rows=history)
-    ticket_repo.set_milestones(session=session, rows=milestones)
+    event_repo.add_history_events(session=session, rows=history)
+    event_repo.set_milestones(session=session, rows=milestones)
     return Seeded(tickets=len(new), events=len(history) + len(new), breached=breached,
                   first=new[0].created_at, last=new[-1].created_at)
 

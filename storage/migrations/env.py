@@ -13,7 +13,10 @@ def run_migrations_online() -> None:
     config = context.config
     engine = config.attributes.get("engine")
     if engine is None:
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("no database to migrate: use `slabot migrate`")
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -1,13 +1,35 @@
-"""Small SQL helpers shared by the repositories (dialect differences live here)."""
+"""Small SQL helpers shared by the repositories: dialect differences, and what the leased
+queues (tickets to plan, nudges, the inbox, the outbox) have in common."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, Table, func, inspect, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, select
+
+from storage.errors import NotFound
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model (SQLModel leaves ``__table__`` untyped)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+def get_row(session: Session, model: type[Row], row_id: int, what: str) -> Row:
+    """The ``model`` row with this id; ``NotFound`` ("no <what> with id <n>") otherwise."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} with id {row_id}")
+    return row
 
 
 def dialect_name(session: Session) -> str:
@@ -15,70 +37,117 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_ignoring_duplicates(session: Session, model: type, values: dict[str, Any]) -> bool:
+def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows ``ON CONFLICT`` on the session's engine."""
+    if dialect_name(session) == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignoring_duplicates(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any]
+) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted.
 
     The database decides (primary/unique key), so two processes racing on the same key both
     finish cleanly and exactly one of them gets True.
     """
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    table = table_of(model)
     # RETURNING rather than rowcount: psycopg 3 through SQLAlchemy reports rowcount -1 here.
-    key = next(iter(model.__table__.primary_key.columns))
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
-
-
-def insert_many_ignoring_duplicates(
-    session: Session, model: type, rows: list[dict[str, Any]]
-) -> set[Any]:
-    """``insert_ignoring_duplicates`` for many rows in one statement; the keys inserted."""
-    if not rows:
-        return set()
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    table = model.__table__
     key = next(iter(table.primary_key.columns))
-    # Core on the table, not the ORM model. The rows go as parameters, not as a VALUES list
-    # in the statement: SQLAlchemy then packs them into multi-row INSERTs itself
-    # ("insertmanyvalues") from one cached compilation, where a statement holding the rows
-    # would be compiled anew for every batch.
-    statement = insert(table).on_conflict_do_nothing().returning(key)
-    return set(session.connection().execute(statement, rows).scalars())
+    statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
+    return session.exec(statement.returning(key)).first() is not None
 
 
 def claim_rows(
     session: Session,
-    model: Any,
+    model: type[SQLModel],
     *,
-    ready: Any,
+    ready: ColumnElement[bool],
     now: datetime,
     holder: str,
     limit: int,
     lease: timedelta,
+    due: str = "next_attempt_at",
+    values: Mapping[str, Any] | None = None,
 ) -> list[int]:
-    """Lease up to ``limit`` rows of ``model`` matching ``ready`` whose claim is free or
-    expired, oldest ``next_attempt_at`` first; the ids taken, each counted as an attempt.
+    """Lease up to ``limit`` rows of ``model`` matching ``ready`` whose ``due`` instant has
+    come and whose claim is free or expired, earliest ``due`` first; the ids taken.
 
-    One ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`` statement: on PostgreSQL
-    the inner select skips rows another replica has locked (``FOR UPDATE SKIP LOCKED``), on
-    SQLite the unit of work already holds the single write lock.
+    ``values`` are set on the rows taken as well (a claim that counts an attempt, or moves
+    the row's state). One ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``
+    statement: on PostgreSQL the inner select skips rows another replica has locked
+    (``FOR UPDATE SKIP LOCKED``), on SQLite the unit of work already holds the single write
+    lock.
     """
+    table = table_of(model)
+    columns = table.c
     candidates = (
-        select(model.id)
+        select(columns.id)
         .where(
             ready,
-            model.next_attempt_at <= now,
-            or_(model.claimed_until.is_(None), model.claimed_until <= now),
+            columns[due] <= now,
+            or_(columns.claimed_until.is_(None), columns.claimed_until <= now),
         )
-        .order_by(model.next_attempt_at, model.id)
+        .order_by(columns[due], columns.id)
         .limit(limit)
     )
     if dialect_name(session) == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
-        update(model)
-        .where(model.id.in_(candidates.scalar_subquery()))
-        .values(claimed_by=holder, claimed_until=now + lease, attempts=model.attempts + 1)
-        .returning(model.id)
-        .execution_options(synchronize_session=False)
+        update(table)
+        .where(columns.id.in_(candidates.scalar_subquery()))
+        .values(claimed_by=holder, claimed_until=now + lease, **(values or {}))
+        .returning(columns.id)
     )
-    return sorted(session.execute(statement).scalars())
+    return sorted(session.exec(statement).scalars())
+
+
+def counted_attempt(model: type[SQLModel]) -> dict[str, Any]:
+    """The ``values`` of a claim that counts as one more attempt (see ``claim_rows``)."""
+    return {"attempts": table_of(model).c.attempts + 1}
+
+
+def load_claimed(
+    session: Session, model: type[Row], ids: Sequence[int], *order_by: str
+) -> list[Row]:
+    """The rows just claimed, ordered by the ``order_by`` columns, read afresh (the claim's
+    UPDATE went around the rows this session may hold)."""
+    if not ids:
+        return []
+    columns = table_of(model).c
+    statement = (
+        select(model)
+        .where(columns.id.in_(ids))
+        .order_by(*(columns[name] for name in order_by))
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement))
+
+
+def earliest_attempt(session: Session, model: type[SQLModel], *, state: str) -> datetime | None:
+    """When the earliest row in ``state`` may be tried (``next_attempt_at``)."""
+    columns = table_of(model).c
+    earliest: datetime | None = session.exec(
+        select(func.min(columns.next_attempt_at)).where(columns.state == state)
+    ).one()
+    return earliest
+
+
+def due_count(session: Session, model: type[SQLModel], *, state: str, now: datetime) -> int:
+    """Rows in ``state`` whose ``next_attempt_at`` has come."""
+    columns = table_of(model).c
+    return session.exec(
+        select(func.count()).where(columns.state == state, columns.next_attempt_at <= now)
+    ).one()
+
+
+def waiting_and_oldest(
+    session: Session, model: type[SQLModel], *, state: str, arrived: str
+) -> tuple[int, datetime | None]:
+    """How many rows are in ``state``, and the earliest ``arrived`` instant among them."""
+    columns = table_of(model).c
+    count, oldest = session.exec(
+        select(func.count(), func.min(columns[arrived])).where(columns.state == state)
+    ).one()
+    return count, oldest

@@ -16,19 +16,25 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Float,
+    Select,
     and_,
     bindparam,
     cast,
     func,
     literal,
+    not_,
     null,
-    or_,
     select,
-    text,
     union_all,
 )
 from sqlmodel import Session
@@ -37,9 +43,18 @@ from sla.compliance import ComplianceError, ComplianceSummary, MetricSummary, pe
 from sla.events import as_utc
 from sla.targets import Metric
 from storage.columns import UTCDateTime
-from storage.models import UNRESOLVED, Ticket
+from storage.repositories._sql import dialect_name
+from storage.repositories.ticket_conditions import (
+    at_risk_by,
+    breached_by,
+    in_scope,
+    metric_column,
+    running,
+    unresolved,
+)
 
 PERCENTILES = (50, 90)
+Micros = npt.NDArray[np.int64]  # elapsed times in whole microseconds
 
 
 @dataclass
@@ -61,6 +76,14 @@ class _Counts:
         for name in ("closed_met", "closed_breached", "open", "at_risk", "breached_now",
                      "previous_met", "previous_breached"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def add_open(self, total: int, breached: int, at_risk: int, breached_before: int) -> None:
+        """Metrics open at the period's ``t``: how many, late, at risk; and how many of all
+        these were open and late at the previous period's end."""
+        self.open += int(total)
+        self.breached_now += int(breached)
+        self.at_risk += int(at_risk)
+        self.previous_breached += int(breached_before)
 
     def summary(self, metric: Metric | None) -> MetricSummary:
         met = self.closed_met
@@ -109,47 +132,14 @@ def compliance_counts(
         raise ComplianceError(f"period end {end.isoformat()} must be after its start")
     if not 0 < at_risk_fraction <= 1:
         raise ComplianceError(f"at_risk_fraction must be in (0, 1], got {at_risk_fraction!r}")
-    previous_start = start - (end - start)
     t_now, t_before = min(end, now), min(start, now)
     params = {
-        "workspace_id": workspace_id, "channel_id": channel_id, "previous_start": previous_start,
-        "start": start, "end": end, "t_now": t_now, "t_before": t_before,
-        "t_horizon": t_now + horizon, "fraction": float(at_risk_fraction),
+        "workspace_id": workspace_id, "channel_id": channel_id,
+        "previous_start": start - (end - start), "start": start, "end": end, "t_now": t_now,
+        "t_before": t_before, "t_horizon": t_now + horizon, "fraction": float(at_risk_fraction),
     }
-    scoped = channel_id is not None
-    # A handful of statements whatever the scope, built once per shape with bound
-    # parameters: building them costs more than running them.
-    counts = {metric: _Counts() for metric in Metric}
-    dialect = session.get_bind().dialect.name
-    elapsed: dict[Metric, np.ndarray] = {}
-    for metric, period, total, breached, late_before, values in session.execute(
-        _closed_statement(dialect, scoped), params
-    ):
-        tally = counts[Metric(metric)]
-        if period == "current":
-            elapsed[Metric(metric)] = _micros(values, int(total))
-            tally.closed_breached, tally.closed_met = int(breached), int(total) - int(breached)
-        else:
-            tally.previous_breached += int(breached)
-            tally.previous_met += int(total) - int(breached)
-        tally.previous_breached += int(late_before)
-    running = session.execute(_running_statement(scoped, t_now == now, t_before == now),
-                              params).one()
-    for index, metric in enumerate(Metric):
-        total, breached, at_risk, breached_before = running[4 * index: 4 * index + 4]
-        tally = counts[metric]
-        tally.open += int(total)
-        tally.breached_now += int(breached)
-        tally.at_risk += int(at_risk)
-        tally.previous_breached += int(breached_before)
-    for metric, total, breached, at_risk, breached_before in session.execute(
-        _stopped_after_statement(scoped, t_now == now, t_before == now), params
-    ):
-        tally = counts[Metric(metric)]
-        tally.open += int(total)
-        tally.breached_now += int(breached)
-        tally.at_risk += int(at_risk)
-        tally.previous_breached += int(breached_before)
+    shape = _Shape(channel_id is not None, t_now == now, t_before == now)
+    counts, elapsed = _tally(session, params, shape)
     per_metric = {
         metric: tally for metric, tally in counts.items()
         if metric is not Metric.NEXT_RESPONSE or _has_any(tally)
@@ -167,23 +157,62 @@ def compliance_counts(
     )
 
 
-def _col(metric: Metric, name: str):
-    return getattr(Ticket, f"{metric.value}_{name}")
+@dataclass(frozen=True)
+class _Shape:
+    """What a statement's text depends on (its values are bound parameters)."""
+
+    scoped: bool  # one channel, not the whole workspace
+    t_now_is_now: bool  # the period is seen at ``now``, not at its end (already past)
+    t_before_is_now: bool  # the period starts after ``now``
 
 
-def _count_if(condition):
+def _tally(
+    session: Session, params: dict[str, Any], shape: _Shape
+) -> tuple[dict[Metric, _Counts], dict[Metric, Micros]]:
+    """Every count of every metric, and the period's elapsed times of stopped metrics.
+
+    A handful of statements whatever the scope, built once per shape with bound
+    parameters: building them costs more than running them.
+    """
+    counts = {metric: _Counts() for metric in Metric}
+    elapsed: dict[Metric, Micros] = {}
+    closed = _closed_statement(dialect_name(session), shape.scoped)
+    for metric, period, total, breached, late_before, values in session.execute(closed, params):
+        tally = counts[Metric(metric)]
+        if period == "current":
+            elapsed[Metric(metric)] = _micros(values, int(total))
+            tally.closed_breached, tally.closed_met = int(breached), int(total) - int(breached)
+        else:
+            tally.previous_breached += int(breached)
+            tally.previous_met += int(total) - int(breached)
+        tally.previous_breached += int(late_before)
+    running = session.execute(_running_statement(shape), params).one()
+    for index, metric in enumerate(Metric):
+        counts[metric].add_open(*running[4 * index: 4 * index + 4])
+    for metric, *found in session.execute(_stopped_after_statement(shape), params):
+        counts[Metric(metric)].add_open(*found)
+    return counts, elapsed
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(condition)
 
 
-def _scope(scoped: bool) -> list:
-    clauses = [Ticket.workspace_id == bindparam("workspace_id")]
-    if scoped:
-        clauses.append(Ticket.channel_id == bindparam("channel_id"))
-    return clauses
+def _scope(scoped: bool) -> list[ColumnElement[bool]]:
+    return in_scope(bindparam("workspace_id"), bindparam("channel_id") if scoped else None)
+
+
+_T_BEFORE: BindParameter[datetime] = bindparam("t_before", type_=UTCDateTime())
+_T_NOW: BindParameter[datetime] = bindparam("t_now", type_=UTCDateTime())
+
+
+def _at_risk_at_t_now(metric: Metric) -> ColumnElement[bool]:
+    return at_risk_by(metric, _T_NOW, horizon_end=bindparam("t_horizon", type_=UTCDateTime()),
+                      fraction=bindparam("fraction", type_=Float()))
 
 
 @cache
-def _closed_statement(dialect: str, scoped: bool):
+def _closed_statement(dialect: str, scoped: bool) -> CompoundSelect[*tuple[Any, ...]]:
     """How many metrics stopped, and how many of them late, in the period and the previous
     one: one covering index range each. The period's rows also tell which of them were
     open and already late at the previous period's end (it is the period's start), and
@@ -191,14 +220,12 @@ def _closed_statement(dialect: str, scoped: bool):
     (a row per value costs several times more to fetch)."""
     parts = []
     for metric in Metric:
-        stopped, breached = _col(metric, "stopped_at"), _col(metric, "breached")
-        started, due = _col(metric, "started_at"), _col(metric, "due_at")
-        t_before = bindparam("t_before")
-        late_before = _count_if(and_(started < t_before, stopped >= t_before,
-                                     due.is_not(None), due < t_before))
+        started, stopped = metric_column(metric, "started_at"), metric_column(metric, "stopped_at")
+        late_before = _count_if(and_(started < _T_BEFORE, stopped >= _T_BEFORE,
+                                     breached_by(metric, _T_BEFORE, seen_now=False)))
         # Whole microseconds (exact, as timedelta keeps them): integers are quicker than
         # REALs for the database to write out and for Python to read and sort.
-        micros = cast(func.round(_col(metric, "elapsed_s") * 1_000_000), BigInteger)
+        micros = cast(func.round(metric_column(metric, "elapsed_s") * 1_000_000), BigInteger)
         values = func.group_concat(micros) if dialect == "sqlite" else func.array_agg(micros)
         for period, low, high, extra in (
             ("current", "start", "end", (late_before, values)),
@@ -209,93 +236,69 @@ def _closed_statement(dialect: str, scoped: bool):
                     literal(metric.value).label("metric"),
                     literal(period).label("period"),
                     func.count(),
-                    _count_if(breached.is_(True)),
+                    _count_if(metric_column(metric, "breached").is_(True)),
                     *extra,
-                ).where(*_scope(scoped), stopped >= bindparam(low), stopped < bindparam(high))
+                ).where(*_scope(scoped), stopped >= bindparam(low, type_=UTCDateTime()),
+                        stopped < bindparam(high, type_=UTCDateTime()))
             )
     return union_all(*parts)
 
 
 @cache
-def _running_statement(scoped: bool, t_now_is_now: bool, t_before_is_now: bool):
+def _running_statement(shape: _Shape) -> Select[*tuple[Any, ...]]:
     """Metrics still running on unresolved tickets, open at the period's ``t`` (and late), or
     open and late at the previous period's: one pass over the partial index, four counts
     per metric."""
-    t_now, t_before = bindparam("t_now"), bindparam("t_before")
     columns = []
     for metric in Metric:
-        started = _col(metric, "started_at")
-        running = and_(_col(metric, "target_s").is_not(None),
-                       _col(metric, "stopped_at").is_(None), started < t_now)
-        breached_now = _breached_at(metric, t_now, t_now_is_now)
+        started = metric_column(metric, "started_at")
+        open_now = and_(running(metric), started < _T_NOW)
+        breached_now = breached_by(metric, _T_NOW, seen_now=shape.t_now_is_now)
         columns += [
-            _count_if(running),
-            _count_if(and_(running, breached_now)),
-            _count_if(and_(running, ~breached_now, _at_risk(metric, t_now))),
-            _count_if(and_(running, started < t_before,
-                           _breached_at(metric, t_before, t_before_is_now))),
+            _count_if(open_now),
+            _count_if(and_(open_now, breached_now)),
+            _count_if(and_(open_now, not_(breached_now), _at_risk_at_t_now(metric))),
+            _count_if(and_(open_now, started < _T_BEFORE,
+                           breached_by(metric, _T_BEFORE, seen_now=shape.t_before_is_now))),
         ]
-    # The partial index's predicate word for word, so that the planner can use it.
-    return select(*columns).where(*_scope(scoped), text(f"tickets.{UNRESOLVED}"))
+    return select(*columns).where(*_scope(shape.scoped), unresolved())
 
 
 @cache
-def _stopped_after_statement(scoped: bool, t_now_is_now: bool, t_before_is_now: bool):
+def _stopped_after_statement(shape: _Shape) -> CompoundSelect[*tuple[Any, ...]]:
     """Metrics that stopped after the period (or, for a period still ahead of ``now``,
     between now and its start): open at the period's ``t`` all the same, and for the
     previous period, open at its end and maybe already late. Stopped within the periods
     is the closed statement's business."""
-    start, end = bindparam("start"), bindparam("end")
-    t_now, t_before = bindparam("t_now"), bindparam("t_before")
-    zero = literal(0)
+    start = bindparam("start", type_=UTCDateTime())
+    end = bindparam("end", type_=UTCDateTime())
     parts = []
     for metric in Metric:
-        started, stopped = _col(metric, "started_at"), _col(metric, "stopped_at")
-        breached_now = _breached_at(metric, t_now, t_now_is_now)
-        open_now = and_(started < t_now, stopped >= t_now)
-        label = literal(metric.value).label("metric")
-        parts.append(select(
-            label,
+        started, stopped = metric_column(metric, "started_at"), metric_column(metric, "stopped_at")
+        breached_now = breached_by(metric, _T_NOW, seen_now=shape.t_now_is_now)
+        open_now = and_(started < _T_NOW, stopped >= _T_NOW)
+        open_counts = (
+            literal(metric.value).label("metric"),
             _count_if(open_now),
             _count_if(and_(open_now, breached_now)),
-            _count_if(and_(open_now, ~breached_now, _at_risk(metric, t_now))),
-            _count_if(and_(started < t_before, _breached_at(metric, t_before, t_before_is_now))),
-        ).where(*_scope(scoped), stopped >= end))
-        parts.append(select(
-            label,
-            _count_if(open_now),
-            _count_if(and_(open_now, breached_now)),
-            _count_if(and_(open_now, ~breached_now, _at_risk(metric, t_now))),
-            zero,
-        ).where(*_scope(scoped), stopped >= t_before, stopped < start))
+            _count_if(and_(open_now, not_(breached_now), _at_risk_at_t_now(metric))),
+        )
+        late_before = _count_if(and_(
+            started < _T_BEFORE, breached_by(metric, _T_BEFORE, seen_now=shape.t_before_is_now)))
+        parts.append(select(*open_counts, late_before)
+                     .where(*_scope(shape.scoped), stopped >= end))
+        parts.append(select(*open_counts, literal(0))
+                     .where(*_scope(shape.scoped), stopped >= _T_BEFORE, stopped < start))
     return union_all(*parts)
-
-
-def _breached_at(metric: Metric, t, t_is_now: bool):
-    """``sla.compliance``'s rule for an open metric: due before ``t``, or (seen at now, or
-    paused without a due instant) its stored breach."""
-    due, stopped = _col(metric, "due_at"), _col(metric, "stopped_at")
-    return or_(
-        and_(due.is_not(None), due < t),
-        and_(stopped.is_(None), _col(metric, "breached").is_(True),
-             literal(True) if t_is_now else due.is_(None)),
-    )
-
-
-def _at_risk(metric: Metric, t):
-    due, at_risk_at = _col(metric, "due_at"), _col(metric, "at_risk_at")
-    return or_(
-        _col(metric, "elapsed_s") / _col(metric, "target_s") >= bindparam("fraction"),
-        and_(at_risk_at.is_not(None), at_risk_at <= t),
-        and_(due.is_not(None), due <= bindparam("t_horizon", type_=UTCDateTime())),
-    )
 
 
 def _has_any(counts: _Counts) -> bool:
     return any((counts.closed, counts.open, counts.previous_met, counts.previous_breached))
 
 
-def _percentiles(elapsed: dict[Metric, np.ndarray], per_metric, overall) -> None:
+def _percentiles(
+    elapsed: dict[Metric, Micros], per_metric: dict[Metric, _Counts], overall: _Counts
+) -> None:
     """Nearest-rank median and p90 per metric and pooled (``sla.compliance.nearest_rank``).
 
     Selected, not sorted: ``numpy.partition`` puts the wanted ranks in place in linear time.
@@ -308,7 +311,7 @@ def _percentiles(elapsed: dict[Metric, np.ndarray], per_metric, overall) -> None
     overall.percentiles = _ranks(np.concatenate(runs) if runs else _EMPTY)
 
 
-def _ranks(values: np.ndarray) -> dict[int, timedelta | None]:
+def _ranks(values: Micros) -> dict[int, timedelta | None]:
     if values.size == 0:
         return dict.fromkeys(PERCENTILES)
     ranks = [max(math.ceil(p / 100 * values.size), 1) - 1 for p in PERCENTILES]
@@ -317,10 +320,10 @@ def _ranks(values: np.ndarray) -> dict[int, timedelta | None]:
             for p, rank in zip(PERCENTILES, ranks, strict=True)}
 
 
-_EMPTY = np.empty(0, dtype=np.int64)
+_EMPTY: Micros = np.empty(0, dtype=np.int64)
 
 
-def _micros(found, count: int) -> np.ndarray:
+def _micros(found: str | list[int] | None, count: int) -> Micros:
     """The period's elapsed microseconds as integers, parsed in C (numpy)."""
     if not found:
         return _EMPTY

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from storage.errors import NotFound, StorageError
+from storage.errors import StorageError
 from storage.models import DigestScope, DigestSubscription, utcnow
+from storage.repositories._sql import get_row
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -54,10 +55,7 @@ def add_digest_subscription(
 
 def get_digest_subscription(*, session: Session, subscription_id: int) -> DigestSubscription:
     """One subscription by id; NotFound otherwise."""
-    row = session.get(DigestSubscription, subscription_id)
-    if row is None:
-        raise NotFound(f"no digest subscription with id {subscription_id}")
-    return row
+    return get_row(session, DigestSubscription, subscription_id, "digest subscription")
 
 
 def list_digest_subscriptions(
@@ -67,7 +65,7 @@ def list_digest_subscriptions(
     statement = select(DigestSubscription).where(DigestSubscription.active)
     if workspace_id is not None:
         statement = statement.where(DigestSubscription.workspace_id == workspace_id)
-    return list(session.exec(statement.order_by(DigestSubscription.id)))
+    return list(session.exec(statement.order_by(col(DigestSubscription.id))))
 
 
 def remove_digest_subscription(*, session: Session, subscription_id: int) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from sla.events import ClockEvent, EventKind
 from sla.forecast import Waiting
@@ -19,6 +20,7 @@ from sla.history import TicketHistory
 from sla.responders import ActorEvent, ResponderTicket
 from sla.targets import Priority
 from storage.models import Ticket, TicketEvent, TicketStatus
+from storage.repositories.ticket_conditions import in_scope
 
 _CLOCK_KINDS = {kind.value: kind for kind in EventKind}
 _PRIORITIES = {priority.value: priority for priority in Priority}
@@ -74,28 +76,29 @@ def load_period_tickets(
     channel_id: str | None = None,
 ) -> list[PeriodTicket]:
     """Tickets created before `end` and not resolved before `start`, with their events."""
-    scope = [Ticket.workspace_id == workspace_id, Ticket.created_at < end,
-             or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= start)]
-    if channel_id is not None:
-        scope.append(Ticket.channel_id == channel_id)
-    tickets = session.exec(
-        select(Ticket.id, Ticket.key, Ticket.channel_id, Ticket.requester_id, Ticket.assignee_id)
+    scope = [*in_scope(workspace_id, channel_id), col(Ticket.created_at) < end,
+             or_(col(Ticket.resolved_at).is_(None), col(Ticket.resolved_at) >= start)]
+    # Core selects: SQLModel's select types four columns at most.
+    tickets = session.execute(
+        sa_select(col(Ticket.id), col(Ticket.key), col(Ticket.channel_id),
+                  col(Ticket.requester_id), col(Ticket.assignee_id))
         .where(*scope)
-        .order_by(Ticket.created_at, Ticket.id)
+        .order_by(col(Ticket.created_at), col(Ticket.id))
     ).all()
-    events: dict[int, list[StoredEvent]] = {row[0]: [] for row in tickets}
-    rows = session.exec(
-        select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.actor_id,
-               TicketEvent.priority, TicketEvent.note)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+    events: dict[int | None, list[StoredEvent]] = {row[0]: [] for row in tickets}
+    rows = session.execute(
+        sa_select(col(TicketEvent.ticket_id), col(TicketEvent.kind), col(TicketEvent.at),
+                  col(TicketEvent.actor_id), col(TicketEvent.priority), col(TicketEvent.note))
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(*scope)
-        .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)
+        .order_by(col(TicketEvent.ticket_id), col(TicketEvent.at), col(TicketEvent.id))
     )
     for ticket_id, kind, at, actor_id, priority, note in rows:
         events[ticket_id].append(StoredEvent(kind, at, actor_id, priority, note))
     return [
         PeriodTicket(id_, key, channel, requester, assignee, tuple(events[id_]))
         for id_, key, channel, requester, assignee in tickets
+        if id_ is not None
     ]
 
 
@@ -108,12 +111,12 @@ def load_forecast_inputs(
     """What the breach forecast needs of a channel: the tickets waiting for an answer (with
     the stored due instant of their running first or next response; paused ones have none)
     and the instants of the team's answers over the last `weeks` weeks."""
-    rows = session.exec(
-        select(Ticket.key, Ticket.first_response_due_at, Ticket.first_response_stopped_at,
-               Ticket.next_response_due_at, Ticket.next_response_started_at,
-               Ticket.next_response_stopped_at)
-        .where(Ticket.workspace_id == workspace_id, Ticket.channel_id == channel_id,
-               Ticket.status == TicketStatus.OPEN.value)
+    rows = session.execute(
+        sa_select(col(Ticket.key), col(Ticket.first_response_due_at),
+                  col(Ticket.first_response_stopped_at), col(Ticket.next_response_due_at),
+                  col(Ticket.next_response_started_at), col(Ticket.next_response_stopped_at))
+        .where(*in_scope(workspace_id, channel_id),
+               col(Ticket.status) == TicketStatus.OPEN.value)
     ).all()
     waiting = []
     for key, first_due, first_stop, next_due, next_start, next_stop in rows:
@@ -124,7 +127,7 @@ def load_forecast_inputs(
             waiting.append(Waiting(key, min(dues)))
     answers = list(session.exec(
         select(TicketEvent.at)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(Ticket.workspace_id == workspace_id, Ticket.channel_id == channel_id,
                TicketEvent.kind == EventKind.RESPONDED.value,
                TicketEvent.at >= now - timedelta(weeks=weeks), TicketEvent.at <= now)

@@ -13,23 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlalchemy import delete, update
+from sqlmodel import Session, col
 
 from storage.models import InboxItem, InboxState
-from storage.repositories._sql import claim_rows, insert_ignoring_duplicates
+from storage.repositories import _sql
 
 ERROR_LENGTH = 500
+_PENDING = InboxState.PENDING.value
 
 
 def add_to_inbox(
     *, session: Session, dedupe_key: str, kind: str, payload: dict[str, Any], at: datetime
 ) -> bool:
     """Store one event or interaction; False when its key was already stored (a redelivery)."""
-    return insert_ignoring_duplicates(session, InboxItem, {
-        "dedupe_key": dedupe_key, "kind": kind, "payload": payload,
-        "state": InboxState.PENDING.value, "received_at": at, "next_attempt_at": at,
-        "attempts": 0,
+    return _sql.insert_ignoring_duplicates(session, InboxItem, {
+        "dedupe_key": dedupe_key, "kind": kind, "payload": payload, "state": _PENDING,
+        "received_at": at, "next_attempt_at": at, "attempts": 0,
     })
 
 
@@ -37,25 +37,19 @@ def claim_inbox(
     *, session: Session, now: datetime, holder: str, limit: int, lease: timedelta
 ) -> list[InboxItem]:
     """Lease up to ``limit`` pending rows, oldest first (each claim counts an attempt)."""
-    ids = claim_rows(
-        session, InboxItem, ready=InboxItem.state == InboxState.PENDING.value, now=now,
-        holder=holder, limit=limit, lease=lease,
+    ids = _sql.claim_rows(
+        session, InboxItem, ready=col(InboxItem.state) == _PENDING, now=now, holder=holder,
+        limit=limit, lease=lease, values=_sql.counted_attempt(InboxItem),
     )
-    if not ids:
-        return []
-    rows = session.execute(
-        select(InboxItem).where(InboxItem.id.in_(ids)).order_by(InboxItem.id)
-        .execution_options(populate_existing=True)
-    ).scalars()
-    return list(rows)
+    return _sql.load_claimed(session, InboxItem, ids, "id")
 
 
 def mark_done(*, session: Session, item_id: int, holder: str, at: datetime) -> bool:
     """The row was applied (in this same unit of work); False when the lease was lost."""
-    result = session.execute(
+    result = session.exec(
         update(InboxItem)
-        .where(InboxItem.id == item_id, InboxItem.claimed_by == holder,
-               InboxItem.state == InboxState.PENDING.value)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == holder,
+               col(InboxItem.state) == _PENDING)
         .values(state=InboxState.DONE.value, done_at=at, claimed_by=None, claimed_until=None,
                 last_error=None)
     )
@@ -72,7 +66,7 @@ def mark_failed(
         values["state"] = InboxState.PARKED.value
     else:
         values["next_attempt_at"] = retry_at
-    session.execute(update(InboxItem).where(InboxItem.id == item_id).values(**values))
+    session.exec(update(InboxItem).where(col(InboxItem.id) == item_id).values(**values))
 
 
 @dataclass(frozen=True)
@@ -86,36 +80,27 @@ class InboxStats:
 
 def inbox_stats(*, session: Session) -> InboxStats:
     """How many rows wait, how many are parked, and when the oldest waiting one arrived."""
-    pending, oldest = session.execute(
-        select(func.count(), func.min(InboxItem.received_at))
-        .where(InboxItem.state == InboxState.PENDING.value)
-    ).one()
-    parked = session.execute(
-        select(func.count()).where(InboxItem.state == InboxState.PARKED.value)
-    ).scalar_one()
-    return InboxStats(int(pending), int(parked), oldest)
+    pending, oldest = _sql.waiting_and_oldest(session, InboxItem, state=_PENDING,
+                                              arrived="received_at")
+    parked, _ = _sql.waiting_and_oldest(session, InboxItem, state=InboxState.PARKED.value,
+                                        arrived="received_at")
+    return InboxStats(pending, parked, oldest)
 
 
 def forget_done_before(*, session: Session, before: datetime) -> int:
     """Drop applied rows older than ``before`` (Slack redelivers within minutes)."""
-    result = session.execute(
-        delete(InboxItem).where(InboxItem.state == InboxState.DONE.value,
-                                InboxItem.received_at < before)
+    result = session.exec(
+        delete(InboxItem).where(col(InboxItem.state) == InboxState.DONE.value,
+                                col(InboxItem.received_at) < before)
     )
     return result.rowcount
 
 
 def next_attempt_at(*, session: Session) -> datetime | None:
     """When the earliest waiting row may be tried."""
-    return session.execute(
-        select(func.min(InboxItem.next_attempt_at))
-        .where(InboxItem.state == InboxState.PENDING.value)
-    ).scalar_one()
+    return _sql.earliest_attempt(session, InboxItem, state=_PENDING)
 
 
 def due_count(*, session: Session, now: datetime) -> int:
     """Rows waiting whose time has come (being applied, or about to be)."""
-    return session.execute(
-        select(func.count()).where(InboxItem.state == InboxState.PENDING.value,
-                                   InboxItem.next_attempt_at <= now)
-    ).scalar_one()
+    return _sql.due_count(session, InboxItem, state=_PENDING, now=now)

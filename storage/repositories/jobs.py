@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.models import JobLease, utcnow
-from storage.repositories._sql import dialect_name, insert_ignoring_duplicates
+from storage.repositories._sql import dialect_insert, insert_ignoring_duplicates, table_of
 
 
 def acquire_job_slot(
@@ -25,8 +24,7 @@ def acquire_job_slot(
 def touch_heartbeat(*, session: Session, holder: str, at: datetime) -> None:
     """Write (and, with the caller's commit, make durable) this instance's heartbeat row:
     /healthz proves the database takes writes, not just reads."""
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    statement = insert(JobLease).values(name="healthz", slot=holder, holder=holder,
-                                        acquired_at=at)
-    session.execute(statement.on_conflict_do_update(
+    statement = dialect_insert(session, table_of(JobLease)).values(
+        name="healthz", slot=holder, holder=holder, acquired_at=at)
+    session.exec(statement.on_conflict_do_update(
         index_elements=["name", "slot"], set_={"acquired_at": at}))

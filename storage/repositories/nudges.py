@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
-from sqlmodel import Session
-from sqlmodel import select as model_select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
 from sla.escalation import NudgeDue, SentNudge
 from sla.targets import Metric
-from storage.errors import NotFound
 from storage.mappers import sent_nudges
 from storage.models import InboxItem, Nudge, NudgeState, OutboxMessage, Ticket, utcnow
-from storage.repositories._sql import dialect_name, insert_ignoring_duplicates
+from storage.repositories import _sql
 
 DEFAULT_LEASE = timedelta(minutes=2)
 ERROR_LENGTH = 500
@@ -42,56 +40,21 @@ def claim_due_nudges(
     nudges to the outbox and calls ``release_ticket`` with the plan's next wake-up. Safe
     when several processes call it at once: each ticket goes to exactly one of them.
     """
-    candidates = (
-        select(Ticket.id)
-        .where(
-            Ticket.next_due_at.is_not(None),
-            Ticket.next_due_at <= now,
-            or_(Ticket.claimed_until.is_(None), Ticket.claimed_until <= now),
-        )
-        .order_by(Ticket.next_due_at, Ticket.id)
-        .limit(limit)
-    )
-    if dialect_name(session) == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(Ticket)
-        .where(Ticket.id.in_(candidates.scalar_subquery()))
-        .values(claimed_by=holder, claimed_until=now + lease)
-        .returning(Ticket.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = list(session.execute(statement).scalars())
-    if not ids:
-        return []
-    tickets = session.exec(
-        model_select(Ticket)
-        .where(Ticket.id.in_(ids))
-        .order_by(Ticket.next_due_at, Ticket.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(tickets)
+    ids = _sql.claim_rows(session, Ticket, ready=col(Ticket.next_due_at).is_not(None),
+                          due="next_due_at", now=now, holder=holder, limit=limit, lease=lease)
+    return _sql.load_claimed(session, Ticket, ids, "next_due_at", "id")
 
 
 def release_ticket(
     *, session: Session, ticket_id: int, holder: str, next_due_at: datetime | None
 ) -> bool:
     """End a ticket claim and set when to look at it next; False if the lease was lost."""
-    result = session.execute(
+    result = session.exec(
         update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.claimed_by == holder)
+        .where(col(Ticket.id) == ticket_id, col(Ticket.claimed_by) == holder)
         .values(claimed_by=None, claimed_until=None, next_due_at=next_due_at)
     )
     return result.rowcount == 1
-
-
-def set_next_due_at(*, session: Session, ticket_id: int, next_due_at: datetime | None) -> None:
-    """Move a ticket's next scheduler look (e.g. to run the planner at once)."""
-    session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(next_due_at=next_due_at)
-    )
 
 
 def add_nudge(
@@ -107,7 +70,7 @@ def add_nudge(
     Use ``state=NudgeState.SKIPPED`` for ``NudgePlan.skipped`` entries: recorded, never sent.
     """
     now = utcnow()
-    inserted = insert_ignoring_duplicates(
+    inserted = _sql.insert_ignoring_duplicates(
         session,
         Nudge,
         {
@@ -129,7 +92,7 @@ def add_nudge(
     if not inserted:
         return None
     return session.exec(
-        model_select(Nudge).where(
+        select(Nudge).where(
             Nudge.ticket_id == ticket_id,
             Nudge.metric == Metric(nudge.metric).value,
             Nudge.cycle == nudge.cycle,
@@ -143,9 +106,9 @@ def list_nudges(*, session: Session, ticket_id: int) -> list[Nudge]:
     """Every outbox row of a ticket, in planned order."""
     return list(
         session.exec(
-            model_select(Nudge)
+            select(Nudge)
             .where(Nudge.ticket_id == ticket_id)
-            .order_by(Nudge.planned_at, Nudge.id)
+            .order_by(col(Nudge.planned_at), col(Nudge.id))
         )
     )
 
@@ -167,44 +130,13 @@ def claim_pending_nudges(
 
     Each claim counts an attempt. Safe with several processes, like ``claim_due_nudges``.
     """
-    candidates = (
-        select(Nudge.id)
-        .where(
-            or_(
-                (Nudge.state == NudgeState.PENDING.value) & (Nudge.next_attempt_at <= now),
-                (Nudge.state == NudgeState.SENDING.value) & (Nudge.claimed_until <= now),
-            )
-        )
-        .order_by(Nudge.next_attempt_at, Nudge.id)
-        .limit(limit)
+    ids = _sql.claim_rows(
+        session, Nudge, now=now, holder=holder, limit=limit, lease=lease,
+        ready=col(Nudge.state).in_((NudgeState.PENDING.value, NudgeState.SENDING.value)),
+        values={**_sql.counted_attempt(Nudge), "state": NudgeState.SENDING.value,
+                "updated_at": utcnow()},
     )
-    if dialect_name(session) == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(
-        session.execute(
-            update(Nudge)
-            .where(Nudge.id.in_(candidates.scalar_subquery()))
-            .values(
-                state=NudgeState.SENDING.value,
-                claimed_by=holder,
-                claimed_until=now + lease,
-                attempts=Nudge.attempts + 1,
-                updated_at=utcnow(),
-            )
-            .returning(Nudge.id)
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            model_select(Nudge)
-            .where(Nudge.id.in_(ids))
-            .order_by(Nudge.next_attempt_at, Nudge.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return _sql.load_claimed(session, Nudge, ids, "next_attempt_at", "id")
 
 
 def mark_nudge_sent(
@@ -217,13 +149,10 @@ def mark_nudge_sent(
 ) -> Nudge:
     """Record a delivered nudge (with the Slack message it became)."""
     nudge = _get(session, nudge_id)
-    nudge.state = NudgeState.SENT.value
     nudge.sent_at = at
     nudge.slack_channel = slack_channel
     nudge.slack_ts = slack_ts
-    nudge.claimed_by = None
-    nudge.claimed_until = None
-    return _save(session, nudge)
+    return _release(session, nudge, NudgeState.SENT)
 
 
 def mark_nudge_failed(
@@ -231,15 +160,15 @@ def mark_nudge_failed(
 ) -> Nudge:
     """Record a failed attempt: back to pending until ``retry_at``, or failed for good."""
     nudge = _get(session, nudge_id)
-    nudge.last_error = error[:ERROR_LENGTH]
-    nudge.claimed_by = None
-    nudge.claimed_until = None
     if retry_at is None:
-        nudge.state = NudgeState.FAILED.value
-    else:
-        nudge.state = NudgeState.PENDING.value
-        nudge.next_attempt_at = retry_at
-    return _save(session, nudge)
+        return _release(session, nudge, NudgeState.FAILED, error)
+    nudge.next_attempt_at = retry_at
+    return _release(session, nudge, NudgeState.PENDING, error)
+
+
+def mark_nudge_cancelled(*, session: Session, nudge_id: int, reason: str) -> Nudge:
+    """Drop a claimed nudge unsent (ticket resolved or paused, metric stopped)."""
+    return _release(session, _get(session, nudge_id), NudgeState.CANCELLED, reason)
 
 
 def cancel_pending_nudges(
@@ -248,19 +177,28 @@ def cancel_pending_nudges(
     """Cancel a ticket's unsent nudges (all, or of ``metrics``), e.g. when it is resolved."""
     statement = (
         update(Nudge)
-        .where(Nudge.ticket_id == ticket_id, Nudge.state == NudgeState.PENDING.value)
+        .where(col(Nudge.ticket_id) == ticket_id, col(Nudge.state) == NudgeState.PENDING.value)
         .values(state=NudgeState.CANCELLED.value, updated_at=utcnow())
     )
     if metrics is not None:
-        statement = statement.where(Nudge.metric.in_([Metric(m).value for m in metrics]))
-    return session.execute(statement).rowcount
+        statement = statement.where(col(Nudge.metric).in_([Metric(m).value for m in metrics]))
+    return session.exec(statement).rowcount
 
 
 def _get(session: Session, nudge_id: int) -> Nudge:
-    nudge = session.get(Nudge, nudge_id)
-    if nudge is None:
-        raise NotFound(f"no nudge with id {nudge_id}")
-    return nudge
+    return _sql.get_row(session, Nudge, nudge_id, "nudge")
+
+
+def _release(
+    session: Session, nudge: Nudge, state: NudgeState, error: str | None = None
+) -> Nudge:
+    """End the nudge's claim in ``state`` (with the error that ended it, if any)."""
+    nudge.state = state.value
+    if error is not None:
+        nudge.last_error = error[:ERROR_LENGTH]
+    nudge.claimed_by = None
+    nudge.claimed_until = None
+    return _save(session, nudge)
 
 
 def _save(session: Session, nudge: Nudge) -> Nudge:
@@ -289,26 +227,16 @@ def record_nudge_delivery(
     return True
 
 
-def mark_nudge_cancelled(*, session: Session, nudge_id: int, reason: str) -> Nudge:
-    """Drop a claimed nudge unsent (ticket resolved or paused, metric stopped)."""
-    nudge = _get(session, nudge_id)
-    nudge.state = NudgeState.CANCELLED.value
-    nudge.last_error = reason[:ERROR_LENGTH]
-    nudge.claimed_by = None
-    nudge.claimed_until = None
-    return _save(session, nudge)
-
-
 def expire_claims_of(*, session: Session, holder: str, now: datetime) -> int:
     """End every lease ``holder`` still has (a restarted process resumes its own work at once):
     tickets to plan, nudges, inbox rows and outbox writes."""
     count = 0
     for model in (Ticket, Nudge, InboxItem, OutboxMessage):
-        count += session.execute(
-            update(model)
-            .where(model.claimed_by == holder, model.claimed_until > now)
+        columns = _sql.table_of(model).c
+        count += session.exec(
+            update(_sql.table_of(model))
+            .where(columns.claimed_by == holder, columns.claimed_until > now)
             .values(claimed_until=now)
-            .execution_options(synchronize_session=False)
         ).rowcount
     session.expire_all()
     return count
@@ -317,39 +245,19 @@ def expire_claims_of(*, session: Session, holder: str, now: datetime) -> int:
 def outbox_backlog(*, session: Session) -> int:
     """How many nudges wait to be sent (pending or being sent)."""
     states = (NudgeState.PENDING.value, NudgeState.SENDING.value)
-    return session.execute(
-        select(func.count()).select_from(Nudge).where(Nudge.state.in_(states))
-    ).scalar_one()
-
-
-def next_scheduler_instant(*, session: Session) -> datetime | None:
-    """The earliest instant the scheduler has work: a ticket's next look, a retry, a lease end."""
-    candidates = [
-        session.execute(select(func.min(Ticket.next_due_at))).scalar_one(),
-        session.execute(
-            select(func.min(Nudge.next_attempt_at)).where(
-                Nudge.state == NudgeState.PENDING.value
-            )
-        ).scalar_one(),
-        session.execute(
-            select(func.min(Nudge.claimed_until)).where(Nudge.state == NudgeState.SENDING.value)
-        ).scalar_one(),
-    ]
-    instants = [c for c in candidates if c is not None]
-    return min(instants, default=None)
+    return session.exec(select(func.count()).where(col(Nudge.state).in_(states))).one()
 
 
 def next_ticket_due_at(*, session: Session) -> datetime | None:
     """The earliest instant a ticket needs planning (the scheduler's planner wakes then)."""
-    return session.execute(select(func.min(Ticket.next_due_at))).scalar_one()
+    earliest: datetime | None = session.exec(select(func.min(Ticket.next_due_at))).one()
+    return earliest
 
 
 def next_outbox_attempt_at(*, session: Session) -> datetime | None:
     """The earliest instant an outbox row can be sent: a due retry or a lease running out."""
-    pending = session.execute(
-        select(func.min(Nudge.next_attempt_at)).where(Nudge.state == NudgeState.PENDING.value)
-    ).scalar_one()
-    stuck = session.execute(
+    pending = _sql.earliest_attempt(session, Nudge, state=NudgeState.PENDING.value)
+    stuck: datetime | None = session.exec(
         select(func.min(Nudge.claimed_until)).where(Nudge.state == NudgeState.SENDING.value)
-    ).scalar_one()
+    ).one()
     return min((c for c in (pending, stuck) if c is not None), default=None)

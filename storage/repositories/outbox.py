@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, OutboxState
-from storage.repositories._sql import claim_rows, insert_ignoring_duplicates
+from storage.repositories import _sql
 
 ERROR_LENGTH = 500
+_PENDING = OutboxState.PENDING.value
 
 CARD = "card"  # a ticket's card, posted in its thread (rendered when sent)
 CARD_UPDATE = "card_update"  # the card redrawn in place (rendered when sent)
@@ -48,12 +49,11 @@ def queue_write(
     file_content: bytes | None = None,
 ) -> bool:
     """Queue one Slack write; False when a write with this key was already queued."""
-    return insert_ignoring_duplicates(session, OutboxMessage, {
+    return _sql.insert_ignoring_duplicates(session, OutboxMessage, {
         "key": key, "kind": kind, "ticket_id": ticket_id, "channel_id": channel_id,
         "thread_ts": thread_ts, "user_id": user_id, "text": text, "blocks": blocks,
         "response_url": response_url, "file_name": file_name, "file_content": file_content,
-        "state": OutboxState.PENDING.value, "attempts": 0, "next_attempt_at": at,
-        "created_at": at,
+        "state": _PENDING, "attempts": 0, "next_attempt_at": at, "created_at": at,
     })
 
 
@@ -64,12 +64,12 @@ def queue_card_update(*, session: Session, ticket_id: int, version: int, at: dat
     The key is the ticket's version (a change re-applied after a crash redraws once), or
     `because` for a redraw that time alone asks for (a threshold passed).
     """
-    waiting = session.execute(
+    waiting = session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.ticket_id == ticket_id,
-            OutboxMessage.kind.in_((CARD, CARD_UPDATE)),
-            OutboxMessage.state == OutboxState.PENDING.value,
-            OutboxMessage.claimed_by.is_(None),
+            col(OutboxMessage.kind).in_((CARD, CARD_UPDATE)),
+            OutboxMessage.state == _PENDING,
+            col(OutboxMessage.claimed_by).is_(None),
         ).limit(1)
     ).first()
     if waiting is not None:
@@ -83,24 +83,18 @@ def claim_writes(
     *, session: Session, now: datetime, holder: str, limit: int, lease: timedelta
 ) -> list[OutboxMessage]:
     """Lease up to ``limit`` due writes, oldest first (each claim counts an attempt)."""
-    ids = claim_rows(
-        session, OutboxMessage, ready=OutboxMessage.state == OutboxState.PENDING.value,
-        now=now, holder=holder, limit=limit, lease=lease,
+    ids = _sql.claim_rows(
+        session, OutboxMessage, ready=col(OutboxMessage.state) == _PENDING, now=now,
+        holder=holder, limit=limit, lease=lease, values=_sql.counted_attempt(OutboxMessage),
     )
-    if not ids:
-        return []
-    rows = session.execute(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-        .execution_options(populate_existing=True)
-    ).scalars()
-    return list(rows)
+    return _sql.load_claimed(session, OutboxMessage, ids, "id")
 
 
 def _finish(session: Session, write_id: int, holder: str, **values: Any) -> bool:
-    result = session.execute(
+    result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.id == write_id, OutboxMessage.claimed_by == holder,
-               OutboxMessage.state == OutboxState.PENDING.value)
+        .where(col(OutboxMessage.id) == write_id, col(OutboxMessage.claimed_by) == holder,
+               col(OutboxMessage.state) == _PENDING)
         .values(claimed_by=None, claimed_until=None, **values)
     )
     return result.rowcount == 1
@@ -130,11 +124,11 @@ def mark_failed(*, session: Session, write_id: int, holder: str, error: str) -> 
 
 def collapse_card_updates(*, session: Session, ticket_id: int, sent_id: int) -> int:
     """Older waiting updates of a card that ``sent_id`` just drew are done with it."""
-    result = session.execute(
+    result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == CARD_UPDATE,
-               OutboxMessage.state == OutboxState.PENDING.value,
-               OutboxMessage.claimed_by.is_(None), OutboxMessage.id < sent_id)
+        .where(col(OutboxMessage.ticket_id) == ticket_id, col(OutboxMessage.kind) == CARD_UPDATE,
+               col(OutboxMessage.state) == _PENDING, col(OutboxMessage.claimed_by).is_(None),
+               col(OutboxMessage.id) < sent_id)
         .values(state=OutboxState.COLLAPSED.value)
     )
     return result.rowcount
@@ -142,10 +136,10 @@ def collapse_card_updates(*, session: Session, ticket_id: int, sent_id: int) -> 
 
 def card_pending(*, session: Session, ticket_id: int) -> bool:
     """Whether the ticket's card itself still waits to be posted."""
-    return session.execute(
+    return session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == CARD,
-            OutboxMessage.state == OutboxState.PENDING.value,
+            OutboxMessage.state == _PENDING,
         ).limit(1)
     ).first() is not None
 
@@ -161,37 +155,28 @@ class OutboxStats:
 
 def outbox_stats(*, session: Session) -> OutboxStats:
     """How many writes wait, how many failed for good, when the oldest waiting one was queued."""
-    pending, oldest = session.execute(
-        select(func.count(), func.min(OutboxMessage.created_at))
-        .where(OutboxMessage.state == OutboxState.PENDING.value)
-    ).one()
-    failed = session.execute(
-        select(func.count()).where(OutboxMessage.state == OutboxState.FAILED.value)
-    ).scalar_one()
-    return OutboxStats(int(pending), int(failed), oldest)
+    pending, oldest = _sql.waiting_and_oldest(session, OutboxMessage, state=_PENDING,
+                                              arrived="created_at")
+    failed, _ = _sql.waiting_and_oldest(session, OutboxMessage, state=OutboxState.FAILED.value,
+                                        arrived="created_at")
+    return OutboxStats(pending, failed, oldest)
 
 
 def next_write_at(*, session: Session) -> datetime | None:
     """When the earliest waiting write may be tried."""
-    return session.execute(
-        select(func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.state == OutboxState.PENDING.value)
-    ).scalar_one()
+    return _sql.earliest_attempt(session, OutboxMessage, state=_PENDING)
 
 
 def due_count(*, session: Session, now: datetime) -> int:
     """Writes waiting whose time has come (being delivered, or about to be)."""
-    return session.execute(
-        select(func.count()).where(OutboxMessage.state == OutboxState.PENDING.value,
-                                   OutboxMessage.next_attempt_at <= now)
-    ).scalar_one()
+    return _sql.due_count(session, OutboxMessage, state=_PENDING, now=now)
 
 
 def forget_delivered_before(*, session: Session, before: datetime) -> int:
     """Drop writes sent (or collapsed) before `before`; failed ones stay for a person to read."""
-    result = session.execute(
+    result = session.exec(
         delete(OutboxMessage).where(
-            OutboxMessage.state.in_((OutboxState.SENT.value, OutboxState.COLLAPSED.value)),
-            OutboxMessage.created_at < before)
+            col(OutboxMessage.state).in_((OutboxState.SENT.value, OutboxState.COLLAPSED.value)),
+            col(OutboxMessage.created_at) < before)
     )
     return result.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Ticket, TicketEvent, TrackedChannel
 
@@ -28,12 +28,12 @@ def ticket_acts(
     """(ticket key, event kind, actor) of events of `kinds` in [start, end), oldest first."""
     statement = (
         select(Ticket.key, TicketEvent.kind, TicketEvent.actor_id)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(Ticket.workspace_id == workspace_id, TicketEvent.kind.in_(list(kinds)),
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(Ticket.workspace_id == workspace_id, col(TicketEvent.kind).in_(list(kinds)),
                TicketEvent.at >= start, TicketEvent.at < end)
-        .order_by(TicketEvent.at, TicketEvent.id)
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))
     )
-    return [tuple(row) for row in session.exec(statement)]
+    return [(key, kind, actor) for key, kind, actor in session.exec(statement)]
 
 
 def ticket_titles(*, session: Session, workspace_id: int, keys: Sequence[str]) -> dict[str, str]:
@@ -41,7 +41,7 @@ def ticket_titles(*, session: Session, workspace_id: int, keys: Sequence[str]) -
     if not keys:
         return {}
     statement = select(Ticket.key, Ticket.title).where(
-        Ticket.workspace_id == workspace_id, Ticket.key.in_(list(set(keys))))
+        Ticket.workspace_id == workspace_id, col(Ticket.key).in_(list(set(keys))))
     return {key: title for key, title in session.exec(statement)}
 
 
@@ -54,11 +54,11 @@ def first_responders(
     for begin in range(0, len(unique), 500):  # keep IN lists short on both engines
         statement = (
             select(Ticket.key, TicketEvent.actor_id, TicketEvent.at)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
             .where(Ticket.workspace_id == workspace_id,
-                   Ticket.key.in_(unique[begin:begin + 500]),
+                   col(Ticket.key).in_(unique[begin:begin + 500]),
                    TicketEvent.kind == "responded")
-            .order_by(TicketEvent.at, TicketEvent.id)
+            .order_by(col(TicketEvent.at), col(TicketEvent.id))
         )
         for key, actor, at in session.exec(statement):
             found.setdefault(key, (actor, at))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import ShareLink
 
@@ -34,7 +34,7 @@ def find_live_share_link(*, session: Session, token_sha256: str, now: datetime) 
 def list_share_links(*, session: Session, workspace_id: int) -> list[ShareLink]:
     """Every link of the workspace, newest first (revoked and expired ones included)."""
     statement = (select(ShareLink).where(ShareLink.workspace_id == workspace_id)
-                 .order_by(ShareLink.id.desc()))
+                 .order_by(col(ShareLink.id).desc()))
     return list(session.exec(statement))
 
 

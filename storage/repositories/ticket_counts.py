@@ -1,8 +1,8 @@
 """How many tickets `/sla list` would show, counted in SQL (for `/sla status`).
 
 The conditions are those of ``list_open_tickets``, ``list_at_risk_tickets`` and
-``list_breached_tickets`` (the same helpers), so a status headline always agrees with the
-lists it summarises; counting never loads rows, so it stays fast on big channels.
+``list_breached_tickets`` (``ticket_conditions``), so a status headline always agrees with
+the lists it summarises; counting never loads rows, so it stays fast on big channels.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, not_, or_, select
-from sqlmodel import Session
+from sqlalchemy import case, func
+from sqlmodel import Session, select
 
-from storage.models import Ticket
-from storage.repositories.tickets import (
-    _PREFIXES,
-    AT_RISK_FRACTION,
-    _at_risk,
-    _breached_now,
-    _not_resolved,
-    _scope,
+from storage.repositories.ticket_clock import AT_RISK_FRACTION
+from storage.repositories.ticket_conditions import (
+    TICKETS,
+    in_scope,
+    ticket_at_risk,
+    ticket_breached,
+    unresolved,
 )
 
 
@@ -43,15 +42,11 @@ def count_open_tickets(
     at_risk_fraction: float = AT_RISK_FRACTION,
 ) -> TicketCounts:
     """Open, at-risk and breached ticket counts of a workspace (or one channel) at ``now``."""
-    breached = or_(*(_breached_now(p, now) for p in _PREFIXES))
-    at_risk = and_(
-        *(not_(_breached_now(p, now)) for p in _PREFIXES),
-        or_(*(_at_risk(p, now, horizon, at_risk_fraction) for p in _PREFIXES)),
-    )
+    at_risk = ticket_at_risk(now, horizon_end=now + horizon, fraction=at_risk_fraction)
     statement = select(
         func.count(),
         func.coalesce(func.sum(case((at_risk, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((breached, 1), else_=0)), 0),
-    ).where(*_scope(workspace_id, channel_id, None), _not_resolved())
-    total, risky, late = session.execute(statement.select_from(Ticket)).one()
+        func.coalesce(func.sum(case((ticket_breached(now), 1), else_=0)), 0),
+    ).where(*in_scope(workspace_id, channel_id), unresolved())
+    total, risky, late = session.exec(statement.select_from(TICKETS)).one()
     return TicketCounts(open=int(total), at_risk=int(risky), breached=int(late))

@@ -9,14 +9,15 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from sla.policy import Policy
 from sla.targets import Priority
-from storage.errors import NotFound, StorageError
+from storage.errors import StorageError
 from storage.mappers import policy_from_row
 from storage.models import PolicyRow, TrackedChannel, Workspace, utcnow
-from storage.repositories._sql import insert_ignoring_duplicates
+from storage.repositories._sql import get_row, insert_ignoring_duplicates
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -28,15 +29,12 @@ def get_workspace(*, session: Session, team_id: str) -> Workspace | None:
 
 def list_workspaces(*, session: Session) -> list[Workspace]:
     """Every workspace, oldest first (the CLI picks the only one when no team is given)."""
-    return list(session.exec(select(Workspace).order_by(Workspace.id)))
+    return list(session.exec(select(Workspace).order_by(col(Workspace.id))))
 
 
 def get_workspace_by_id(*, session: Session, workspace_id: int) -> Workspace:
     """The workspace with this id; NotFound otherwise."""
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise NotFound(f"no workspace with id {workspace_id}")
-    return workspace
+    return get_row(session, Workspace, workspace_id, "workspace")
 
 
 def get_or_create_workspace(
@@ -50,7 +48,7 @@ def get_or_create_workspace(
     insert_ignoring_duplicates(
         session,
         Workspace,
-        {"team_id": team_id, "name": name, "tz": tz, "admins": [], "ticket_prefix": "SLA",
+        {"team_id": team_id, "name": name, "tz": tz, "ticket_prefix": "SLA",
          "next_ticket_number": 1, "created_at": now, "updated_at": now},
     )
     workspace = get_workspace(session=session, team_id=team_id)
@@ -63,10 +61,9 @@ def update_workspace(
     session: Session,
     workspace: Workspace,
     tz: str | None = None,
-    admins: Iterable[str] | None = None,
     name: str | None = None,
 ) -> Workspace:
-    """Change a workspace's time zone, admins or name (None leaves a setting as it is)."""
+    """Change a workspace's time zone or name (None leaves a setting as it is)."""
     if tz is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -77,8 +74,6 @@ def update_workspace(
                 f"unknown time zone {tz!r}: use an IANA name like Europe/Paris"
             ) from None
         workspace.tz = tz
-    if admins is not None:
-        workspace.admins = sorted(set(admins))
     if name is not None:
         workspace.name = name
     workspace.updated_at = utcnow()
@@ -174,7 +169,7 @@ def list_all_tracked_channels(*, session: Session) -> list[tuple[str, TrackedCha
     """(team id, channel) of every tracked channel in every workspace."""
     rows = session.exec(
         select(Workspace.team_id, TrackedChannel)
-        .join(Workspace, Workspace.id == TrackedChannel.workspace_id)
+        .join(Workspace, col(Workspace.id) == col(TrackedChannel.workspace_id))
         .where(TrackedChannel.tracking)
         .order_by(Workspace.team_id, TrackedChannel.channel_id)
     )
@@ -269,16 +264,18 @@ def get_channel_setting(
 
 
 @cache
-def _channel_setting_statement():
+def _channel_setting_statement() -> Select[Workspace, TrackedChannel, PolicyRow, PolicyRow]:
     # Built once: aliasing and compiling the four-entity join costs more than running it.
+    # The three outer-joined entities come back None when there is no such row.
     own, default = aliased(PolicyRow), aliased(PolicyRow)
+    workspace_id = col(Workspace.id)
     return (
         select(Workspace, TrackedChannel, own, default)
-        .outerjoin(TrackedChannel, and_(TrackedChannel.workspace_id == Workspace.id,
-                                        TrackedChannel.channel_id == bindparam("channel_id")))
-        .outerjoin(own, own.id == TrackedChannel.policy_id)
-        .outerjoin(default, and_(default.workspace_id == Workspace.id,
-                                 default.name == DEFAULT_POLICY_NAME))
+        .outerjoin(TrackedChannel, and_(col(TrackedChannel.workspace_id) == workspace_id,
+                                        col(TrackedChannel.channel_id) == bindparam("channel_id")))
+        .outerjoin(own, col(own.id) == col(TrackedChannel.policy_id))
+        .outerjoin(default, and_(col(default.workspace_id) == workspace_id,
+                                 col(default.name) == DEFAULT_POLICY_NAME))
         .where(Workspace.team_id == bindparam("team_id"))
     )
 

@@ -58,7 +58,7 @@ def test_migrate_creates_the_schema(tmp_path, capsys):
         assert {"tickets", "ticket_events", "nudges"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert "migrated (empty) -> 0004" in capsys.readouterr().out
+    assert "migrated (empty) -> 0005" in capsys.readouterr().out
 
 
 def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
@@ -67,7 +67,7 @@ def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
     capsys.readouterr()
     assert main(["migrate", "--database-url", url]) == 0
     out = capsys.readouterr().out
-    assert "already up to date (0004" in out
+    assert "already up to date (0005" in out
     assert "migrated" not in out
 
 
@@ -119,7 +119,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
     from bot.sandbox.slack_api import TEAM_ID, FakeSlack
     from storage.db import unit_of_work
     from storage.models import Ticket
-    from storage.repositories import get_or_create_workspace, track_channel
+    from storage.repositories.workspaces import get_or_create_workspace, track_channel
     from tests.e2e.conftest import slack_signature
 
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"

@@ -18,7 +18,7 @@ from sla.calendar import BusinessCalendar
 from sla.events import EventKind
 from sla.policy import Policy
 from storage.db import unit_of_work
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
 
 NOW = utc(2026, 12, 2, 12)

@@ -12,7 +12,7 @@ from bot.sandbox.history import HISTORY_DAYS, HISTORY_TZ, history_policy, seed_h
 from sla.clock import compute_clock
 from storage import repositories as repo
 from storage.models import Ticket, TicketEvent
-from storage.repositories import tickets as ticket_repo
+from storage.repositories import ticket_events as event_repo
 
 NOW = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
 CHANNEL = "C0DEMOSUPPORT"
@@ -76,7 +76,7 @@ def test_stored_clocks_agree_with_replaying_the_stored_events(uow) -> None:
     policy = history_policy()
     with uow() as session:
         for ticket in session.exec(select(Ticket).where(Ticket.number % 37 == 0)):
-            events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+            events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
             clock = compute_clock(events, policy, NOW)
             for prefix, metric in (("first_response", "first_response"),
                                    ("resolution", "resolution")):

@@ -8,12 +8,9 @@ from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.events import EventKind
 from sla.policy import Policy
-from storage.repositories.tickets import (
-    append_event,
-    apply_clock,
-    create_ticket,
-    load_clock_events,
-)
+from storage.repositories.ticket_clock import apply_clock
+from storage.repositories.ticket_events import append_event, load_clock_events
+from storage.repositories.tickets import create_ticket
 from storage.repositories.workspaces import get_or_create_workspace, save_policy
 
 TEAM = "T0ACME"

@@ -17,7 +17,7 @@ from sla.periods import parse_period
 from sla.policy import Policy
 from sla.targets import CreditTier, Priority
 from storage.models import Ticket
-from storage.repositories.tickets import load_clock_events
+from storage.repositories.ticket_events import load_clock_events
 from storage.repositories.workspaces import get_policy
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 
@@ -66,7 +66,8 @@ def random_tickets(uow):
 
 
 def _apply(session, row, events, policy):
-    from storage.repositories.tickets import append_event, apply_clock
+    from storage.repositories.ticket_clock import apply_clock
+    from storage.repositories.ticket_events import append_event
 
     last = row.created_at
     for kind, at, priority in events:
@@ -151,7 +152,7 @@ def test_csv_has_one_row_per_ticket_alive_in_the_period(uow, random_tickets):
 
 
 def test_report_totals_agree_with_the_sql_aggregate_behind_status(uow, random_tickets):
-    from storage.repositories import compliance_counts
+    from storage.repositories.compliance import compliance_counts
 
     for period_text in PERIODS:
         for channel in (None, "C1"):

@@ -9,7 +9,7 @@ import pytest
 from bot.sandbox.slack_api import TEAM_ID
 from commands.catchup import catch_up
 from storage.db import unit_of_work
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER, START
 from tests.e2e.test_intake import OTHER_CHANNEL, cards, tickets
 

@@ -17,7 +17,7 @@ from commands.digest_view import check_block_kit_limits
 from sla.events import EventKind
 from storage.db import unit_of_work
 from storage.models import DigestSubscription, OutboxMessage
-from storage.repositories import acquire_job_slot
+from storage.repositories.jobs import acquire_job_slot
 from tests.commands.reporting_fixtures import ticket, utc, workspace
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL
 from tests.e2e.verbs_helpers import ask

@@ -8,7 +8,7 @@ from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 from commands.ids import Callback
 from storage.db import unit_of_work
 from storage.models import Ticket
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 
 OTHER_CHANNEL = "C0RANDOM"

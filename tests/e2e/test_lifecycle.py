@@ -10,7 +10,7 @@ from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TEAM_ID
 from commands.ids import Action
 from storage.db import unit_of_work
 from storage.models import Ticket, TicketEvent
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 from tests.e2e.verbs_helpers import ask
 
@@ -218,7 +218,7 @@ def test_app_home_lists_the_users_open_tickets(bot):
 def test_next_response_runs_from_requester_reply_to_team_reply(bot):
     from sla.policy import Policy
     from sla.targets import Metric
-    from storage.repositories import save_policy
+    from storage.repositories.workspaces import save_policy
 
     with unit_of_work(bot.deps.engine) as session:
         workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)

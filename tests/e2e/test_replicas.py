@@ -38,7 +38,7 @@ from storage.models import (
     OutboxState,
     Ticket,
 )
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackSender
 from tests.e2e.test_nudges import configure, nudge_messages, seconds_policy
 

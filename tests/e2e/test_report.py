@@ -15,12 +15,8 @@ from sla.compliance import outcomes_from_clock, summarize
 from sla.targets import CreditTier, Priority
 from storage.db import unit_of_work
 from storage.models import Ticket
-from storage.repositories import (
-    get_or_create_workspace,
-    get_policy,
-    load_clock_events,
-    save_policy,
-)
+from storage.repositories.ticket_events import load_clock_events
+from storage.repositories.workspaces import get_or_create_workspace, get_policy, save_policy
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER
 from tests.e2e.verbs_helpers import ask
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.sandbox.slack_api import TEAM_ID
 from storage.db import unit_of_work
 from storage.models import InboxItem, Ticket
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import CHANNEL, REQUESTER, slack_signature
 
 

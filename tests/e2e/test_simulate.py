@@ -14,7 +14,7 @@ from bot.sandbox.slack_api import TEAM_ID
 from commands.report import compliance_report
 from sla.periods import parse_period
 from storage.db import unit_of_work
-from storage.repositories import get_or_create_workspace
+from storage.repositories.workspaces import get_or_create_workspace
 from tests.e2e.conftest import AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask, policy_of
 

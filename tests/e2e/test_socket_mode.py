@@ -24,7 +24,7 @@ from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 from storage import migrate
 from storage.db import make_engine, unit_of_work
 from storage.models import Ticket
-from storage.repositories import get_or_create_workspace, track_channel
+from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 from tests.fakes.socket_mode import FakeSocketMode
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.sandbox.slack_api import TEAM_ID
 from storage.db import unit_of_work
 from storage.models import Ticket, TrackedChannel
-from storage.repositories import get_or_create_workspace, get_policy
+from storage.repositories.workspaces import get_or_create_workspace, get_policy
 from tests.e2e.conftest import ADMIN, CHANNEL
 
 SLACK_ACK_LIMIT_S = 3.0

@@ -7,21 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
 from sla.events import EventKind
-from sla.policy import Policy
 from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import metric_outcomes
-from tests.storage.builders import ALWAYS, T0, ticket, workspace
+from tests.storage.builders import ALWAYS, OFFICE, T0, H, random_tickets, ticket, workspace
 
-H = timedelta(hours=1)
 NOW = datetime(2026, 3, 27, 15, 20, tzinfo=UTC)  # a Friday afternoon
-OFFICE = Policy.default(
-    BusinessCalendar("Europe/Paris", BusinessCalendar.parse_hours("Mon-Fri 09:00-17:00"))
-).with_target("P2", "next_response", 2 * H).with_target("P3", "next_response", 4 * H)
 
 
 def _without_empty(summary):
@@ -31,42 +25,16 @@ def _without_empty(summary):
     return replace(summary, metrics=metrics)
 
 
-def _random_history(rng: random.Random, created: datetime):
-    """A plausible ticket life: response, requester replies, pauses, resolution, reopening."""
-    events, at = [], created
-    for _ in range(rng.randint(0, 6)):
-        at += timedelta(minutes=rng.randint(5, 60 * 30))
-        if at >= NOW:
-            break
-        kind = rng.choice([EventKind.RESPONDED, EventKind.RESPONDED, EventKind.REQUESTER_REPLIED,
-                           EventKind.PAUSED, EventKind.RESUMED, EventKind.RESOLVED,
-                           EventKind.REOPENED, EventKind.PRIORITY_CHANGED])
-        priority = rng.choice(["P1", "P2", "P3", "P4"]) if kind is EventKind.PRIORITY_CHANGED \
-            else None
-        events.append((kind, at, priority))
-    return events
-
-
 @pytest.fixture
 def history(uow):
     """80 tickets over three weeks in two channels, stored with their clocks at NOW."""
-    rng = random.Random(20260327)
     fresh_outcomes = []
     with uow() as s:
         ws = workspace(s)
-        for n in range(80):
-            created = NOW - timedelta(minutes=rng.randint(10, 60 * 24 * 21))
-            channel = rng.choice(["C1", "C1", "C2"])
-            made = ticket(s, ws, f"{n}.0", at=created, channel=channel,
-                          priority=rng.choice(["P1", "P2", "P3", "P4"]), policy=None)
-            if rng.random() < 0.3:
-                repo.set_assignee(session=s, ticket=made, assignee_id="U_AGENT")
-            for kind, at, priority in _random_history(rng, created):
-                repo.append_event(session=s, ticket=made, kind=kind, at=at, priority=priority)
-            events = repo.load_clock_events(session=s, ticket_id=made.id)
+        for made, events in random_tickets(s, ws, random.Random(20260327), 80, days=21,
+                                           stored_at=NOW):
             clock = compute_clock(events, OFFICE, NOW)
-            repo.apply_clock(session=s, ticket=made, clock=clock)
-            fresh_outcomes += outcomes_from_clock(made.key, channel, clock.priority,
+            fresh_outcomes += outcomes_from_clock(made.key, made.channel_id, clock.priority,
                                                   made.assignee_id, clock)
     return ws, fresh_outcomes
 

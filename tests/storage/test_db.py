@@ -13,15 +13,13 @@ from storage.models import Workspace
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        (None, "sqlite:///slabot.db"),
-        ("", "sqlite:///slabot.db"),
         ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
         ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
         ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
         ("sqlite:////var/lib/slabot.db", "sqlite:////var/lib/slabot.db"),
     ],
 )
-def test_database_url_defaults_to_sqlite_and_uses_psycopg_for_postgresql(given, expected):
+def test_database_url_uses_psycopg_for_postgresql(given, expected):
     assert normalize_url(given) == expected
 
 

@@ -1,5 +1,6 @@
 """Alembic migrations: the round trip on both engines, and models and migrations agree."""
 
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ import storage.models  # noqa: F401
 from storage import migrate
 from storage.columns import UTCDateTime
 from storage.db import make_engine, unit_of_work
-from storage.models import TrackedChannel
+from storage.models import TrackedChannel, Workspace
 
 TABLES = {
     "workspaces", "policies", "tracked_channels", "tickets", "ticket_events", "nudges",
@@ -31,7 +32,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
     migrate.upgrade(empty_db_url)
     assert _tables(empty_db_url) == TABLES
-    assert migrate.current_revision(empty_db_url) == "0004"
+    assert migrate.current_revision(empty_db_url) == "0005"
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == set()
@@ -43,7 +44,7 @@ def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
 
 def test_upgrade_twice_is_a_no_op(db_url):
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0004"
+    assert migrate.current_revision(db_url) == "0005"
 
 
 def test_models_and_migrations_agree(empty_db_url):
@@ -92,3 +93,36 @@ def test_0002_starts_tracked_channels_at_their_last_change(empty_db_url):
     finally:
         engine.dispose()
     assert since == {"C1": changed, "C2": None}
+
+
+def test_0005_drops_workspace_admins_and_keeps_workspaces_and_their_channels(empty_db_url):
+    """Dropped in place: a copy of the table would cascade-delete its children on SQLite."""
+    migrate.upgrade(empty_db_url, "0004")
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    workspaces = sa.table("workspaces", sa.column("id"), sa.column("team_id"), sa.column("tz"),
+                          sa.column("ticket_prefix"), sa.column("next_ticket_number"),
+                          sa.column("admins", sa.JSON()), sa.column("created_at", UTCDateTime()),
+                          sa.column("updated_at", UTCDateTime()))
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(workspaces.insert().values(
+                id=1, team_id="T1", tz="Europe/Paris", ticket_prefix="SLA",
+                next_ticket_number=7, admins=["U1"], created_at=at, updated_at=at))
+        with unit_of_work(engine) as session:
+            session.add(TrackedChannel(workspace_id=1, channel_id="C1"))
+        migrate.upgrade(empty_db_url)
+        columns = {c["name"] for c in inspect(engine).get_columns("workspaces")}
+        with unit_of_work(engine) as session:
+            kept = session.exec(select(Workspace.team_id, Workspace.tz,
+                                       Workspace.next_ticket_number)).all()
+            channels = session.exec(select(TrackedChannel.channel_id)).all()
+        migrate.downgrade(empty_db_url, "0004")
+        with engine.connect() as connection:
+            restored = connection.execute(sa.text("SELECT team_id, admins FROM workspaces")).all()
+    finally:
+        engine.dispose()
+    assert "admins" not in columns
+    assert (kept, channels) == ([("T1", "Europe/Paris", 7)], ["C1"])
+    assert [(team, json.loads(admins) if isinstance(admins, str) else admins)
+            for team, admins in restored] == [("T1", [])]

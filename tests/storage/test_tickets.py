@@ -10,7 +10,7 @@ from sla.events import ClockEvent, EventKind
 from sla.targets import Metric, Priority
 from storage import repositories as repo
 from storage.errors import DuplicateTicket, StorageError
-from storage.models import TicketStatus
+from storage.models import Ticket, TicketStatus
 from tests.storage.builders import ALWAYS, T0, ticket, workspace
 
 H = timedelta(hours=1)
@@ -154,6 +154,11 @@ def test_unknown_event_kinds_and_priority_changes_without_priority_are_refused(u
             repo.append_event(session=s, ticket=made, kind="exploded", at=T0)
         with pytest.raises(StorageError, match="needs the new priority"):
             repo.append_event(session=s, ticket=made, kind="priority_changed", at=T0)
+        unsaved = Ticket(workspace_id=made.workspace_id, number=9, key="SLA-9", channel_id="C1",
+                         message_ts="9.9", thread_ts="9.9", requester_id="U1", priority="P3",
+                         created_at=T0)
+        with pytest.raises(StorageError, match="'SLA-9' is not stored yet"):
+            repo.append_event(session=s, ticket=unsaved, kind="note", at=T0)
 
 
 def test_apply_clock_stores_results_once_metrics_stop(uow):

@@ -18,7 +18,7 @@ def test_a_workspace_is_created_once_per_team(uow):
         first = repo.get_or_create_workspace(session=s, team_id="T1", name="Acme")
         again = repo.get_or_create_workspace(session=s, team_id="T1")
         assert again.id == first.id
-        assert first.tz == "UTC" and first.admins == []
+        assert first.tz == "UTC" and first.name == "Acme"
 
 
 def test_workspace_time_zone_must_be_a_real_zone(uow):
@@ -26,10 +26,10 @@ def test_workspace_time_zone_must_be_a_real_zone(uow):
         ws = repo.get_or_create_workspace(session=s, team_id="T1")
         with pytest.raises(StorageError, match="unknown time zone 'Mars/Base'"):
             repo.update_workspace(session=s, workspace=ws, tz="Mars/Base")
-        repo.update_workspace(session=s, workspace=ws, tz="Europe/Paris", admins=["U2", "U1"])
+        repo.update_workspace(session=s, workspace=ws, tz="Europe/Paris")
     with uow() as s:
         ws = repo.get_workspace(session=s, team_id="T1")
-        assert (ws.tz, ws.admins) == ("Europe/Paris", ["U1", "U2"])
+        assert ws.tz == "Europe/Paris"
 
 
 def test_tracking_a_channel_and_untracking_it_keeps_its_settings(uow):
