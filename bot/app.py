@@ -42,9 +42,6 @@ def create_app(
     app.use(inbox.store_before_ack(deps, metrics))
     errors.register(app)
     listeners.register(app)
-    import commands
-
-    commands.register(app)
     if token_verification:
         deps.notifier.learn_workspace_url()
     return app

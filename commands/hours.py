@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.errors import UsageError
 from commands.parser import HoursArgs, parse_hours
 from commands.policy_verbs import update_channel_policy
-from commands.request import Reply, Verb, VerbRequest
+from commands.request import Message, Verb, VerbRequest
 from sla.calendar import BusinessCalendar, CalendarError
 from sla.policy import Policy
 
@@ -37,7 +37,7 @@ def build_calendar(current: BusinessCalendar, args: HoursArgs) -> BusinessCalend
     return BusinessCalendar(tz, hours, current.holidays)
 
 
-def handle_hours(request: VerbRequest) -> Reply:
+def handle_hours(request: VerbRequest) -> Message:
     """Set the working hours, time zone and holiday country of the channel's policy."""
     parsed = parse_hours(request.args, USAGE)
     request.require_admin("change business hours")
@@ -50,7 +50,7 @@ def handle_hours(request: VerbRequest) -> Reply:
         return policy.with_calendar(calendar)
 
     policy = update_channel_policy(request, change)
-    return Reply(
+    return Message(
         text=f":clock9: Business hours for <#{request.channel_id}>: "
         f"{policy.calendar.describe()}. SLA clocks only run in these hours."
     )

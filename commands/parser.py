@@ -13,12 +13,13 @@ import math
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.errors import UsageError
+from commands.reporting import Period, ReportError, parse_period
 from commands.text import clip as clip_text
 from sla.durations import DurationError, format_business_duration, parse_duration
 from sla.policy import MAX_TARGET, Metric, PolicyError, Priority
@@ -148,6 +149,14 @@ def parse_duration_arg(text: str, what: str, usage: str) -> timedelta:
             f"got `{clip(text)}`", usage,
         )
     return duration
+
+
+def parse_period_arg(text: str | None, *, tz: str, now: datetime, usage: str) -> Period:
+    """Read a report period (`7d`, `30d`, `90d`, `YYYY-MM`; None: the default 30 days)."""
+    try:
+        return parse_period(text, tz=tz, now=now)
+    except ReportError as exc:
+        raise UsageError(str(exc), usage) from None
 
 
 def _no_extra(args: tuple[str, ...], allowed: int, usage: str) -> None:

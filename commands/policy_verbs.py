@@ -7,7 +7,8 @@ channel's, else the workspace default, else the stock one), so other channels ne
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from commands import lifecycle
@@ -18,8 +19,7 @@ from commands.parser import (
     parse_policy_nudges,
     parse_policy_set,
 )
-from commands.render import ChannelSettings, credits_text, nudges_text, render_policy
-from commands.request import Reply, Verb, VerbRequest
+from commands.request import Message, Result, Verb, VerbRequest
 from sla.clock import ClockError, TicketClock, compute_clock
 from sla.durations import format_business_duration
 from sla.policy import CreditTier, Metric, Policy, PolicyError, Priority
@@ -43,6 +43,43 @@ _METRIC_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class ChannelSettings:
+    """What `/sla policy` shows besides the policy: tracking and escalation targets."""
+
+    channel_id: str
+    tracking: bool
+    default_priority: Priority | None
+    escalation_channel_ids: tuple[str, ...]
+    manager_user_ids: tuple[str, ...]
+    own_policy: bool
+    responder_user_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyShown(Result):
+    """A channel's policy in force and its settings."""
+
+    policy: Policy
+    settings: ChannelSettings
+
+
+@dataclass(frozen=True)
+class NudgesChanged(Result):
+    """A channel's nudges after `/sla policy nudges`."""
+
+    channel_id: str
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class CreditsChanged(Result):
+    """A channel's service credit tiers after `/sla policy credits`."""
+
+    channel_id: str
+    policy: Policy
+
+
 def channel_settings(session, workspace_id: int, channel_id: str) -> ChannelSettings:
     """Tracking and escalation settings of a channel (defaults when never configured)."""
     row = repo.get_channel(session=session, workspace_id=workspace_id, channel_id=channel_id)
@@ -59,7 +96,7 @@ def channel_settings(session, workspace_id: int, channel_id: str) -> ChannelSett
     )
 
 
-def handle_policy(request: VerbRequest) -> Reply:
+def handle_policy(request: VerbRequest) -> Result:
     """Show the channel's policy, or route to `set` / `nudges`."""
     sub = request.args[0].lower() if request.args else None
     if sub == "set":
@@ -78,10 +115,10 @@ def handle_policy(request: VerbRequest) -> Reply:
             session=session, workspace_id=workspace.id, channel_id=request.channel_id
         )
         settings = channel_settings(session, workspace.id, request.channel_id)
-    return render_policy(policy, settings)
+    return PolicyShown(policy, settings)
 
 
-def update_channel_policy(request: VerbRequest, change) -> Policy:
+def update_channel_policy(request: VerbRequest, change: Callable[[Policy], Policy]) -> Policy:
     """Apply `change(policy) -> policy` to the channel's policy in one unit of work, and
     re-measure the channel's open tickets against it (stored due times, and their cards queued)."""
     deps = request.deps
@@ -129,7 +166,7 @@ def _remeasure_open_tickets(
     return moved
 
 
-def _set_targets(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _set_targets(request: VerbRequest, args: tuple[str, ...]) -> Message:
     parsed = parse_policy_set(args, SET_USAGE)
     request.require_admin("change SLA targets")
 
@@ -149,13 +186,13 @@ def _set_targets(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         described.append(
             f"{_METRIC_WORDS[metric]} {format_business_duration(value) if value else 'off'}"
         )
-    return Reply(
-        text=f":white_check_mark: {parsed.priority} targets for <#{request.channel_id}> are now "
+    return Message(
+        f":white_check_mark: {parsed.priority} targets for <#{request.channel_id}> are now "
         f"{', '.join(described)} (business time). Open tickets here use them from now on."
     )
 
 
-def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> NudgesChanged:
     parsed = parse_policy_nudges(args, NUDGES_USAGE)
     request.require_admin("change nudges")
 
@@ -170,24 +207,17 @@ def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         except PolicyError as exc:
             raise UsageError(str(exc), NUDGES_USAGE) from None
 
-    policy = update_channel_policy(request, change)
-    return Reply(
-        text=f":white_check_mark: Nudges for <#{request.channel_id}>: {nudges_text(policy)}."
-    )
+    return NudgesChanged(request.channel_id, update_channel_policy(request, change))
 
 
-def _set_credits(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _set_credits(request: VerbRequest, args: tuple[str, ...]) -> CreditsChanged:
     tiers = parse_policy_credits(args, CREDITS_USAGE)
     request.require_admin("change service credits")
 
     def change(policy: Policy) -> Policy:
         return replace(policy, credit_tiers=tuple(CreditTier(b, c) for b, c in tiers))
 
-    policy = update_channel_policy(request, change)
-    return Reply(
-        text=f":white_check_mark: Service credits for <#{request.channel_id}>: "
-        f"{credits_text(policy)}. `/sla report` shows what is owed."
-    )
+    return CreditsChanged(request.channel_id, update_channel_policy(request, change))
 
 
 USAGES = (SHOW_USAGE, SET_USAGE, NUDGES_USAGE, CREDITS_SET_USAGE, CREDITS_OFF_USAGE)

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from commands.errors import UsageError
 from commands.parser import parse_channel
-from commands.render import OpenCounts
 from commands.report import compliance_report
 from commands.reporting import (
     Period,
@@ -35,8 +34,8 @@ from commands.reporting import (
     month_period,
     parse_period,
 )
-from commands.request import Reply, Verb, VerbRequest
-from commands.status import open_counts
+from commands.request import Message, Verb, VerbRequest
+from commands.status import OpenCounts, open_counts
 from commands.text import channel_mention
 from sla.compliance import nearest_rank
 from sla.policy import Metric, Policy
@@ -459,7 +458,7 @@ def open_share_link(deps: Any, token: str) -> SharedChannel | None:
                              row.expires_at)
 
 
-def handle_portal(request: VerbRequest) -> Reply:
+def handle_portal(request: VerbRequest) -> Message:
     """Dispatch `/sla portal <share|links|revoke>`."""
     if not request.args:
         raise UsageError("say what to do: share, links or revoke", "\n".join(USAGE))
@@ -482,7 +481,7 @@ def _portal_settings(request: VerbRequest) -> Any:
     return portal
 
 
-def _share(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _share(request: VerbRequest, args: tuple[str, ...]) -> Message:
     portal = _portal_settings(request)
     channel_id, days, details = None, DEFAULT_SHARE_DAYS, False
     for token in args:
@@ -528,10 +527,10 @@ def _share(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         "This is the only time the link is shown."
     )
     # The link is a secret: it never goes to the channel, whatever `public` said.
-    return Reply(text=text, public=False)
+    return Message(text, public=False)
 
 
-def _links(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _links(request: VerbRequest, args: tuple[str, ...]) -> Message:
     if args:
         raise UsageError(f"I did not expect `{args[0][:40]}` here", LINKS_USAGE)
     now = request.deps.clock.now()
@@ -550,11 +549,11 @@ def _links(request: VerbRequest, args: tuple[str, ...]) -> Reply:
             lines.append(f"{row.id}. {channel_mention(row.channel_id)} · {titles} · {state} "
                          f"· by <@{row.created_by}>")
     if not lines:
-        return Reply(text="No customer links yet. Make one with `" + SHARE_USAGE + "`.")
-    return Reply(text="*Customer links*\n" + "\n".join(lines))
+        return Message("No customer links yet. Make one with `" + SHARE_USAGE + "`.")
+    return Message("*Customer links*\n" + "\n".join(lines))
 
 
-def _revoke(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _revoke(request: VerbRequest, args: tuple[str, ...]) -> Message:
     if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 12:
         raise UsageError("say which link to end, by its number in `/sla portal links`",
                          REVOKE_USAGE)
@@ -567,8 +566,8 @@ def _revoke(request: VerbRequest, args: tuple[str, ...]) -> Reply:
             raise UsageError(f"there is no link {args[0]}; see `/sla portal links`",
                              REVOKE_USAGE)
         channel = row.channel_id
-    return Reply(text=f":no_entry: Link {args[0]} to {channel_mention(channel)} is ended: "
-                      "it opens nothing from now on.")
+    return Message(f":no_entry: Link {args[0]} to {channel_mention(channel)} is ended: "
+                   "it opens nothing from now on.")
 
 
 VERBS = (

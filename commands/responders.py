@@ -7,10 +7,10 @@ themselves, e.g. an agent who posts a customer's request and then answers it (DE
 
 from __future__ import annotations
 
+from commands.directory import resolve_user
 from commands.errors import UsageError
-from commands.escalate import resolve_user
 from commands.parser import parse_user
-from commands.request import Reply, Verb, VerbRequest
+from commands.request import Message, Verb, VerbRequest
 from storage import repositories as repo
 
 USAGE = "/sla responders @user ..."
@@ -18,7 +18,7 @@ USAGE_OFF = "/sla responders off"
 _OFF = frozenset({"off", "none", "clear"})
 
 
-def handle_responders(request: VerbRequest) -> Reply:
+def handle_responders(request: VerbRequest) -> Message:
     """Set (or with `off` clear) the channel's responders."""
     args = tuple(a.strip(",") for a in request.args if a.strip(","))
     if not args:
@@ -34,10 +34,10 @@ def handle_responders(request: VerbRequest) -> Reply:
             responder_user_ids=user_ids,
         )
     if not user_ids:
-        return Reply(text=f"<#{request.channel_id}> has no responders now: only replies by "
-                          "people other than the requester count as an answer.")
+        return Message(f"<#{request.channel_id}> has no responders now: only replies by "
+                       "people other than the requester count as an answer.")
     people = ", ".join(f"<@{u}>" for u in user_ids)
-    return Reply(
+    return Message(
         text=f":busts_in_silhouette: In <#{request.channel_id}>, replies by {people} count as "
         "the team's answer, also on tickets they opened themselves."
     )

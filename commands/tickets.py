@@ -1,5 +1,5 @@
 """Ticket verbs: `list`, `ticket SLA-42`, `resolve|pause|resume|reopen SLA-42 [reason]`,
-`priority SLA-42 P1`.
+`priority SLA-42 P1`, and the same moves from the card's buttons.
 
 Moves go through the lifecycle service (one unit of work each, card updated in place).
 A channel only reaches its own tickets: a key from another channel reads as "no such ticket
@@ -9,10 +9,12 @@ here", the same answer as a key that does not exist, so nothing leaks across cha
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from commands import lifecycle
+from commands.deps import Deps
 from commands.errors import NotFound
 from commands.lifecycle import InvalidTransition, TicketResult
 from commands.parser import (
@@ -22,12 +24,12 @@ from commands.parser import (
     parse_ticket_action,
     parse_ticket_ref,
 )
-from commands.render import HistoryEntry, render_ticket_detail, render_ticket_list
-from commands.request import Reply, Verb, VerbRequest
-from commands.text import quote
-from commands.views import METRIC_LABELS, due_text
+from commands.request import Message, Result, Verb, VerbRequest
+from sla.clock import TicketClock
+from sla.policy import Priority
 from storage import repositories as repo
 from storage.models import Ticket
+from storage.repositories import outbox as outbox_repo
 from storage.repositories.ticket_counts import count_open_tickets
 
 LIST_USAGE = "/sla list [open|at-risk|breached|mine]"
@@ -41,6 +43,63 @@ MOVE_USAGES = {
 }
 # Rows read per list (the oldest); the answer shows the 20 most urgent and the true total.
 LIST_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TicketList(Result):
+    """Tickets of a channel matching `which`, most urgent first; `total` says how many matched."""
+
+    tickets: tuple[Ticket, ...]
+    which: ListFilter
+    channel_id: str
+    tz: str
+    now: datetime
+    total: int
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a ticket's history: what happened, when, who did it, why."""
+
+    at: datetime
+    kind: str
+    actor_id: str | None = None
+    priority: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketDetail(Result):
+    """One ticket with its clocks and its history, in the reader's time zone."""
+
+    ticket: Ticket
+    clock: TicketClock
+    tz: str
+    now: datetime
+    history: tuple[HistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class TicketMoved(Result):
+    """A ticket resolved, paused, resumed or reopened (`move` is the verb), and its clocks now."""
+
+    move: str
+    key: str
+    reason: str | None
+    clock: TicketClock
+    tz: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PriorityChanged(Result):
+    """A ticket's new priority and its clocks against the new targets."""
+
+    key: str
+    priority: Priority
+    clock: TicketClock
+    tz: str
+    now: datetime
 
 
 def ticket_key(number: int) -> str:
@@ -90,7 +149,7 @@ def _urgency(ticket: Ticket) -> tuple[int, datetime | None, int]:
     return (soonest is None, soonest, ticket.number)
 
 
-def handle_list(request: VerbRequest) -> Reply:
+def handle_list(request: VerbRequest) -> TicketList:
     """Tickets of this channel: open, at risk, past their SLA, or the user's own."""
     which = parse_list(request.args, LIST_USAGE)
     now = request.deps.clock.now()
@@ -119,17 +178,14 @@ def handle_list(request: VerbRequest) -> Reply:
             session=session, workspace_id=workspace.id, channel_id=request.channel_id
         )
     # The lists come oldest first; people want the most urgent first.
-    tickets = sorted(tickets, key=_urgency)
-    return render_ticket_list(
-        tickets, which, channel_id=request.channel_id,
-        tz=_reader_tz(request, policy.calendar.tz), now=now, total=total,
-    )
+    return TicketList(tuple(sorted(tickets, key=_urgency)), which, request.channel_id,
+                      _reader_tz(request, policy.calendar.tz), now, total)
 
 
 # -- one ticket -------------------------------------------------------------------------------
 
 
-def handle_ticket(request: VerbRequest) -> Reply:
+def handle_ticket(request: VerbRequest) -> TicketDetail:
     """One ticket of this channel with its clocks."""
     key = ticket_key(parse_ticket_ref(request.args, TICKET_USAGE))
     try:
@@ -139,56 +195,44 @@ def handle_ticket(request: VerbRequest) -> Reply:
     if result.ticket.channel_id != request.channel_id:
         raise _not_here(key, request.channel_id)
     with request.deps.unit_of_work() as session:
-        history = [
+        history = tuple(
             HistoryEntry(at=e.at, kind=e.kind, actor_id=e.actor_id, priority=e.priority,
                          note=e.note)
             for e in repo.list_events(session=session, ticket_id=result.ticket.id)
-        ]
+        )
     now = request.deps.clock.now()
-    tz = _reader_tz(request)
-    return render_ticket_detail(result.ticket, result.clock, tz, now, history)
+    return TicketDetail(result.ticket, result.clock, _reader_tz(request), now, history)
 
 
 # -- moves ------------------------------------------------------------------------------------
 
 
-def _summary(result: TicketResult, request: VerbRequest) -> str:
-    """How the ticket stands after a move, one metric per line."""
-    now = request.deps.clock.now()
-    tz = _reader_tz(request)
-    return "\n".join(
-        f"• {METRIC_LABELS[metric]}: {due_text(clock, tz, now)}"
-        for metric, clock in result.clock.metrics.items()
-    )
-
-
 _MOVES: dict[str, tuple[Callable[..., TicketResult], str]] = {
-    "resolve": (lifecycle.resolve, ":white_check_mark: {key} is resolved"),
-    "pause": (lifecycle.pause, ":double_vertical_bar: {key} is paused: no SLA clock runs"),
-    "resume": (lifecycle.resume, ":arrow_forward: {key} is running again"),
-    "reopen": (lifecycle.reopen, ":leftwards_arrow_with_hook: {key} is open again"),
+    "resolve": (lifecycle.resolve, "close a ticket: its resolution clock stops"),
+    "pause": (lifecycle.pause, "stop a ticket's clocks, e.g. while waiting for the requester"),
+    "resume": (lifecycle.resume, "restart a paused ticket's clocks"),
+    "reopen": (lifecycle.reopen,
+               "reopen a resolved ticket: its resolution clock continues where it stopped"),
 }
 
 
-def handle_move(request: VerbRequest) -> Reply:
+def handle_move(request: VerbRequest) -> Result:
     """Resolve, pause, resume or reopen a ticket of this channel."""
     usage = MOVE_USAGES[request.verb]
     parsed = parse_ticket_action(request.args, usage)
     key = ticket_key(parsed.number)
     _check_here(request, key)
-    move, done = _MOVES[request.verb]
+    move, _ = _MOVES[request.verb]
     try:
         result = move(request.deps, team_id=request.team_id, user_id=request.user_id, key=key,
                       reason=parsed.reason)
     except InvalidTransition as exc:
-        return Reply(text=f":information_source: {exc}", public=False)
-    text = done.format(key=result.ticket.key)
-    if parsed.reason:
-        text += f" ({quote(parsed.reason, 200)})"
-    return Reply(text=f"{text}.\n{_summary(result, request)}")
+        return Message(f":information_source: {exc}", public=False)
+    return TicketMoved(request.verb, result.ticket.key, parsed.reason, result.clock,
+                       _reader_tz(request), request.deps.clock.now())
 
 
-def handle_priority(request: VerbRequest) -> Reply:
+def handle_priority(request: VerbRequest) -> Result:
     """Change a ticket's priority; running clocks switch to the new targets."""
     parsed = parse_set_priority(request.args, PRIORITY_USAGE)
     key = ticket_key(parsed.number)
@@ -199,14 +243,62 @@ def handle_priority(request: VerbRequest) -> Reply:
             priority=parsed.priority, key=key,
         )
     except InvalidTransition as exc:
-        return Reply(text=f":information_source: {exc}", public=False)
+        return Message(f":information_source: {exc}", public=False)
     if not result.changed:
-        return Reply(text=f"{result.ticket.key} is already {parsed.priority}; nothing changed.",
-                     public=False)
-    return Reply(
-        text=f":arrows_counterclockwise: {result.ticket.key} is now {parsed.priority}.\n"
-        f"{_summary(result, request)}"
-    )
+        return Message(f"{result.ticket.key} is already {parsed.priority}; nothing changed.",
+                       public=False)
+    return PriorityChanged(result.ticket.key, parsed.priority, result.clock,
+                           _reader_tz(request), request.deps.clock.now())
+
+
+# -- card buttons -----------------------------------------------------------------------------
+# A press is stored in the inbox before Slack gets its ack (bot/inbox.py); its worker calls
+# these (the card redraw and any thread note are queued in the outbox in the same unit of
+# work). A button moves only a ticket of the channel it was pressed in (the card in the
+# thread, or the `/sla ticket` card there): a channel only ever sees its own tickets.
+
+
+def _pressed_ticket(deps: Deps, *, team_id: str, key: str, pressed_in: str | None) -> TicketResult:
+    """The ticket `key` if it belongs to the channel the button was pressed in.
+
+    Another channel's ticket gets the same answer as an unknown key, so a crafted payload
+    learns nothing about tickets elsewhere.
+    """
+    found = lifecycle.get_ticket(deps, team_id=team_id, key=key)
+    if found.ticket.channel_id != pressed_in:
+        raise NotFound(f"There is no ticket {key} in this workspace.")
+    return found
+
+
+def press_priority(deps: Deps, *, team_id: str, user_id: str, key: str, pressed_in: str | None,
+                   priority: Priority) -> None:
+    """A priority button: the thread is told who changed it and from what."""
+    was = _pressed_ticket(deps, team_id=team_id, key=key, pressed_in=pressed_in).clock.priority
+    # The requester may raise it, not lower it (lifecycle).
+    result = lifecycle.set_priority(deps, team_id=team_id, user_id=user_id, key=key,
+                                    priority=priority)
+    if result.changed:
+        _note_in_thread(deps, result.ticket,
+                        f"Priority set to {priority} by <@{user_id}> (was {was})")
+
+
+def press_move(deps: Deps, move: str, *, team_id: str, user_id: str, key: str,
+               pressed_in: str | None) -> None:
+    """A pause, resume, resolve or reopen button (`move` is the verb's name)."""
+    _pressed_ticket(deps, team_id=team_id, key=key, pressed_in=pressed_in)
+    act, _ = _MOVES[move]
+    act(deps, team_id=team_id, user_id=user_id, key=key)
+
+
+def _note_in_thread(deps: Deps, ticket: Ticket, text: str) -> None:
+    # Queued with the change it reports (one note per version of the ticket).
+    with deps.unit_of_work() as session:
+        outbox_repo.queue_write(
+            session=session, key=f"note:{ticket.id}:v{ticket.version}", kind=outbox_repo.POST,
+            ticket_id=ticket.id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
+            text=text, at=deps.clock.now(),
+        )
+    deps.wake_outbox()
 
 
 VERBS = (
@@ -224,33 +316,10 @@ VERBS = (
         summary="one ticket of this channel with its due times",
         handler=handle_ticket,
     ),
-    Verb(
-        name="resolve",
-        usage=(MOVE_USAGES["resolve"],),
-        free_text=True,
-        summary="close a ticket: its resolution clock stops",
-        handler=handle_move,
-    ),
-    Verb(
-        name="pause",
-        usage=(MOVE_USAGES["pause"],),
-        free_text=True,
-        summary="stop a ticket's clocks, e.g. while waiting for the requester",
-        handler=handle_move,
-    ),
-    Verb(
-        name="resume",
-        usage=(MOVE_USAGES["resume"],),
-        free_text=True,
-        summary="restart a paused ticket's clocks",
-        handler=handle_move,
-    ),
-    Verb(
-        name="reopen",
-        usage=(MOVE_USAGES["reopen"],),
-        free_text=True,
-        summary="reopen a resolved ticket: its resolution clock continues where it stopped",
-        handler=handle_move,
+    *(
+        Verb(name=name, usage=(MOVE_USAGES[name],), free_text=True, summary=summary,
+             handler=handle_move)
+        for name, (_move, summary) in _MOVES.items()
     ),
     Verb(
         name="priority",

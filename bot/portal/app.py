@@ -28,8 +28,8 @@ from starlette.templating import Jinja2Templates
 from bot.portal import auth
 from bot.portal.access import Access, SlackUnavailable
 from bot.portal.chart import trend_svg
+from bot.views.formats import format_business, format_percent, metric_name
 from commands import portal as pages
-from commands.digest_view import format_business, format_percent, metric_name
 from commands.reporting import (
     CSV_COLUMNS,
     DEFAULT_GOAL_PERCENT,

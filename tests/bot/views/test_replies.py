@@ -6,22 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.parser import ListFilter
-from commands.render import (
+from bot.views.policy import nudges_text, render_policy, targets_table
+from bot.views.status import percent_text, render_status, trend_text
+from bot.views.tickets import (
     MAX_HISTORY,
     MAX_LIST_LINES,
-    ChannelSettings,
-    HistoryEntry,
-    OpenCounts,
-    nudges_text,
-    percent_text,
-    render_policy,
-    render_status,
     render_ticket_detail,
     render_ticket_list,
-    targets_table,
-    trend_text,
 )
+from commands.parser import ListFilter
+from commands.policy_verbs import ChannelSettings
+from commands.status import OpenCounts
+from commands.tickets import HistoryEntry
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.compliance import MetricOutcome, summarize

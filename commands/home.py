@@ -1,0 +1,66 @@
+"""What the App Home tab shows a person: their open tickets (requested or assigned)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from commands import lifecycle
+from commands.deps import Deps
+from sla.clock import TicketClock, compute_clock
+from sla.policy import Policy
+from storage.repositories import tickets as ticket_repo
+from storage.repositories import workspaces as workspace_repo
+
+# Open tickets read for one Home tab (the view shows the first 20 of each group).
+HOME_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    """One ticket line of the App Home tab."""
+
+    key: str
+    priority: str
+    status: str
+    channel_id: str
+    title: str
+    permalink: str | None
+    clock: TicketClock
+
+
+@dataclass(frozen=True)
+class HomeTickets:
+    """A person's open tickets with their clocks, in the reader's time zone."""
+
+    user_id: str
+    items: tuple[HomeItem, ...]
+    tz: str
+    now: datetime
+
+
+def home_tickets(deps: Deps, *, team_id: str, user_id: str) -> HomeTickets:
+    """The open tickets `user_id` asked for or is assigned to, with their clocks now."""
+    now = deps.clock.now()
+    items: list[HomeItem] = []
+    with deps.unit_of_work() as session:
+        workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+        tz_fallback = workspace.tz
+        rows = ticket_repo.list_open_tickets(session=session, workspace_id=workspace.id,
+                                             involving=user_id, limit=HOME_LIMIT)
+        policies: dict[str, Policy] = {}
+        for ticket in rows:
+            policy = policies.get(ticket.channel_id)
+            if policy is None:
+                policy = workspace_repo.get_policy(
+                    session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
+                )
+                policies[ticket.channel_id] = policy
+            events = ticket_repo.load_clock_events(session=session, ticket_id=ticket.id)
+            items.append(HomeItem(
+                key=ticket.key, priority=ticket.priority, status=ticket.status,
+                channel_id=ticket.channel_id, title=ticket.title, permalink=ticket.permalink,
+                clock=compute_clock(events, policy, now),
+            ))
+    tz = lifecycle.user_tz(deps, user_id, tz_fallback)
+    return HomeTickets(user_id, tuple(items), tz, now)
