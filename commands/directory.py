@@ -7,7 +7,7 @@ who may see them). Cursor-paged methods are walked by `pages`, at most 25 pages 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -67,6 +67,11 @@ def resolve_user(deps: Deps, ref: UserRef) -> str:
     except SlackApiError as exc:
         log.info("users.list failed: %s", exc.response.get("error"))
     raise _unknown(f"@{ref.name}")
+
+
+def resolve_users(deps: Deps, refs: Iterable[UserRef]) -> list[str]:
+    """The user ids of mentions, each once, in the order named."""
+    return list(dict.fromkeys(resolve_user(deps, ref) for ref in refs))
 
 
 def is_member(deps: Deps, channel_id: str, user_id: str) -> bool:

@@ -7,17 +7,20 @@ channel's, else the workspace default, else the stock one), so other channels ne
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from commands import lifecycle
 from commands.errors import UsageError
 from commands.parser import (
+    OFF_WORDS,
+    clip,
+    parse_duration_arg,
     parse_no_args,
-    parse_policy_credits,
-    parse_policy_nudges,
-    parse_policy_set,
+    parse_priority,
 )
 from commands.request import Message, Result, Verb, VerbRequest
 from sla.clock import ClockError, TicketClock, compute_clock
@@ -78,6 +81,141 @@ class CreditsChanged(Result):
 
     channel_id: str
     policy: Policy
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+_METRIC_NAMES = {
+    "first-response": Metric.FIRST_RESPONSE,
+    "first_response": Metric.FIRST_RESPONSE,
+    "response": Metric.FIRST_RESPONSE,
+    "resolution": Metric.RESOLUTION,
+    "resolve": Metric.RESOLUTION,
+    "next-response": Metric.NEXT_RESPONSE,
+    "next_response": Metric.NEXT_RESPONSE,
+}
+
+
+@dataclass(frozen=True)
+class PolicySetArgs:
+    """`policy set P1 first-response=15m resolution=4h [next-response=1h|off]`."""
+
+    priority: Priority
+    targets: dict[Metric, timedelta | None]
+
+
+def parse_policy_set(args: tuple[str, ...], usage: str) -> PolicySetArgs:
+    """A priority and at least one `metric=duration` pair (`next-response=off` switches it off)."""
+    if not args:
+        raise UsageError("which priority? Start with P1..P4", usage)
+    priority = parse_priority(args[0], usage)
+    targets: dict[Metric, timedelta | None] = {}
+    for token in args[1:]:
+        name, sep, value = token.partition("=")
+        metric = _METRIC_NAMES.get(name.lower())
+        if not sep or metric is None:
+            raise UsageError(
+                f"`{clip(token)}` is not a target: use first-response=15m, resolution=4h "
+                "or next-response=1h",
+                usage,
+            )
+        if metric in targets:
+            raise UsageError(f"{clip(name)} is given twice", usage)
+        if metric is Metric.NEXT_RESPONSE and value.lower() in OFF_WORDS:
+            targets[metric] = None
+        else:
+            targets[metric] = parse_duration_arg(value, name.lower(), usage)
+    if not targets:
+        raise UsageError(f"what should {priority} change? Give at least one target", usage)
+    return PolicySetArgs(priority=priority, targets=targets)
+
+
+@dataclass(frozen=True)
+class NudgesArgs:
+    """`policy nudges 50% 80% [re-escalate=2h|off]`; the breach (100%) is always nudged.
+
+    `fractions` empty means keep the thresholds; `set_reescalate` False means keep the
+    re-escalation interval (`reescalate` None with `set_reescalate` switches it off).
+    """
+
+    fractions: tuple[float, ...]
+    reescalate: timedelta | None = None
+    set_reescalate: bool = False
+
+
+def parse_policy_nudges(args: tuple[str, ...], usage: str) -> NudgesArgs:
+    """Percentages of the target (1-100) and an optional re-escalation interval."""
+    fractions: list[float] = []
+    reescalate: timedelta | None = None
+    set_reescalate = False
+    for token in args:
+        name, sep, value = token.partition("=")
+        if not sep:
+            fractions.append(_parse_percent(token, usage))
+            continue
+        if name.lower().replace("_", "-") not in ("re-escalate", "reescalate"):
+            raise UsageError(f"`{clip(token)}` is not a nudge setting: use re-escalate=2h", usage)
+        if set_reescalate:
+            raise UsageError("re-escalate is given twice", usage)
+        set_reescalate = True
+        if value.lower() not in OFF_WORDS:
+            reescalate = parse_duration_arg(value, "re-escalate", usage)
+    if not fractions and not set_reescalate:
+        raise UsageError("give the nudge thresholds as percentages, like 50% 80%", usage)
+    if len(set(fractions)) != len(fractions):
+        raise UsageError("each threshold may appear once", usage)
+    return NudgesArgs(
+        fractions=tuple(sorted(fractions)), reescalate=reescalate, set_reescalate=set_reescalate
+    )
+
+
+def _parse_percent(token: str, usage: str) -> float:
+    text = token.rstrip("%")
+    try:
+        percent = float(text)
+    except ValueError:
+        raise UsageError(f"`{clip(token)}` is not a percentage: write it like 80%", usage) from None
+    if not (math.isfinite(percent) and 0 < percent <= 100):
+        raise UsageError(f"`{clip(token)}`: a nudge threshold must be between 1% and 100%", usage)
+    return percent / 100
+
+
+def parse_policy_credits(args: tuple[str, ...], usage: str) -> tuple[tuple[float, float], ...]:
+    """`95%=5% 90%=10%`: (below %, credit %) pairs, most lenient first; `off` gives none."""
+    if len(args) == 1 and args[0].lower() in OFF_WORDS:
+        return ()
+    if not args:
+        raise UsageError("give the credit tiers as compliance%=credit%, like 95%=5%", usage)
+    tiers: dict[float, float] = {}
+    for token in args:
+        below, sep, credit = token.partition("=")
+        if not sep:
+            raise UsageError(
+                f"`{clip(token)}` is not a credit tier: write it like 95%=5% (below 95% "
+                "compliance, 5% credit)", usage)
+        below_percent = _parse_share(below, token, "compliance", usage)
+        credit_percent = _parse_share(credit, token, "credit", usage)
+        if below_percent in tiers:
+            raise UsageError(f"{below_percent:g}% is given twice", usage)
+        tiers[below_percent] = credit_percent
+    ordered = sorted(tiers.items(), key=lambda item: -item[0])
+    for (_, more_lenient), (below, credit) in pairwise(ordered):
+        if credit < more_lenient:
+            raise UsageError(
+                f"below {below:g}% the credit ({credit:g}%) must be at least that of the tier "
+                f"above it ({more_lenient:g}%)", usage)
+    return tuple(ordered)
+
+
+def _parse_share(text: str, token: str, what: str, usage: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise UsageError(f"`{clip(token)}`: the {what} must be a percentage", usage) from None
+    if not (math.isfinite(value) and 0 < value <= 100):
+        raise UsageError(f"`{clip(token)}`: the {what} must be between 0% and 100%", usage)
+    return value
 
 
 def channel_settings(session, workspace_id: int, channel_id: str) -> ChannelSettings:

@@ -7,11 +7,11 @@ themselves, e.g. an agent who posts a customer's request and then answers it (DE
 
 from __future__ import annotations
 
-from commands.directory import resolve_user
+from commands.directory import resolve_users
 from commands.errors import UsageError
+from commands.escalate import configure_here
 from commands.parser import parse_user
 from commands.request import Message, Verb, VerbRequest
-from storage import repositories as repo
 
 USAGE = "/sla responders @user ..."
 USAGE_OFF = "/sla responders off"
@@ -26,13 +26,8 @@ def handle_responders(request: VerbRequest) -> Message:
     clear = len(args) == 1 and args[0].lower() in _OFF
     refs = [] if clear else [parse_user(token, USAGE) for token in args]
     request.require_admin("choose the responders")
-    user_ids = list(dict.fromkeys(resolve_user(request.deps, ref) for ref in refs))
-    with request.deps.unit_of_work() as session:
-        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        repo.configure_channel(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id,
-            responder_user_ids=user_ids,
-        )
+    user_ids = resolve_users(request.deps, refs)
+    configure_here(request, responder_user_ids=user_ids)
     if not user_ids:
         return Message(f"<#{request.channel_id}> has no responders now: only replies by "
                        "people other than the requester count as an answer.")

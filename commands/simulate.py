@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from commands.errors import UsageError
-from commands.hours import build_calendar
-from commands.parser import (
-    HoursArgs,
+from commands.hours import HoursArgs, build_calendar, parse_hours
+from commands.parser import parse_period_arg
+from commands.policy_verbs import (
     NudgesArgs,
     PolicySetArgs,
-    parse_hours,
-    parse_period_arg,
     parse_policy_nudges,
     parse_policy_set,
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from commands.parser import parse_status
+from commands.errors import UsageError
+from commands.parser import clip
 from commands.request import Result, Verb, VerbRequest
 from sla.compliance import ComplianceSummary
 from sla.forecast import Forecast, forecast, team_pace
@@ -40,6 +41,34 @@ class StatusResult(Result):
     channel_id: str | None
     days: int
     forecast: Forecast | None = None
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+STATUS_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+
+
+@dataclass(frozen=True)
+class StatusArgs:
+    """`status [7d|30d|90d] [all]`."""
+
+    days: int = 7
+    workspace: bool = False
+
+
+def parse_status(args: tuple[str, ...], usage: str) -> StatusArgs:
+    """Read the period (default 7 days) and the `all` switch (whole workspace)."""
+    days, workspace, seen_period = 7, False, False
+    for token in args:
+        word = token.lower()
+        if word == "all" and not workspace:
+            workspace = True
+        elif word in STATUS_PERIODS and not seen_period:
+            days, seen_period = STATUS_PERIODS[word], True
+        else:
+            raise UsageError(f"`{clip(token)}` is not a period: use 7d, 30d or 90d", usage)
+    return StatusArgs(days=days, workspace=workspace)
 
 
 def open_counts(

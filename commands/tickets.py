@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from commands import lifecycle
 from commands.deps import Deps
-from commands.errors import NotFound
+from commands.errors import NotFound, UsageError
 from commands.lifecycle import InvalidTransition, TicketResult
 from commands.parser import (
-    ListFilter,
-    parse_list,
-    parse_set_priority,
-    parse_ticket_action,
+    clip,
+    no_extra,
+    parse_priority,
+    parse_ticket_number,
     parse_ticket_ref,
 )
 from commands.request import Message, Result, Verb, VerbRequest
@@ -35,14 +36,72 @@ from storage.repositories.ticket_counts import count_open_tickets
 LIST_USAGE = "/sla list [open|at-risk|breached|mine]"
 TICKET_USAGE = "/sla ticket SLA-42"
 PRIORITY_USAGE = "/sla priority SLA-42 P1"
-MOVE_USAGES = {
-    "resolve": "/sla resolve SLA-42 [reason]",
-    "pause": "/sla pause SLA-42 [reason]",
-    "resume": "/sla resume SLA-42 [reason]",
-    "reopen": "/sla reopen SLA-42 [reason]",
-}
+MOVE_USAGES = {move: f"/sla {move} SLA-42 [reason]" for move in ("resolve", "pause", "resume",
+                                                                   "reopen")}
 # Rows read per list (the oldest); the answer shows the 20 most urgent and the true total.
 LIST_LIMIT = 500
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+class ListFilter(StrEnum):
+    """Which tickets `/sla list` shows."""
+
+    OPEN = "open"
+    AT_RISK = "at-risk"
+    BREACHED = "breached"
+    MINE = "mine"
+
+
+def parse_list(args: tuple[str, ...], usage: str) -> ListFilter:
+    """Read the list filter (default `open`)."""
+    no_extra(args, 1, usage)
+    if not args:
+        return ListFilter.OPEN
+    word = args[0].lower().replace("_", "-")
+    if word == "atrisk":
+        word = "at-risk"
+    try:
+        return ListFilter(word)
+    except ValueError:
+        choices = ", ".join(f.value for f in ListFilter)
+        raise UsageError(f"`{clip(args[0])}` is not a list filter: use {choices}", usage) from None
+
+
+@dataclass(frozen=True)
+class TicketActionArgs:
+    """`resolve|pause|resume|reopen SLA-42 [reason]`."""
+
+    number: int
+    reason: str | None
+
+
+def parse_ticket_action(args: tuple[str, ...], usage: str) -> TicketActionArgs:
+    """A ticket key followed by an optional free-text reason."""
+    if not args:
+        raise UsageError("which ticket? Name it like SLA-42", usage)
+    reason = " ".join(args[1:]).strip() or None
+    return TicketActionArgs(number=parse_ticket_number(args[0], usage), reason=reason)
+
+
+@dataclass(frozen=True)
+class PriorityArgs:
+    """`priority SLA-42 P1`."""
+
+    number: int
+    priority: Priority
+
+
+def parse_set_priority(args: tuple[str, ...], usage: str) -> PriorityArgs:
+    """A ticket key and the new priority."""
+    if len(args) < 2:
+        raise UsageError("name the ticket and the new priority", usage)
+    no_extra(args, 2, usage)
+    return PriorityArgs(parse_ticket_number(args[0], usage), parse_priority(args[1], usage))
+
+
+# -- results ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -122,13 +181,26 @@ def _reader_tz(request: VerbRequest, fallback: str | None = None) -> str:
     return lifecycle.user_tz(request.deps, request.user_id, fallback)
 
 
-def _check_here(request: VerbRequest, key: str) -> None:
-    """Raise NotFound unless ticket `key` exists and belongs to the request's channel."""
-    with request.deps.unit_of_work() as session:
-        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        ticket = repo.get_ticket_by_key(session=session, workspace_id=workspace.id, key=key)
-        if ticket is None or ticket.channel_id != request.channel_id:
-            raise _not_here(key, request.channel_id)
+def _ticket_in(deps: Deps, *, team_id: str, key: str, channel_id: str | None,
+               missing: NotFound) -> TicketResult:
+    """Ticket `key` and its clock, if it belongs to `channel_id`; else `missing` is raised.
+
+    Another channel's ticket gets the same answer as an unknown key, so nobody learns
+    anything about tickets elsewhere (a crafted button payload included).
+    """
+    try:
+        found = lifecycle.get_ticket(deps, team_id=team_id, key=key)
+    except NotFound:
+        raise missing from None
+    if found.ticket.channel_id != channel_id:
+        raise missing
+    return found
+
+
+def _here(request: VerbRequest, key: str) -> TicketResult:
+    """Ticket `key` of the request's channel (NotFound otherwise)."""
+    return _ticket_in(request.deps, team_id=request.team_id, key=key,
+                      channel_id=request.channel_id, missing=_not_here(key, request.channel_id))
 
 
 # -- list -------------------------------------------------------------------------------------
@@ -187,13 +259,7 @@ def handle_list(request: VerbRequest) -> TicketList:
 
 def handle_ticket(request: VerbRequest) -> TicketDetail:
     """One ticket of this channel with its clocks."""
-    key = ticket_key(parse_ticket_ref(request.args, TICKET_USAGE))
-    try:
-        result = lifecycle.get_ticket(request.deps, team_id=request.team_id, key=key)
-    except NotFound:
-        raise _not_here(key, request.channel_id) from None
-    if result.ticket.channel_id != request.channel_id:
-        raise _not_here(key, request.channel_id)
+    result = _here(request, ticket_key(parse_ticket_ref(request.args, TICKET_USAGE)))
     with request.deps.unit_of_work() as session:
         history = tuple(
             HistoryEntry(at=e.at, kind=e.kind, actor_id=e.actor_id, priority=e.priority,
@@ -221,7 +287,7 @@ def handle_move(request: VerbRequest) -> Result:
     usage = MOVE_USAGES[request.verb]
     parsed = parse_ticket_action(request.args, usage)
     key = ticket_key(parsed.number)
-    _check_here(request, key)
+    _here(request, key)
     move, _ = _MOVES[request.verb]
     try:
         result = move(request.deps, team_id=request.team_id, user_id=request.user_id, key=key,
@@ -236,7 +302,7 @@ def handle_priority(request: VerbRequest) -> Result:
     """Change a ticket's priority; running clocks switch to the new targets."""
     parsed = parse_set_priority(request.args, PRIORITY_USAGE)
     key = ticket_key(parsed.number)
-    _check_here(request, key)
+    _here(request, key)
     try:
         result = lifecycle.set_priority(
             request.deps, team_id=request.team_id, user_id=request.user_id,
@@ -258,22 +324,10 @@ def handle_priority(request: VerbRequest) -> Result:
 # thread, or the `/sla ticket` card there): a channel only ever sees its own tickets.
 
 
-def _pressed_ticket(deps: Deps, *, team_id: str, key: str, pressed_in: str | None) -> TicketResult:
-    """The ticket `key` if it belongs to the channel the button was pressed in.
-
-    Another channel's ticket gets the same answer as an unknown key, so a crafted payload
-    learns nothing about tickets elsewhere.
-    """
-    found = lifecycle.get_ticket(deps, team_id=team_id, key=key)
-    if found.ticket.channel_id != pressed_in:
-        raise NotFound(f"There is no ticket {key} in this workspace.")
-    return found
-
-
 def press_priority(deps: Deps, *, team_id: str, user_id: str, key: str, pressed_in: str | None,
                    priority: Priority) -> None:
     """A priority button: the thread is told who changed it and from what."""
-    was = _pressed_ticket(deps, team_id=team_id, key=key, pressed_in=pressed_in).clock.priority
+    was = _pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in).clock.priority
     # The requester may raise it, not lower it (lifecycle).
     result = lifecycle.set_priority(deps, team_id=team_id, user_id=user_id, key=key,
                                     priority=priority)
@@ -285,9 +339,15 @@ def press_priority(deps: Deps, *, team_id: str, user_id: str, key: str, pressed_
 def press_move(deps: Deps, move: str, *, team_id: str, user_id: str, key: str,
                pressed_in: str | None) -> None:
     """A pause, resume, resolve or reopen button (`move` is the verb's name)."""
-    _pressed_ticket(deps, team_id=team_id, key=key, pressed_in=pressed_in)
+    _pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in)
     act, _ = _MOVES[move]
     act(deps, team_id=team_id, user_id=user_id, key=key)
+
+
+def _pressed(deps: Deps, *, team_id: str, key: str, pressed_in: str | None) -> TicketResult:
+    """The ticket a button was pressed for, if it belongs to the channel it was pressed in."""
+    return _ticket_in(deps, team_id=team_id, key=key, channel_id=pressed_in,
+                      missing=NotFound(f"There is no ticket {key} in this workspace."))
 
 
 def _note_in_thread(deps: Deps, ticket: Ticket, text: str) -> None:

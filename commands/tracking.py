@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from commands import lifecycle
 from commands.deps import Deps
 from commands.directory import bot_is_member
-from commands.parser import parse_no_args, parse_track
+from commands.parser import no_extra, parse_no_args, parse_priority
 from commands.request import Message, Verb, VerbRequest
+from sla.policy import Priority
 from storage import repositories as repo
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,15 @@ class SlackMessage:
     def in_thread(self) -> bool:
         """A reply inside a thread (a thread's first message has thread_ts == ts)."""
         return bool(self.thread_ts) and self.thread_ts != self.ts
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+def parse_track(args: tuple[str, ...], usage: str) -> Priority | None:
+    """`track [P1..P4]`: the default priority of new tickets in the channel, if given."""
+    no_extra(args, 1, usage)
+    return parse_priority(args[0], usage) if args else None
 
 
 def handle_track(request: VerbRequest) -> Message:

@@ -22,10 +22,16 @@ from bot.views.formats import (
     relative,
 )
 from bot.views.status import where_label
-from commands.parser import ListFilter
 from commands.text import channel_mention, escape_mrkdwn, quote, user_mention
 from commands.text import link as link_to
-from commands.tickets import HistoryEntry, PriorityChanged, TicketDetail, TicketList, TicketMoved
+from commands.tickets import (
+    HistoryEntry,
+    ListFilter,
+    PriorityChanged,
+    TicketDetail,
+    TicketList,
+    TicketMoved,
+)
 from sla.clock import TicketClock
 from sla.policy import Metric, Priority
 

@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 
 from commands.errors import UsageError
-from commands.hours import USAGE, build_calendar
-from commands.parser import parse_hours
+from commands.hours import USAGE, build_calendar, parse_hours
 from sla.calendar import BusinessCalendar, CalendarError
 
 WEEKDAYS = {d: [("09:00", "17:00")] for d in ("mon", "tue", "wed", "thu", "fri")}

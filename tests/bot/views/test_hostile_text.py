@@ -29,7 +29,6 @@ from bot.views.report import render_report
 from bot.views.tickets import history_line, render_ticket_detail, render_ticket_list
 from commands.errors import NotFound, UsageError, friendly_message
 from commands.home import HomeItem
-from commands.parser import ListFilter
 from commands.reporting import (
     AtRiskRow,
     BreachRow,
@@ -51,7 +50,7 @@ from commands.text import (
     quote,
     user_mention,
 )
-from commands.tickets import HistoryEntry
+from commands.tickets import HistoryEntry, ListFilter
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.durations import DurationError
 from sla.policy import Audience, Metric, Policy, Priority

@@ -14,10 +14,9 @@ from bot.views.tickets import (
     render_ticket_detail,
     render_ticket_list,
 )
-from commands.parser import ListFilter
 from commands.policy_verbs import ChannelSettings
 from commands.status import OpenCounts
-from commands.tickets import HistoryEntry
+from commands.tickets import HistoryEntry, ListFilter
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.compliance import MetricOutcome, summarize
