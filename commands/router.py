@@ -17,9 +17,9 @@ from commands import (
     explain,
     hours,
     policy_verbs,
-    portal,
     report,
     responders,
+    share_links,
     simulate,
     status,
     tickets,
@@ -36,7 +36,7 @@ from commands.text import plain_message, quote
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
     help_verbs, tracking, status, tickets, explain, policy_verbs, hours, escalate, responders,
-    report, simulate, digest, portal,
+    report, simulate, digest, share_links,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."
