@@ -1,2 +1,1 @@
-"""What a person or the scheduler can make the bot do: one module per family of acts, each
-returning typed results (never Block Kit)."""
+"""What a person or the scheduler can make the bot do: typed results, never Block Kit."""

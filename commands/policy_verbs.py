@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from sqlmodel import Session
+
 from commands import lifecycle
 from commands.errors import UsageError
 from commands.parser import (
@@ -200,11 +202,11 @@ def parse_policy_credits(args: tuple[str, ...], usage: str) -> tuple[tuple[float
             raise UsageError(f"{below_percent:g}% is given twice", usage)
         tiers[below_percent] = credit_percent
     ordered = sorted(tiers.items(), key=lambda item: -item[0])
-    for (_, more_lenient), (below, credit) in pairwise(ordered):
-        if credit < more_lenient:
+    for (_, more_lenient), (below_at, credit_at) in pairwise(ordered):
+        if credit_at < more_lenient:
             raise UsageError(
-                f"below {below:g}% the credit ({credit:g}%) must be at least that of the tier "
-                f"above it ({more_lenient:g}%)", usage)
+                f"below {below_at:g}% the credit ({credit_at:g}%) must be at least that of the "
+                f"tier above it ({more_lenient:g}%)", usage)
     return tuple(ordered)
 
 
@@ -218,7 +220,7 @@ def _parse_share(text: str, token: str, what: str, usage: str) -> float:
     return value
 
 
-def channel_settings(session, workspace_id: int, channel_id: str) -> ChannelSettings:
+def channel_settings(session: Session, workspace_id: int, channel_id: str) -> ChannelSettings:
     """Tracking and escalation settings of a channel (defaults when never configured)."""
     row = repo.get_channel(session=session, workspace_id=workspace_id, channel_id=channel_id)
     if row is None:
@@ -284,7 +286,7 @@ def update_channel_policy(request: VerbRequest, change: Callable[[Policy], Polic
 
 
 def _remeasure_open_tickets(
-    session, workspace_id: int, channel_id: str, policy: Policy, now: datetime
+    session: Session, workspace_id: int, channel_id: str, policy: Policy, now: datetime
 ) -> list[tuple[Ticket, TicketClock]]:
     moved = []
     for ticket in repo.list_open_tickets(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from sqlmodel import Session
 
 from commands.errors import UsageError
 from commands.parser import parse_period_arg
@@ -77,7 +78,7 @@ def parse_report_args(args: tuple[str, ...]) -> ReportArgs:
 
 
 def compliance_report(
-    session: Any,
+    session: Session,
     *,
     workspace_id: int,
     channel_id: str | None,
@@ -105,7 +106,7 @@ def compliance_report(
 
 
 def responders(
-    session: Any, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
 ) -> list[ResponderRow]:
     """Per person figures of the period (sla.responders over the stored histories)."""
     tickets = load_period_tickets(session=session, workspace_id=workspace_id,

@@ -1,7 +1,7 @@
 """Report and digest data: periods, weekly digest slots, plain view models and the CSV export.
 
 The numbers come from `sla.compliance` over the tickets of a period; the Block Kit comes from
-`commands.digest_view`. Nothing here talks to Slack.
+bot/views/digest.py. Nothing here talks to Slack.
 """
 
 from __future__ import annotations

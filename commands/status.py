@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from commands.errors import UsageError
 from commands.parser import clip
 from commands.request import Result, Verb, VerbRequest
@@ -72,7 +74,7 @@ def parse_status(args: tuple[str, ...], usage: str) -> StatusArgs:
 
 
 def open_counts(
-    session, *, workspace_id: int, channel_id: str | None, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, now: datetime
 ) -> OpenCounts:
     """Tickets open now, at risk and breached, counted exactly as `/sla list` selects them."""
     counts = count_open_tickets(
@@ -82,7 +84,7 @@ def open_counts(
 
 
 def compliance(
-    session, *, workspace_id: int, channel_id: str | None, days: int, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, days: int, now: datetime
 ) -> tuple[ComplianceSummary, OpenCounts]:
     """The last `days` days' compliance summary (SQL aggregates equal to sla.compliance) and
     today's open / at-risk / breached ticket counts."""
@@ -113,7 +115,8 @@ def handle_status(request: VerbRequest) -> StatusResult:
     return StatusResult(summary, counts, channel_id, parsed.days, ahead)
 
 
-def breach_forecast(session, *, workspace_id: int, channel_id: str, now: datetime) -> Forecast:
+def breach_forecast(session: Session, *, workspace_id: int, channel_id: str,
+                    now: datetime) -> Forecast:
     """Tickets likely to breach in the next FORECAST_HOURS business hours unless answered."""
     policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
     waiting, answers = load_forecast_inputs(

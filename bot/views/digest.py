@@ -1,4 +1,4 @@
-"""The weekly digest: Block Kit from the digest's numbers, and its chart.
+"""The weekly digest (with its chart) and `/sla report`: Block Kit from their numbers.
 
 Slack rejects a message over its Block Kit limits, so every list is capped (bot/views/blocks.py
 states the limits the tests hold the output to).
@@ -6,7 +6,7 @@ states the limits the tests hold the output to).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -22,15 +22,28 @@ from bot.views.blocks import (
     section,
 )
 from bot.views.charts import render_compliance_chart
-from bot.views.formats import format_business, format_percent, metric_name
+from bot.views.formats import count_tickets, format_business, format_percent, metric_name
 from commands.charts import DailyCompliance
 from commands.digest import DigestPreview
-from commands.reporting import AtRiskRow, BreachRow, DigestData, MetricTrend, MissGroup
-from commands.text import channel_mention, escape_mrkdwn
+from commands.report import ReportResult
+from commands.reporting import (
+    AtRiskRow,
+    BreachRow,
+    CreditLine,
+    DigestData,
+    MetricRow,
+    MetricTrend,
+    MissGroup,
+    ReportData,
+)
+from commands.text import channel_mention, escape_mrkdwn, user_mention
 from commands.text import link as link_to
+from sla.durations import format_business_duration
+from sla.responders import ResponderRow
 
 T = TypeVar("T")
 MAX_LIST_ITEMS = 10  # breaches / at-risk lines shown before "and N more"
+MAX_RESPONDER_ROWS = 15
 
 
 def render_digest(data: DigestData) -> list[Block]:
@@ -55,7 +68,7 @@ def render_digest(data: DigestData) -> list[Block]:
     ]
     if data.breaches:
         blocks.append(
-            section(list_text(f"*Breaches* ({len(data.breaches)})", data.breaches, breach_line))
+            section(_list_text(f"*Breaches* ({len(data.breaches)})", data.breaches, _breach_line))
         )
     else:
         blocks.append(section("*Breaches*: none :tada:"))
@@ -65,7 +78,7 @@ def render_digest(data: DigestData) -> list[Block]:
     if data.at_risk:
         blocks.append(
             section(
-                list_text(
+                _list_text(
                     f"*At risk now* ({len(data.at_risk)})",
                     data.at_risk,
                     lambda row: _at_risk_line(row, data.tz),
@@ -136,7 +149,7 @@ def _at_risk_line(row: AtRiskRow, tz: str) -> str:
         state = f"overdue by {format_business(-row.remaining)}"
     else:
         state = f"due in {format_business(row.remaining)}"
-    return (f"• {ticket_link(row.ticket_key, row.link)} {metric_name(row.metric).lower()} "
+    return (f"• {_ticket_link(row.ticket_key, row.link)} {metric_name(row.metric).lower()} "
             f"{state}{when} in {channel_mention(row.channel_id)}")
 
 
@@ -170,19 +183,19 @@ def preview_reply(result: DigestPreview) -> Reply:
     return Reply(digest_fallback_text(result.data), render_digest(result.data))
 
 
-# --- shared with the report -------------------------------------------------------------------
+# --- shared pieces ---------------------------------------------------------------------------
 
 
-def breach_line(row: BreachRow) -> str:
+def _breach_line(row: BreachRow) -> str:
     """One breach: the ticket (linked), priority, metric, how far over, where."""
     return (
-        f"• {ticket_link(row.ticket_key, row.link)} {row.priority} "
+        f"• {_ticket_link(row.ticket_key, row.link)} {row.priority} "
         f"{metric_name(row.metric).lower()}, {format_business(row.over_by)} over "
         f"in {channel_mention(row.channel_id)}"
     )
 
 
-def list_text(title: str, items: Sequence[T], line: Callable[[T], str]) -> str:
+def _list_text(title: str, items: Sequence[T], line: Callable[[T], str]) -> str:
     """A titled list of at most MAX_LIST_ITEMS lines that fits one section, then how many
     more there are."""
     lines = [title]
@@ -199,8 +212,109 @@ def list_text(title: str, items: Sequence[T], line: Callable[[T], str]) -> str:
     return "\n".join(lines)
 
 
-def ticket_link(key: str, link: str | None) -> str:
+def _ticket_link(key: str, link: str | None) -> str:
     """The key linked to the ticket's thread (when the bot has the link)."""
     return link_to(link, key) if link else escape_mrkdwn(key)
 
 
+# --- report -----------------------------------------------------------------------------------
+
+
+def render_report(data: ReportData) -> list[Block]:
+    """The compliance report: totals, per priority and metric, worst breaches, credit owed."""
+    blocks = [
+        header("SLA compliance report"),
+        context(
+            f"{data.scope} · {data.period.label} · {count_tickets(data.ticket_count)} · "
+            f"business time, {data.tz}"
+        ),
+    ]
+    if data.ticket_count == 0 and not any(r.met + r.breached for r in data.totals):
+        blocks.append(section(f"No SLA tickets in {data.scope} for {data.period.label}."))
+        return blocks
+    blocks.append(fields([_row_field(row, "All priorities") for row in data.totals]))
+    for priority, rows in _by_priority(data.rows):
+        blocks.append(fields([_row_field(row, priority) for row in rows]))
+    if data.worst:
+        blocks.append(section(_list_text("*Worst breaches*", data.worst, _breach_line)))
+    if data.credit is not None:
+        blocks.append(section(_credit_text(data.credit)))
+    blocks.append(context(data.formula))
+    check_block_kit_limits(blocks)
+    return blocks
+
+
+def report_fallback_text(data: ReportData) -> str:
+    """Notification / terminal headline for a report."""
+    headline = ", ".join(
+        f"{metric_name(r.metric)} {format_percent(r.met_percent)}" for r in data.totals
+    )
+    return f"SLA compliance for {data.scope}, {data.period.label}: {headline or 'no data'}."
+
+
+def _row_field(row: MetricRow, priority_label: str) -> str:
+    target = f" (target {format_business(row.target)})" if row.target is not None else ""
+    return (
+        f"*{priority_label} · {metric_name(row.metric)}*{target}\n"
+        f"{format_percent(row.met_percent)} · {row.met} met, {row.breached} breached\n"
+        f"median {format_business(row.median)} · p90 {format_business(row.p90)}"
+    )
+
+
+def _by_priority(rows: Iterable[MetricRow]) -> list[tuple[str, list[MetricRow]]]:
+    grouped: dict[str, list[MetricRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.priority or "All", []).append(row)
+    return sorted(grouped.items())
+
+
+def _credit_text(credit: CreditLine) -> str:
+    metric = metric_name(credit.metric).lower()
+    if credit.credit_percent is None:
+        percent = format_percent(credit.met_percent)
+        return f"*Service credit*: none owed ({metric} compliance {percent})."
+    return (
+        f"*Service credit*: {format_percent(credit.credit_percent)} owed: {metric} compliance "
+        f"{format_percent(credit.met_percent)} is below {format_percent(credit.below_percent)}."
+    )
+
+
+
+
+def responders_block(rows: Iterable[ResponderRow], *, everyone: bool) -> Block:
+    """The responders section: everyone for admins, else only the reader's own row."""
+    rows = list(rows)
+    title = "*Responders*" if everyone else "*You as a responder* (admins see everyone)"
+    if not rows:
+        return section(f"{title}\nNo first responses, resolutions or breaches of yours here.")
+    lines = [title]
+    for row in rows[:MAX_RESPONDER_ROWS]:
+        median = (f", median {format_business_duration(row.median_first_response)}"
+                  if row.median_first_response is not None else "")
+        breaches = row.breaches_assigned
+        lines.append(
+            f"{user_mention(row.user_id)} · {row.first_responses} first "
+            f"response{'s' if row.first_responses != 1 else ''}{median} · "
+            f"{row.resolutions} resolved · {breaches} breach{'es' if breaches != 1 else ''} "
+            "while assigned"
+        )
+    if len(rows) > MAX_RESPONDER_ROWS:
+        lines.append(f"… and {len(rows) - MAX_RESPONDER_ROWS} more people")
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+
+
+def report_reply(result: ReportResult) -> Reply:
+    """`/sla report`: the report, the responders the reader may see, and the CSV note."""
+    text = report_fallback_text(result.data)
+    blocks = render_report(result.data)
+    if result.responders is not None:
+        blocks.append(responders_block(result.responders, everyone=result.everyone))
+    if result.csv is not None:
+        if result.csv.tickets:
+            where = "to this channel" if result.csv.to_channel else "to you in a direct message"
+            note = f":page_facing_up: CSV of {count_tickets(result.csv.tickets)} sent {where}."
+        else:
+            note = "No tickets in this period, so no CSV."
+        blocks.append(context(note))
+        text += " " + note
+    return Reply(text, blocks)

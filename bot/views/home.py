@@ -22,14 +22,14 @@ def is_at_risk(clock: TicketClock, threshold: float = 0.8) -> bool:
 
 
 def _home_line(item: HomeItem, tz: str, now: datetime) -> str:
-    running = [m for m in item.clock.metrics.values() if not m.stopped]
-    soonest = min(
-        (m for m in running if m.due_at is not None), key=lambda m: m.due_at, default=None
-    )
+    dated = [(m.due_at, m) for m in item.clock.metrics.values()
+             if not m.stopped and m.due_at is not None]
+    soonest = min(dated, key=lambda pair: pair[0], default=None)
     if item.clock.paused:
         state = "paused"
     elif soonest is not None:
-        state = f"{METRIC_LABELS[soonest.metric].lower()} {due_text(soonest, tz, now)}"
+        metric = soonest[1]
+        state = f"{METRIC_LABELS[metric.metric].lower()} {due_text(metric, tz, now)}"
     else:
         state = item.status
     name = link(item.permalink, item.key) if item.permalink else f"*{item.key}*"

@@ -9,11 +9,10 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot.views.blocks import Reply, fit_blocks, fit_text
-from bot.views.digest import preview_reply
+from bot.views.digest import preview_reply, report_reply
 from bot.views.explain import ledger_reply
 from bot.views.help import render_help, render_verb_help
 from bot.views.policy import credits_reply, nudges_reply, policy_reply
-from bot.views.report import report_reply
 from bot.views.simulation import simulation_reply
 from bot.views.status import status_reply
 from bot.views.tickets import detail_reply, list_reply, moved_reply, priority_reply

@@ -5,8 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.views.blocks import BlockKitLimitError, check_block_kit_limits
-from bot.views.digest import digest_fallback_text, render_digest
-from bot.views.report import render_report, report_fallback_text
+from bot.views.digest import (
+    digest_fallback_text,
+    render_digest,
+    render_report,
+    report_fallback_text,
+)
 from commands.reporting import (
     AtRiskRow,
     BreachRow,

@@ -23,9 +23,8 @@ from bot.nudge_messages import (
     render_nudge,
 )
 from bot.views.card import render_ticket_card
-from bot.views.digest import render_digest
+from bot.views.digest import render_digest, render_report
 from bot.views.home import render_home
-from bot.views.report import render_report
 from bot.views.tickets import history_line, render_ticket_detail, render_ticket_list
 from commands.errors import NotFound, UsageError, friendly_message
 from commands.home import HomeItem
