@@ -172,6 +172,16 @@ def parse_policy_nudges(args: tuple[str, ...], usage: str) -> NudgesArgs:
     )
 
 
+def with_nudges(policy: Policy, nudges: NudgesArgs) -> Policy:
+    """`policy` with the thresholds and re-escalation `nudges` gives (the rest kept)."""
+    fractions = nudges.fractions or tuple(
+        rule.fraction for rule in policy.nudges if rule.fraction < 1
+    )
+    if nudges.set_reescalate:
+        return policy.with_nudges(fractions, nudges.reescalate)
+    return policy.with_nudges(fractions)
+
+
 def _parse_percent(token: str, usage: str) -> float:
     text = token.rstrip("%")
     try:
@@ -337,13 +347,8 @@ def _set_nudges(request: VerbRequest, args: tuple[str, ...]) -> NudgesChanged:
     request.require_admin("change nudges")
 
     def change(policy: Policy) -> Policy:
-        fractions = parsed.fractions or tuple(
-            rule.fraction for rule in policy.nudges if rule.fraction < 1
-        )
         try:
-            if parsed.set_reescalate:
-                return policy.with_nudges(fractions, parsed.reescalate)
-            return policy.with_nudges(fractions)
+            return with_nudges(policy, parsed)
         except PolicyError as exc:
             raise UsageError(str(exc), NUDGES_USAGE) from None
 

@@ -28,6 +28,7 @@ from commands.policy_verbs import (
     PolicySetArgs,
     parse_policy_nudges,
     parse_policy_set,
+    with_nudges,
 )
 from commands.request import Result, Verb, VerbRequest
 from commands.text import clip
@@ -123,13 +124,7 @@ def proposed_policy(current: Policy, args: SimulateArgs) -> Policy:
         if args.hours is not None:
             policy = policy.with_calendar(build_calendar(policy.calendar, args.hours))
         if args.nudges is not None:
-            fractions = args.nudges.fractions or tuple(
-                rule.fraction for rule in policy.nudges if rule.fraction < 1
-            )
-            if args.nudges.set_reescalate:
-                policy = policy.with_nudges(fractions, args.nudges.reescalate)
-            else:
-                policy = policy.with_nudges(fractions)
+            policy = with_nudges(policy, args.nudges)
     except (PolicyError, CalendarError) as exc:
         raise UsageError(str(exc), USAGE) from None
     return policy

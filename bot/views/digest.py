@@ -160,7 +160,6 @@ def _signed_points(delta: float) -> str:
     return f"{sign}{text} pp"
 
 
-
 class DigestDrawing:
     """The digest's message and chart as commands/digest_send.py queues them."""
 
@@ -277,8 +276,6 @@ def _credit_text(credit: CreditLine) -> str:
         f"*Service credit*: {format_percent(credit.credit_percent)} owed: {metric} compliance "
         f"{format_percent(credit.met_percent)} is below {format_percent(credit.below_percent)}."
     )
-
-
 
 
 def responders_block(rows: Iterable[ResponderRow], *, everyone: bool) -> Block:
