@@ -5,7 +5,6 @@ Sending it (the scheduled job's body, and `preview me`) is commands/digest_send.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
@@ -29,8 +28,6 @@ from commands.request import Message, Result, Verb, VerbRequest
 from commands.text import channel_mention, user_mention
 from storage import repositories as repo
 from storage.models import DigestSubscription
-
-log = logging.getLogger(__name__)
 
 USAGE = (
     "/sla digest subscribe [#channel|me] [mon 09:00] [scope: this channel|all]",

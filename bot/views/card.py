@@ -44,10 +44,10 @@ def _button(text: str, action: Action, value: str, style: str | None = None) -> 
 
 def card_text(ticket: TicketLike, clock: TicketClock) -> str:
     """Notification fallback text of a card (shown where blocks are not)."""
-    return f"{ticket.key} · {clock.priority} · {status_label(ticket, clock)}"
+    return f"{ticket.key} · {clock.priority} · {_status_label(clock)}"
 
 
-def status_label(ticket: TicketLike, clock: TicketClock) -> str:
+def _status_label(clock: TicketClock) -> str:
     """Open / Paused / Resolved, with a breach mark."""
     if clock.resolved:
         label = "Resolved"
@@ -70,7 +70,7 @@ def render_ticket_card(
         people += f" · Assignee {user_mention(ticket.assignee_id)}"
     header = (
         f"{PRIORITY_EMOJI.get(priority, '')} *{ticket.key}* · {priority} · "
-        f"{status_label(ticket, clock)}\n{people}"
+        f"{_status_label(clock)}\n{people}"
     )
     if ticket.text.strip():
         # The requester's words are shown, never run: a typed <!channel> must not ping.
