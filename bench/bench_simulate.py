@@ -37,7 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from commands.simulate import _changes, render_simulation, without_cycle_collection
+from bot.views.simulation import policy_changes, render_simulation
+from commands.simulate import without_cycle_collection
 from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
@@ -166,7 +167,7 @@ def fast(engine, workspace_id: int, current: Policy, proposed: Policy):
             tickets = load_period_tickets(session=session, workspace_id=workspace_id,
                                           channel_id=CHANNEL, start=start, end=NOW)
         result = simulate([t.history() for t in tickets], current, proposed, start, NOW, NOW)
-        render_simulation(result, CHANNEL, "last 90 days", _changes(current, proposed))
+        render_simulation(result, CHANNEL, "last 90 days", policy_changes(current, proposed))
     return result
 
 

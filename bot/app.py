@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
-from typing import Any
 
 from slack_bolt import App
 
 from bot import errors, inbox, listeners
+from bot.config import Settings
+from bot.metrics import SchedulerMetrics
 from bot.request_guard import quiet_framework_loggers
 from commands.deps import Deps
 
@@ -16,12 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Any,
+    settings: Settings,
     deps: Deps,
     *,
     token_verification: bool = True,
     listener_executor: Executor | None = None,
-    metrics: Any = None,
+    metrics: SchedulerMetrics | None = None,
 ) -> App:
     """The Bolt app wired to `deps`: middleware, every listener, the one error handler.
 
@@ -42,9 +43,6 @@ def create_app(
     app.use(inbox.store_before_ack(deps, metrics))
     errors.register(app)
     listeners.register(app)
-    import commands
-
-    commands.register(app)
     if token_verification:
         deps.notifier.learn_workspace_url()
     return app

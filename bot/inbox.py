@@ -26,7 +26,6 @@ from typing import Any
 from slack_bolt import BoltResponse
 
 from bot import listeners
-from commands import actions, inbox_shortcuts
 from commands.deps import Deps
 from commands.ids import Event
 from storage.repositories import inbox as inbox_repo
@@ -59,11 +58,11 @@ def inbox_key(body: Any) -> tuple[str, str] | None:
     if kind == "block_actions":
         found = body.get("actions")
         action = found[0] if isinstance(found, list) and found else None
-        if not isinstance(action, dict) or action.get("action_id") not in actions.INBOX_ACTIONS:
+        if not isinstance(action, dict) or action.get("action_id") not in listeners.INBOX_ACTIONS:
             return None
         return (f"action:{body.get('trigger_id')}:{action.get('action_ts')}",
                 KIND_INTERACTION)
-    if kind == "message_action" and body.get("callback_id") in inbox_shortcuts():
+    if kind == "message_action" and body.get("callback_id") in listeners.INBOX_SHORTCUTS:
         return f"shortcut:{body.get('trigger_id')}:{body.get('action_ts')}", KIND_INTERACTION
     return None
 
@@ -163,10 +162,10 @@ def _apply(deps: Deps, item: _Item, prepared: Any) -> None:
         else:
             listeners.on_reaction_added(event, body, deps, respond=respond, message=prepared)
     elif kind == "block_actions":
-        handler = actions.INBOX_ACTIONS[body["actions"][0]["action_id"]]
+        handler = listeners.INBOX_ACTIONS[body["actions"][0]["action_id"]]
         handler(body, respond, deps)
     else:
-        inbox_shortcuts()[body["callback_id"]](body, respond, deps)
+        listeners.INBOX_SHORTCUTS[body["callback_id"]](body, respond, deps)
 
 
 def _prepare(deps: Deps, item: _Item) -> Any:

@@ -2,7 +2,7 @@
 
 `slabot manifest --url https://slabot.example.com` prints it as YAML; an admin pastes it at
 https://api.slack.com/apps -> Create New App -> From an app manifest. A test checks it
-against the registration lists (commands.register and bot.listeners.register).
+against the registration list (bot/listeners/__init__.py).
 """
 
 from __future__ import annotations

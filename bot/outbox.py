@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.nudges import PERMANENT_SLACK_ERRORS, slack_error_code
+from bot.views.card import card_text, render_ticket_card
 from commands import cards
 from commands.deps import Deps
 from storage.repositories import outbox as outbox_repo
@@ -192,8 +193,9 @@ def _message_of(deps: Deps, write: _Write, now: datetime
         card = cards.ticket_card(deps, write.ticket_id or 0, now)
         if card is None:
             raise LookupError(f"ticket {write.ticket_id} is gone")
-        ticket, text, blocks = card
-        return ticket.channel_id, ticket.thread_ts, text, blocks
+        ticket, clock, tz = card
+        return (ticket.channel_id, ticket.thread_ts, card_text(ticket, clock),
+                render_ticket_card(ticket, clock, tz, now))
     if write.kind == outbox_repo.DM:
         return deps.notifier.open_dm(write.user_id or ""), None, write.text, write.blocks
     return write.channel_id or "", write.thread_ts, write.text, write.blocks
@@ -219,14 +221,15 @@ def _redraw_card(deps: Deps, write: _Write, now: datetime) -> str | None:
     card = cards.ticket_card(deps, write.ticket_id or 0, now)
     if card is None:
         return None
-    ticket, text, blocks = card
+    ticket, clock, tz = card
     if not ticket.card_ts:
         with deps.unit_of_work() as session:
             waiting = outbox_repo.card_pending(session=session, ticket_id=ticket.id)
         if waiting:
             raise _Retry("the card is not posted yet", now + CARD_WAIT)
         return None  # the card was never posted: nothing to redraw
-    deps.notifier.update_message(ticket.channel_id, ticket.card_ts, text, blocks=blocks)
+    deps.notifier.update_message(ticket.channel_id, ticket.card_ts, card_text(ticket, clock),
+                                 blocks=render_ticket_card(ticket, clock, tz, now))
     return ticket.card_ts
 
 

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | 
 
 def render_text(data: ReportData) -> str:
     """The report as a plain-text table for a terminal."""
-    from commands.digest_view import format_business, format_percent, metric_name
+    from bot.views.formats import format_business, format_percent, metric_name
 
     lines = [
         f"SLA compliance report: {data.scope}, {data.period.label} ({data.tz})",
@@ -137,7 +137,7 @@ def render_text(data: ReportData) -> str:
 
 
 def _cells(row: MetricRow) -> tuple[str, ...]:
-    from commands.digest_view import format_business, format_percent, metric_name
+    from bot.views.formats import format_business, format_percent, metric_name
 
     return (
         row.priority or "All",

@@ -652,9 +652,10 @@ _CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def _digest_sender(deps: Any) -> Callable[[int, datetime], Any]:
     def send(subscription_id: int, slot_start: datetime) -> Any:
-        from commands import digest
+        from bot.views.digest import DIGEST_VIEWS
+        from commands.digest_send import send_digest
 
-        return digest.send_digest(deps, subscription_id, slot_start)
+        return send_digest(deps, subscription_id, slot_start, DIGEST_VIEWS)
 
     return send
 

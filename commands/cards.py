@@ -8,25 +8,24 @@ close changes make one chat.update.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from commands.clocks import clock_of
 from commands.deps import Deps
 from commands.timezones import user_tz
-from commands.views import card_text, render_ticket_card
+from sla.clock import TicketClock
 from storage.models import Ticket
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import workspaces as workspace_repo
 
 
 def ticket_card(deps: Deps, ticket_id: int, now: datetime
-                ) -> tuple[Ticket, str, list[dict[str, Any]]] | None:
-    """A ticket's card as it is now: (ticket, text, blocks) in the requester's time zone.
+                ) -> tuple[Ticket, TicketClock, str] | None:
+    """What a ticket's card shows now: (ticket, clock, the requester's time zone).
 
-    Read in its own unit of work and rendered after it (users.info may be asked for the
-    time zone): the outbox sender calls this right before posting or updating a card.
+    Read in its own unit of work, the time zone after it (users.info may be asked): the
+    outbox sender calls this right before it draws and posts or updates a card.
     """
     with deps.unit_of_work() as session:
         ticket = session.get(Ticket, ticket_id)
@@ -37,7 +36,7 @@ def ticket_card(deps: Deps, ticket_id: int, now: datetime
             session=session, workspace_id=ticket.workspace_id).tz
         session.expunge(ticket)
     tz = user_tz(deps, ticket.requester_id, tz)
-    return ticket, card_text(ticket, clock), render_ticket_card(ticket, clock, tz, now)
+    return ticket, clock, tz
 
 
 def queue_card_update(session: Session, ticket: Ticket, now: datetime,

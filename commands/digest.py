@@ -1,47 +1,33 @@
-"""`/sla digest subscribe|unsubscribe|list|preview` and `send_digest`, the scheduled job's body.
+"""`/sla digest subscribe|unsubscribe|list|preview`: who gets the weekly digest, and when.
 
-The scheduler (bot/scheduler.py) makes one cron job per subscription and takes the slot's
-run-once lease before it calls `send_digest(deps, subscription_id, slot_start)`, so a digest
-is posted once per subscription and slot even with several replicas.
+Sending it (the scheduled job's body, and `preview me`) is commands/digest_send.py.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
-from commands.charts import render_compliance_chart
-from commands.digest_view import digest_fallback_text, render_digest
-from commands.errors import NotFound, UsageError
-from commands.escalate import pages
+from commands.digest_send import digest_content, post_digest
+from commands.directory import is_member, require_postable
+from commands.errors import UsageError
 from commands.parser import parse_channel
 from commands.permissions import is_admin
-from commands.reporting import DEFAULT_GOAL_PERCENT, DigestData, build_chart_days, build_digest
-from commands.request import Reply, Verb, VerbRequest
+from commands.reporting import DigestData
+from commands.request import Message, Result, Verb, VerbRequest
 from commands.text import channel_mention, user_mention
-from commands.ticket_facts import load_facts
-from commands.tracking import require_postable
 from sla.periods import (
-    CHART_DAYS,
     DEFAULT_SLOT_TIME,
     DEFAULT_SLOT_WEEKDAY,
     WEEKDAYS,
     PeriodError,
     WeeklySlot,
-    digest_weeks,
     parse_weekly_slot,
 )
-from sla.targets import CreditTier
 from storage import repositories as repo
 from storage.models import DigestSubscription
-from storage.repositories import outbox as outbox_repo
-
-log = logging.getLogger(__name__)
 
 USAGE = (
     "/sla digest subscribe [#channel|me] [mon 09:00] [scope: this channel|all]",
@@ -63,12 +49,9 @@ class SubscribeArgs:
 
 
 @dataclass(frozen=True)
-class DigestSent:
-    """A digest queued in the outbox: the key of its message and, unless the week was
-    empty, of its chart (the sender delivers both, in that order)."""
+class DigestPreview(Result):
+    """The digest of this channel (or all channels) as it would be sent now."""
 
-    message_key: str
-    chart_key: str | None
     data: DigestData
 
 
@@ -126,119 +109,10 @@ def subscription_slot(row: DigestSubscription) -> WeeklySlot | None:
     return WeeklySlot(row.weekday, time(hours, minutes), row.tz)
 
 
-def subscription_cron(row: DigestSubscription) -> str:
-    """The five-field crontab the scheduler runs a subscription on (read in `row.tz`)."""
-    slot = subscription_slot(row)
-    return slot.cron if slot is not None else str(row.cron)
-
-
-def active_digest_schedules(*, session: Any) -> list[tuple[int, str, str]]:
-    """`(subscription id, crontab, time zone)` of every active subscription, for the scheduler."""
-    return [
-        (row.id, subscription_cron(row), row.tz)
-        for row in repo.list_digest_subscriptions(session=session)
-    ]
-
-
-# --- sending ----------------------------------------------------------------------------------
-
-
-def send_digest(deps: Any, subscription_id: int, slot_start: datetime) -> DigestSent | None:
-    """Queue the digest of one subscription for the slot starting at `slot_start`.
-
-    The caller owns "once per slot" (the scheduler's job lease); the outbox keys make a
-    second call for the same slot queue nothing new. Returns None when the subscription was
-    removed in the meantime.
-    """
-    with deps.unit_of_work() as session:
-        try:
-            row = repo.get_digest_subscription(session=session, subscription_id=subscription_id)
-        except NotFound:
-            row = None
-        if row is None or not row.active:
-            log.info("digest subscription %s is gone; nothing sent", subscription_id)
-            return None
-        target_channel, target_user = row.target_channel_id, row.target_user_id
-        scope_channel, workspace_id, tz = row.scope_channel_id, row.workspace_id, row.tz
-    return post_digest(
-        deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
-        slot_start=slot_start, channel_id=target_channel, user_id=target_user,
-        key=f"digest:{subscription_id}:{slot_start.isoformat()}",
-    )
-
-
-def post_digest(
-    deps: Any, *, workspace_id: int, scope_channel_id: str | None, tz: str,
-    slot_start: datetime, channel_id: str | None, user_id: str | None, key: str,
-) -> DigestSent:
-    """Build the digest and queue it, with its chart, for a channel or a person's DM."""
-    now = deps.clock.now()
-    data, chart = digest_content(
-        deps, workspace_id=workspace_id, scope_channel_id=scope_channel_id, tz=tz,
-        slot_start=slot_start, now=now,
-    )
-    kind = outbox_repo.POST if channel_id else outbox_repo.DM
-    chart_key = f"{key}:chart" if chart is not None else None
-    with deps.unit_of_work() as session:
-        outbox_repo.queue_write(
-            session=session, key=key, kind=kind, channel_id=channel_id, user_id=user_id,
-            text=digest_fallback_text(data), blocks=render_digest(data), at=now,
-        )
-        if chart_key is not None:
-            outbox_repo.queue_write(
-                session=session, key=chart_key, kind=outbox_repo.FILE, channel_id=channel_id,
-                user_id=user_id, at=now,
-                text=f"Daily SLA compliance, last 8 weeks (goal {data.goal_percent:g}%)",
-                file_name=f"sla-compliance-{data.period.end.date().isoformat()}.png",
-                file_content=chart,
-            )
-    deps.wake_outbox()
-    return DigestSent(key, chart_key, data)
-
-
-def digest_content(
-    deps: Any, *, workspace_id: int, scope_channel_id: str | None, tz: str,
-    slot_start: datetime, now: datetime,
-) -> tuple[DigestData, bytes | None]:
-    """The digest's data and its chart (None for an empty week), read in one unit of work."""
-    week, _ = digest_weeks(slot_start, tz=tz)
-    chart_start = week.end - timedelta(days=CHART_DAYS + 1)  # a day spare for DST shifts
-    with deps.unit_of_work() as session:
-        facts = load_facts(
-            session=session, workspace_id=workspace_id, channel_id=scope_channel_id,
-            start=chart_start, end=max(now, week.end), now=now,
-        )
-        policy = repo.get_policy(
-            session=session, workspace_id=workspace_id, channel_id=scope_channel_id
-        )
-    scope = f"<#{scope_channel_id}>" if scope_channel_id else "all channels"
-    data = build_digest(
-        facts, slot_start=slot_start, now=now, scope=scope, tz=tz,
-        goal_percent=goal_percent(policy.credit_tiers),
-    )
-    if data.empty:
-        return data, None
-    days = build_chart_days(facts, end=week.end, now=now, tz=tz)
-    chart = render_compliance_chart(
-        days, goal_percent=data.goal_percent, title=f"Daily SLA compliance, {scope_title(data)}"
-    )
-    return data, chart
-
-
-def goal_percent(tiers: tuple[CreditTier, ...]) -> float:
-    """The compliance goal drawn on the chart: the first credit tier's threshold, else 95%."""
-    return max((tier.below_percent for tier in tiers), default=DEFAULT_GOAL_PERCENT)
-
-
-def scope_title(data: DigestData) -> str:
-    """Plain-text scope for the chart title (no Slack mention markup)."""
-    return "all channels" if data.scope == "all channels" else "this channel"
-
-
 # --- verbs ------------------------------------------------------------------------------------
 
 
-def handle_digest(request: VerbRequest) -> Reply:
+def handle_digest(request: VerbRequest) -> Result:
     """Dispatch `/sla digest <sub-verb>`."""
     if not request.args:
         raise UsageError("say what to do with the digest", "\n".join(USAGE))
@@ -254,7 +128,7 @@ def handle_digest(request: VerbRequest) -> Reply:
     return handlers[sub](request, rest)
 
 
-def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Message:
     parsed = parse_subscribe(args)
     if parsed.all_channels:
         request.require_admin("subscribe to the whole workspace's digest")
@@ -286,20 +160,20 @@ def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
     if existing is not None:
         # A second identical subscription would post every digest twice.
         subject = "you already get" if who == "you" else f"{who} already gets"
-        return Reply(
+        return Message(
             text=f":information_source: {subject[0].upper()}{subject[1:]} this digest "
             f"(subscription {existing}), every {slot.label}.",
             public=False,
         )
     request.deps.wake_scheduler()
     about = "all channels" if parsed.all_channels else f"<#{request.channel_id}>"
-    return Reply(
+    return Message(
         text=f":calendar: Subscribed {who} to the weekly SLA digest of {about}, every "
         f"{slot.label} (subscription {subscription_id}). `/sla digest preview` shows it now."
     )
 
 
-def _unsubscribe_number(request: VerbRequest, number: int) -> Reply:
+def _unsubscribe_number(request: VerbRequest, number: int) -> Message:
     """Stop subscription `number` of `/sla digest list`: one's own, or a channel's (admins)."""
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
@@ -310,14 +184,14 @@ def _unsubscribe_number(request: VerbRequest, number: int) -> Reply:
         )
     # Someone else's personal digest reads like a missing one: nothing to learn from ids.
     if row is None or (row.target_channel_id is None and row.target_user_id != request.user_id):
-        return Reply(text=f":information_source: No digest subscription {number} of yours; "
-                     "`/sla digest list` shows the numbers.", public=False)
+        return Message(f":information_source: No digest subscription {number} of yours; "
+                       "`/sla digest list` shows the numbers.", public=False)
     if row.target_channel_id is not None:
         request.require_admin("stop a channel's digest")  # users.info: outside the unit
     with request.deps.unit_of_work() as session:
         repo.remove_digest_subscription(session=session, subscription_id=row.id)
     request.deps.wake_scheduler()
-    return Reply(text=f":wave: Removed digest subscription {number} ({_who(row)}, {_when(row)}).")
+    return Message(f":wave: Removed digest subscription {number} ({_who(row)}, {_when(row)}).")
 
 
 def _same_subscription(session: Any, workspace_id: int, wanted: dict[str, Any]) -> int | None:
@@ -328,7 +202,7 @@ def _same_subscription(session: Any, workspace_id: int, wanted: dict[str, Any]) 
     return None
 
 
-def _unsubscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _unsubscribe(request: VerbRequest, args: tuple[str, ...]) -> Message:
     if len(args) > 1:
         raise UsageError(f"I did not expect `{' '.join(args[1:])}` here", UNSUBSCRIBE_USAGE)
     if args and args[0].isdigit():
@@ -355,12 +229,12 @@ def _unsubscribe(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         request.deps.wake_scheduler()
     who = f"<#{target_channel}>" if target_channel else "you"
     if not removed:
-        return Reply(text=f":information_source: No digest subscription for {who}.", public=False)
+        return Message(f":information_source: No digest subscription for {who}.", public=False)
     noun = "subscription" if removed == 1 else "subscriptions"
-    return Reply(text=f":wave: Removed {removed} digest {noun} for {who}.")
+    return Message(f":wave: Removed {removed} digest {noun} for {who}.")
 
 
-def _list(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _list(request: VerbRequest, args: tuple[str, ...]) -> Message:
     if args:
         raise UsageError(f"I did not expect `{' '.join(args)}` here", _LIST_USAGE)
     with request.deps.unit_of_work() as session:
@@ -377,8 +251,8 @@ def _list(request: VerbRequest, args: tuple[str, ...]) -> Reply:
             and (row.scope_channel_id is None or may_see(row.scope_channel_id)))
     ]
     if not lines:
-        return Reply(text=f"No digest subscriptions yet. Add one: `{SUBSCRIBE_USAGE}`")
-    return Reply(text="*Digest subscriptions*\n" + "\n".join(lines))
+        return Message(f"No digest subscriptions yet. Add one: `{SUBSCRIBE_USAGE}`")
+    return Message("*Digest subscriptions*\n" + "\n".join(lines))
 
 
 def _visibility(request: VerbRequest) -> Callable[[str], bool]:
@@ -390,22 +264,13 @@ def _visibility(request: VerbRequest) -> Callable[[str], bool]:
 
     def may_see(channel_id: str) -> bool:
         if channel_id not in known:
-            known[channel_id] = _is_member(request.deps, channel_id, request.user_id)
+            known[channel_id] = is_member(request.deps, channel_id, request.user_id)
         return known[channel_id]
 
     return may_see
 
 
-def _is_member(deps: Any, channel_id: str, user_id: str) -> bool:
-    try:
-        return any(member == user_id for member in pages(
-            deps.client.conversations_members, "members", channel=channel_id))
-    except (SlackApiError, OSError) as exc:  # not shown to the bot: not shown to the asker
-        log.info("conversations.members failed for %s: %s", channel_id, type(exc).__name__)
-        return False
-
-
-def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:
+def _preview(request: VerbRequest, args: tuple[str, ...]) -> Result:
     words = {a.lower() for a in args}
     if words - {"all", "me"}:
         raise UsageError(f"I did not expect `{' '.join(sorted(words - {'all', 'me'}))}` here",
@@ -418,18 +283,20 @@ def _preview(request: VerbRequest, args: tuple[str, ...]) -> Reply:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         workspace_id, tz = workspace.id, workspace.tz
     if "me" in words:
+        if request.digest_views is None:
+            raise RuntimeError("`digest preview me` needs the digest views (bot/views)")
         sent = post_digest(
-            request.deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
-            slot_start=now, channel_id=None, user_id=request.user_id,
-            key=f"digest-preview:{request.user_id}:{now.isoformat()}",
+            request.deps, request.digest_views, workspace_id=workspace_id,
+            scope_channel_id=scope_channel, tz=tz, slot_start=now, channel_id=None,
+            user_id=request.user_id, key=f"digest-preview:{request.user_id}:{now.isoformat()}",
         )
-        return Reply(text=f":mailbox_with_mail: Sent the digest of {sent.data.scope} to you "
-                          "in a direct message.", public=False)
-    data, _ = digest_content(
+        return Message(f":mailbox_with_mail: Sent the digest of {sent.data.scope} to you "
+                       "in a direct message.", public=False)
+    content = digest_content(
         request.deps, workspace_id=workspace_id, scope_channel_id=scope_channel, tz=tz,
         slot_start=now, now=now,
     )
-    return Reply(text=digest_fallback_text(data), blocks=render_digest(data))
+    return DigestPreview(content.data)
 
 
 def _who(row: DigestSubscription) -> str:

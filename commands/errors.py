@@ -1,18 +1,13 @@
 """Errors that become friendly ephemeral messages, and the wording of those messages.
 
-Listeners that ack by hand (buttons, shortcuts, `/sla`) must not let an exception escape
-after `ack()`: Bolt's thread runner then overwrites the recorded ack, and Slack gets a 404
-after three seconds instead of the ack. They wrap their work in `errors_to_user(respond)`.
-Everything else reaches the app's one error handler (bot/errors.py), same wording.
+The listeners (bot/listeners/answers.py) and the app's one error handler (bot/errors.py)
+word them alike with `report_error`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from commands.text import plain_message
 
@@ -70,16 +65,3 @@ def report_error(error: BaseException) -> str:
     else:
         log.info("refused request: %s", error)
     return text
-
-
-@contextmanager
-def errors_to_user(respond: Callable[..., Any]) -> Iterator[None]:
-    """Turn any exception in the block into a private reply via `respond` (after `ack()`)."""
-    try:
-        yield
-    except Exception as error:
-        text = report_error(error)
-        try:
-            respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception as exc:  # Slack unreachable or a response_url that is no URL
-            log.warning("could not tell the user about an error: %s", exc.__class__.__name__)

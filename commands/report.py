@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from commands.digest_view import count_tickets, render_report, report_fallback_text
+from sqlmodel import Session
+
 from commands.errors import UsageError
+from commands.parser import parse_period_arg
 from commands.permissions import is_admin
 from commands.report_csv import csv_rows, tickets_csv
 from commands.reporting import ReportData, build_report
-from commands.request import Reply, Verb, VerbRequest
-from commands.text import user_mention
+from commands.request import Result, Verb, VerbRequest
 from commands.ticket_facts import TicketFacts, load_facts
-from sla.durations import format_business_duration
-from sla.periods import Period, PeriodError, parse_period
+from sla.periods import Period
 from sla.policy import Policy
 from sla.responders import ResponderRow, responder_rows
 from storage import repositories as repo
@@ -35,6 +34,26 @@ class ReportArgs:
     period: str | None = None
     csv: bool = False
     workspace: bool = False
+
+
+@dataclass(frozen=True)
+class CsvSent:
+    """What `/sla report csv` did: how many tickets the file holds (0: no file) and whether
+    it went to the channel (else to the asker's direct messages)."""
+
+    tickets: int
+    to_channel: bool = False
+
+
+@dataclass(frozen=True)
+class ReportResult(Result):
+    """The report; the responders the reader may see (None: nobody responded in the period),
+    all of them or only the reader's own row; and the CSV, when asked for."""
+
+    data: ReportData
+    responders: tuple[ResponderRow, ...] | None
+    everyone: bool
+    csv: CsvSent | None = None
 
 
 def parse_report_args(args: tuple[str, ...]) -> ReportArgs:
@@ -54,7 +73,7 @@ def parse_report_args(args: tuple[str, ...]) -> ReportArgs:
 
 
 def compliance_report(
-    session: Any,
+    session: Session,
     *,
     workspace_id: int,
     channel_id: str | None,
@@ -82,7 +101,7 @@ def compliance_report(
 
 
 def responders(
-    session: Any, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
 ) -> list[ResponderRow]:
     """Per person figures of the period (sla.responders over the stored histories)."""
     tickets = load_period_tickets(session=session, workspace_id=workspace_id,
@@ -98,32 +117,7 @@ def responders(
     )
 
 
-MAX_RESPONDER_ROWS = 15
-
-
-def responders_block(rows: list[ResponderRow], *, everyone: bool) -> dict[str, Any]:
-    """The responders section: everyone for admins, else only the reader's own row."""
-    title = "*Responders*" if everyone else "*You as a responder* (admins see everyone)"
-    if not rows:
-        return {"type": "section", "text": {"type": "mrkdwn", "text":
-                f"{title}\nNo first responses, resolutions or breaches of yours here."}}
-    lines = [title]
-    for row in rows[:MAX_RESPONDER_ROWS]:
-        median = (f", median {format_business_duration(row.median_first_response)}"
-                  if row.median_first_response is not None else "")
-        breaches = row.breaches_assigned
-        lines.append(
-            f"{user_mention(row.user_id)} · {row.first_responses} first "
-            f"response{'s' if row.first_responses != 1 else ''}{median} · "
-            f"{row.resolutions} resolved · {breaches} breach{'es' if breaches != 1 else ''} "
-            "while assigned"
-        )
-    if len(rows) > MAX_RESPONDER_ROWS:
-        lines.append(f"… and {len(rows) - MAX_RESPONDER_ROWS} more people")
-    return {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
-
-
-def handle_report(request: VerbRequest) -> Reply:
+def handle_report(request: VerbRequest) -> ReportResult:
     """Compliance of this channel (or all, for admins) over a period; optional CSV upload."""
     args = parse_report_args(request.args)
     if args.workspace:
@@ -133,43 +127,29 @@ def handle_report(request: VerbRequest) -> Reply:
     now = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        try:
-            period = parse_period(args.period, tz=workspace.tz, now=now)
-        except PeriodError as exc:
-            raise UsageError(str(exc), USAGE) from None
+        period = parse_period_arg(args.period, tz=workspace.tz, now=now, usage=USAGE)
         data, facts = compliance_report(
             session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
             tz=workspace.tz, scope=scope,
         )
         people = responders(session, workspace_id=workspace.id, channel_id=channel_id,
                             period=period, now=now)
-    text = report_fallback_text(data)
-    blocks = render_report(data)
     # Who may see whom is asked of Slack (users.info): after the unit of work, never in it.
     admin = args.workspace or is_admin(request.deps, request.user_id)
     shown = people if admin else [r for r in people if r.user_id == request.user_id]
-    if people:
-        blocks.append(responders_block(shown, everyone=admin))
+    sent = None
     if args.csv:
         rows = csv_rows(facts, period=period)
         if rows:
-            where = _upload_csv(request, tickets_csv(rows), period, len(rows))
-            note = f":page_facing_up: CSV of {count_tickets(len(rows))} sent {where}."
-        else:
-            note = "No tickets in this period, so no CSV."
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-        text += " " + note
-    return Reply(text=text, blocks=blocks)
+            _upload_csv(request, tickets_csv(rows), period, len(rows))
+        sent = CsvSent(len(rows), to_channel=request.public)
+    return ReportResult(data, tuple(shown) if people else None, admin, sent)
 
 
-def _upload_csv(request: VerbRequest, content: str, period: Period, count: int) -> str:
+def _upload_csv(request: VerbRequest, content: str, period: Period, count: int) -> None:
     notifier = request.deps.notifier
-    if request.public:
-        channel, where = request.channel_id, "to this channel"
-    else:
-        # Ticket details stay private unless asked otherwise: the CSV goes to the user's DMs.
-        opened = notifier.client.conversations_open(users=[request.user_id])
-        channel, where = opened["channel"]["id"], "to you in a direct message"
+    # Ticket details stay private unless asked otherwise: the CSV goes to the user's DMs.
+    channel = request.channel_id if request.public else notifier.open_dm(request.user_id)
     slug = period.label.lower().replace(" ", "-")
     notifier.upload_file(
         channel,
@@ -177,7 +157,6 @@ def _upload_csv(request: VerbRequest, content: str, period: Period, count: int) 
         f"sla-report-{slug}.csv",
         title=f"SLA tickets, {period.label} ({count})",
     )
-    return where
 
 
 VERBS = (

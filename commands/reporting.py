@@ -1,7 +1,7 @@
 """Report and digest view models, and the builders that fill them from a period's tickets.
 
 The numbers, breaches and risks are `sla.compliance`'s; the periods are `sla.periods`'; the
-Block Kit comes from `commands.digest_view`. Nothing here talks to Slack.
+Block Kit comes from bot/views/digest.py. Nothing here talks to Slack.
 """
 
 from __future__ import annotations

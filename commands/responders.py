@@ -7,18 +7,18 @@ themselves, e.g. an agent who posts a customer's request and then answers it (DE
 
 from __future__ import annotations
 
+from commands.directory import resolve_users
 from commands.errors import UsageError
-from commands.escalate import resolve_user
+from commands.escalate import configure_here
 from commands.parser import parse_user
-from commands.request import Reply, Verb, VerbRequest
-from storage import repositories as repo
+from commands.request import Message, Verb, VerbRequest
 
 USAGE = "/sla responders @user ..."
 USAGE_OFF = "/sla responders off"
 _OFF = frozenset({"off", "none", "clear"})
 
 
-def handle_responders(request: VerbRequest) -> Reply:
+def handle_responders(request: VerbRequest) -> Message:
     """Set (or with `off` clear) the channel's responders."""
     args = tuple(a.strip(",") for a in request.args if a.strip(","))
     if not args:
@@ -26,18 +26,13 @@ def handle_responders(request: VerbRequest) -> Reply:
     clear = len(args) == 1 and args[0].lower() in _OFF
     refs = [] if clear else [parse_user(token, USAGE) for token in args]
     request.require_admin("choose the responders")
-    user_ids = list(dict.fromkeys(resolve_user(request.deps, ref) for ref in refs))
-    with request.deps.unit_of_work() as session:
-        workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        repo.configure_channel(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id,
-            responder_user_ids=user_ids,
-        )
+    user_ids = resolve_users(request.deps, refs)
+    configure_here(request, responder_user_ids=user_ids)
     if not user_ids:
-        return Reply(text=f"<#{request.channel_id}> has no responders now: only replies by "
-                          "people other than the requester count as an answer.")
+        return Message(f"<#{request.channel_id}> has no responders now: only replies by "
+                       "people other than the requester count as an answer.")
     people = ", ".join(f"<@{u}>" for u in user_ids)
-    return Reply(
+    return Message(
         text=f":busts_in_silhouette: In <#{request.channel_id}>, replies by {people} count as "
         "the team's answer, also on tickets they opened themselves."
     )

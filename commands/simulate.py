@@ -18,27 +18,24 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
-from commands.digest_view import format_percent
 from commands.errors import UsageError
-from commands.hours import build_calendar
-from commands.parser import (
-    HoursArgs,
+from commands.hours import HoursArgs, build_calendar, parse_hours
+from commands.parser import parse_period_arg
+from commands.policy_verbs import (
     NudgesArgs,
     PolicySetArgs,
-    parse_hours,
     parse_policy_nudges,
     parse_policy_set,
+    with_nudges,
 )
-from commands.request import Reply, Verb, VerbRequest
-from commands.text import clip, quote
+from commands.request import Result, Verb, VerbRequest
+from commands.text import clip
 from sla.business_time import CalendarError
-from sla.durations import format_business_duration
-from sla.periods import PeriodError, parse_period
 from sla.policy import Policy
-from sla.simulation import Side, Simulation, simulate
-from sla.targets import Metric, PolicyError, Priority
+from sla.simulation import Simulation, simulate
+from sla.targets import PolicyError
 from storage import repositories as repo
 from storage.repositories.histories import load_period_tickets
 
@@ -49,11 +46,6 @@ USAGE = (
 _PERIOD = re.compile(r"^(\d+d|\d{4}-\d{2})$", re.IGNORECASE)
 _PRIORITY = re.compile(r"^p[1-4]$", re.IGNORECASE)
 _HOURS_SETTINGS = ("tz=", "timezone=", "holidays=")
-_METRIC_WORDS = {
-    Metric.FIRST_RESPONSE: "first response",
-    Metric.NEXT_RESPONSE: "next response",
-    Metric.RESOLUTION: "resolution",
-}
 
 
 @dataclass(frozen=True)
@@ -64,6 +56,17 @@ class SimulateArgs:
     hours: HoursArgs | None = None
     nudges: NudgesArgs | None = None
     period: str | None = None
+
+
+@dataclass(frozen=True)
+class SimulationResult(Result):
+    """A channel's period replayed under its policy (`current`) and the `proposed` one."""
+
+    simulation: Simulation
+    channel_id: str
+    period_label: str
+    current: Policy
+    proposed: Policy
 
 
 def parse_simulate(args: tuple[str, ...]) -> SimulateArgs:
@@ -122,13 +125,7 @@ def proposed_policy(current: Policy, args: SimulateArgs) -> Policy:
         if args.hours is not None:
             policy = policy.with_calendar(build_calendar(policy.calendar, args.hours))
         if args.nudges is not None:
-            fractions = args.nudges.fractions or tuple(
-                rule.fraction for rule in policy.nudges if rule.fraction < 1
-            )
-            if args.nudges.set_reescalate:
-                policy = policy.with_nudges(fractions, args.nudges.reescalate)
-            else:
-                policy = policy.with_nudges(fractions)
+            policy = with_nudges(policy, args.nudges)
     except (PolicyError, CalendarError) as exc:
         raise UsageError(str(exc), USAGE) from None
     return policy
@@ -152,21 +149,18 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def handle_simulate(request: VerbRequest) -> Reply:
+def handle_simulate(request: VerbRequest) -> SimulationResult:
     """Replay this channel's tickets of the period under the proposed policy (saves nothing)."""
     args = parse_simulate(request.args)
     with without_cycle_collection():
         return _simulate(request, args)
 
 
-def _simulate(request: VerbRequest, args: SimulateArgs) -> Reply:
-    now = request.deps.clock.now()
+def _simulate(request: VerbRequest, args: SimulateArgs) -> SimulationResult:
+    now: datetime = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        try:
-            period = parse_period(args.period, tz=workspace.tz, now=now)
-        except PeriodError as exc:
-            raise UsageError(str(exc), USAGE) from None
+        period = parse_period_arg(args.period, tz=workspace.tz, now=now, usage=USAGE)
         current = repo.get_policy(
             session=session, workspace_id=workspace.id, channel_id=request.channel_id
         )
@@ -177,102 +171,7 @@ def _simulate(request: VerbRequest, args: SimulateArgs) -> Reply:
     proposed = proposed_policy(current, args)
     result = simulate([t.history() for t in tickets], current, proposed, period.start,
                       period.end, now)
-    return Reply(text=render_simulation(result, request.channel_id, period.label,
-                                        _changes(current, proposed)))
-
-
-# -- rendering ----------------------------------------------------------------------------------
-
-
-def _changes(current: Policy, proposed: Policy) -> list[str]:
-    found = []
-    for priority in Priority:
-        for metric in Metric:
-            before, after = current.target(priority, metric), proposed.target(priority, metric)
-            if before != after:
-                found.append(f"{priority} {_METRIC_WORDS[metric]} {_duration(before)} → "
-                             f"{_duration(after)}")
-    if current.calendar != proposed.calendar:
-        found.append(f"hours {current.calendar.describe()} → {proposed.calendar.describe()}")
-    if current.nudges != proposed.nudges or current.reescalate_every != proposed.reescalate_every:
-        found.append(f"nudges {_nudges(current)} → {_nudges(proposed)}")
-    return found
-
-
-def _duration(value: Any) -> str:
-    return "off" if value is None else format_business_duration(value)
-
-
-def _nudges(policy: Policy) -> str:
-    marks = [f"{rule.fraction:.0%}" for rule in policy.nudges if rule.fraction < 1]
-    every = policy.reescalate_every
-    again = f", re-escalate {format_business_duration(every)}" if every else ""
-    return (" ".join(marks) or "breach only") + again
-
-
-def _met(side: Side, metric: Metric, priority: Priority | None) -> str:
-    cell = side.cell(metric, priority)
-    if cell is None:
-        return "—"
-    return f"{format_percent(cell.met_percent)} ({cell.met}/{cell.met + cell.breached})"
-
-
-def _credit(side: Side) -> str:
-    if not side.policy.credit_tiers:
-        return "no tiers"
-    owed = f"{side.credit.credit_percent:g}%" if side.credit else "none"
-    return f"{owed} (res. {format_percent(side.credit_met_percent)})"
-
-
-def render_simulation(result: Simulation, channel_id: str, label: str,
-                      changes: list[str]) -> str:
-    """The actual and simulated figures side by side, then the tightest targets."""
-    actual, proposed = result.actual, result.proposed
-    head = [f":crystal_ball: *What if* in <#{channel_id}>, {quote(label, 40)} "
-            f"({actual.tickets} ticket{'s' if actual.tickets != 1 else ''}; nothing is saved)"]
-    if changes:
-        head.append("Proposed: " + quote("; ".join(changes), 600))
-    else:
-        head.append("Proposed: the current policy (the numbers below are your actual ones).")
-    rows = [("", "actual", "simulated")]
-    for metric in Metric:
-        if actual.cell(metric) is None and proposed.cell(metric) is None:
-            continue
-        rows.append((f"{_METRIC_WORDS[metric]} met", _met(actual, metric, None),
-                     _met(proposed, metric, None)))
-        for priority in Priority:
-            if actual.cell(metric, priority) or proposed.cell(metric, priority):
-                rows.append((f"  {priority}", _met(actual, metric, priority),
-                             _met(proposed, metric, priority)))
-    rows += [
-        ("breaches", str(actual.breaches), str(proposed.breaches)),
-        ("nudges before breach", str(actual.nudges), str(proposed.nudges)),
-        ("escalations", str(actual.escalations), str(proposed.escalations)),
-        ("service credit", _credit(actual), _credit(proposed)),
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    table = "\n".join(
-        f"{r[0].ljust(widths[0])}  {r[1].rjust(widths[1])}  {r[2].rjust(widths[2])}"
-        for r in rows
-    )
-    lines = [*head, f"```\n{table}\n```"]
-    tight = [
-        f"{t.priority} {_METRIC_WORDS[t.metric]} {format_business_duration(t.target)}"
-        + (f" (now {format_business_duration(t.current)})" if t.current else " (not measured now)")
-        for t in result.tightest
-    ]
-    if tight:
-        lines.append(f"*Tightest targets that keep {result.goal_percent:g}%* "
-                     f"(hours as simulated): " + ", ".join(tight))
-    if result.skipped:
-        lines.append(f"{len(result.skipped)} ticket(s) left out: their history cannot be replayed.")
-    lines.append(
-        "_Every ticket of the period is replayed from its events; met % = met / (met + "
-        "breached) as in `/sla report`. Actual = today's policy replayed: the report's "
-        "numbers unless the policy changed during the period. Nudges and escalations are the "
-        "thresholds each ticket reached._"
-    )
-    return "\n".join(lines)
+    return SimulationResult(result, request.channel_id, period.label, current, proposed)
 
 
 VERBS = (

@@ -6,12 +6,14 @@ another (possibly private) channel can leak into the answer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from commands.parser import parse_status
-from commands.render import OpenCounts, render_status
-from commands.request import Reply, Verb, VerbRequest
+from sqlmodel import Session
+
+from commands.errors import UsageError
+from commands.parser import clip
+from commands.request import Result, Verb, VerbRequest
 from sla.compliance import ComplianceSummary
 from sla.forecast import Forecast, forecast, team_pace
 from storage import repositories as repo
@@ -19,10 +21,60 @@ from storage.repositories.histories import load_forecast_inputs
 from storage.repositories.ticket_counts import count_open_tickets
 
 USAGE = "/sla status [7d|30d|90d] [all]"
+FORECAST_HOURS = 4
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """Tickets open right now, at risk, and past an SLA target (not metrics: tickets)."""
+
+    open: int
+    at_risk: int
+    breached: int
+
+
+@dataclass(frozen=True)
+class StatusResult(Result):
+    """Compliance of a channel (`channel_id`) or the workspace (None) over the last `days`
+    days, today's counts, and for a channel the breach forecast."""
+
+    summary: ComplianceSummary
+    counts: OpenCounts
+    channel_id: str | None
+    days: int
+    forecast: Forecast | None = None
+
+
+# -- grammar ----------------------------------------------------------------------------------
+
+
+STATUS_PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+
+
+@dataclass(frozen=True)
+class StatusArgs:
+    """`status [7d|30d|90d] [all]`."""
+
+    days: int = 7
+    workspace: bool = False
+
+
+def parse_status(args: tuple[str, ...], usage: str) -> StatusArgs:
+    """Read the period (default 7 days) and the `all` switch (whole workspace)."""
+    days, workspace, seen_period = 7, False, False
+    for token in args:
+        word = token.lower()
+        if word == "all" and not workspace:
+            workspace = True
+        elif word in STATUS_PERIODS and not seen_period:
+            days, seen_period = STATUS_PERIODS[word], True
+        else:
+            raise UsageError(f"`{clip(token)}` is not a period: use 7d, 30d or 90d", usage)
+    return StatusArgs(days=days, workspace=workspace)
 
 
 def open_counts(
-    session, *, workspace_id: int, channel_id: str | None, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, now: datetime
 ) -> OpenCounts:
     """Tickets open now, at risk and breached, counted exactly as `/sla list` selects them."""
     counts = count_open_tickets(
@@ -32,7 +84,7 @@ def open_counts(
 
 
 def compliance(
-    session, *, workspace_id: int, channel_id: str | None, days: int, now: datetime
+    session: Session, *, workspace_id: int, channel_id: str | None, days: int, now: datetime
 ) -> tuple[ComplianceSummary, OpenCounts]:
     """The last `days` days' compliance summary (SQL aggregates equal to sla.compliance) and
     today's open / at-risk / breached ticket counts."""
@@ -44,7 +96,7 @@ def compliance(
     return summary, counts
 
 
-def handle_status(request: VerbRequest) -> Reply:
+def handle_status(request: VerbRequest) -> StatusResult:
     """Compliance for this channel, or for the workspace with `all` (admins only)."""
     parsed = parse_status(request.args, USAGE)
     if parsed.workspace:
@@ -60,20 +112,11 @@ def handle_status(request: VerbRequest) -> Reply:
         ahead = None if channel_id is None else breach_forecast(
             session, workspace_id=workspace.id, channel_id=channel_id, now=now
         )
-    reply = render_status(summary, counts, channel_id=channel_id, days=parsed.days)
-    if ahead is None:
-        return reply
-    line = forecast_line(ahead)
-    return Reply(text=f"{reply.text}\n{line}",
-                 blocks=[*(reply.blocks or [])[:-1], _mrkdwn_section(line),
-                         *(reply.blocks or [])[-1:]],
-                 public=reply.public)
+    return StatusResult(summary, counts, channel_id, parsed.days, ahead)
 
 
-FORECAST_HOURS = 4
-
-
-def breach_forecast(session, *, workspace_id: int, channel_id: str, now: datetime) -> Forecast:
+def breach_forecast(session: Session, *, workspace_id: int, channel_id: str,
+                    now: datetime) -> Forecast:
     """Tickets likely to breach in the next FORECAST_HOURS business hours unless answered."""
     policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
     waiting, answers = load_forecast_inputs(
@@ -81,23 +124,6 @@ def breach_forecast(session, *, workspace_id: int, channel_id: str, now: datetim
     )
     pace = team_pace(answers, policy.calendar, now)
     return forecast(waiting, pace, policy.calendar, now, hours=FORECAST_HOURS)
-
-
-def forecast_line(ahead: Forecast) -> str:
-    """`Likely to breach before 17:00: 3 (SLA-4, SLA-9, SLA-12)` and how it is estimated."""
-    tz = ahead.tz
-    end = ahead.horizon_end.astimezone(ZoneInfo(tz))
-    today = ahead.now.astimezone(ZoneInfo(tz)).date() == end.date()
-    when = end.strftime("%H:%M") if today else end.strftime("%a %H:%M")
-    keys = ", ".join(e.key for e in ahead.likely[:5])
-    more = f" and {len(ahead.likely) - 5} more" if len(ahead.likely) > 5 else ""
-    named = f" ({keys}{more})" if ahead.likely else ""
-    return (f":crystal_ball: Likely to breach before {when} ({tz}) unless answered: "
-            f"{len(ahead.likely)}{named}\n_{ahead.method}_")
-
-
-def _mrkdwn_section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 VERBS = (

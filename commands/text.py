@@ -11,7 +11,6 @@ Block Kit `plain_text` fields are never parsed as markup: they need no escaping.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 # Slack's limit for a section's text, and what every `/sla` reply is held to.
 MAX_REPLY_CHARS = 3000
@@ -78,28 +77,3 @@ def link(url: str | None, label: str) -> str:
 def csv_cell(value: str) -> str:
     """A CSV text cell a spreadsheet will not run: formula-like cells get a leading `'`."""
     return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def fit_text(text: str, limit: int = MAX_REPLY_CHARS) -> str:
-    """`text` cut to `limit` characters with an ellipsis."""
-    return clip(text, limit)
-
-
-def fit_blocks(blocks: list[dict[str, Any]] | None,
-               limit: int = MAX_REPLY_CHARS) -> list[dict[str, Any]] | None:
-    """Blocks whose every text holds at most `limit` characters (Slack's section limit)."""
-    if blocks is None:
-        return None
-    return [_fit_value(block, limit) for block in blocks]
-
-
-def _fit_value(value: Any, limit: int) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: fit_text(item, limit) if key == "text" and isinstance(item, str)
-            else _fit_value(item, limit)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_fit_value(item, limit) for item in value]
-    return value

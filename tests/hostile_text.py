@@ -1,6 +1,6 @@
 """Hostile text and the check that no output carries markup a person typed.
 
-Shared by the view walk (tests/commands/test_hostile_text.py), the `/sla` fuzz test and the
+Shared by the view walk (tests/bot/views/test_hostile_text.py), the `/sla` fuzz test and the
 e2e injection tests: whatever renders `HOSTILE` must show it as text, never as a ping or link.
 """
 

@@ -1,8 +1,9 @@
 """The portal's web pages under /portal: Starlette routes, Jinja2 templates (autoescaped).
 
 Pages are thin: read who is signed in, ask `Access` what they may see, take the numbers from
-commands/portal.py (the same functions as `/sla report` and `/sla status`), render. Anything
-a person may not see answers 404, exactly like something that does not exist.
+commands/portal.py and portal_details.py (the same functions as `/sla report` and `/sla
+status`), render. Anything a person may not see answers 404, exactly like something that
+does not exist.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from starlette.templating import Jinja2Templates
 from bot.portal import auth
 from bot.portal.access import Access, SlackUnavailable
 from bot.portal.chart import trend_svg
+from bot.views.formats import format_business, format_percent, metric_name
 from commands import portal as pages
-from commands.digest_view import format_business, format_percent, metric_name
+from commands import portal_details as details
+from commands import share_links
 from commands.report_csv import CSV_COLUMNS, tickets_csv
 from commands.reporting import DEFAULT_GOAL_PERCENT
 from sla.periods import Period, PeriodError
@@ -284,8 +287,8 @@ class _Pages:
         team = self.access.team_id()
         data = pages.compliance_page(self.deps, team_id=team, channel_id=channel_id,
                                      period=period)
-        policy = pages.policy_view(self.deps, team_id=team, channel_id=channel_id)
-        credits = pages.monthly_credits(self.deps, team_id=team, channel_id=channel_id)
+        policy = details.policy_view(self.deps, team_id=team, channel_id=channel_id)
+        credits = details.monthly_credits(self.deps, team_id=team, channel_id=channel_id)
         show_titles = shared is None or shared.details
         csv_url = (f"/portal/s/{request.path_params['token']}.csv" if shared is not None
                    else f"/portal/c/{channel_id}.csv")
@@ -310,8 +313,8 @@ class _Pages:
     def responder_rows(self, viewer: auth.Viewer, period: Period) -> tuple[list, list]:
         team = self.access.team_id()
         if self.access.is_admin(viewer.user_id):
-            return pages.responders(self.deps, team_id=team, channel_ids=None, period=period)
-        return pages.responders(self.deps, team_id=team,
+            return details.responders(self.deps, team_id=team, channel_ids=None, period=period)
+        return details.responders(self.deps, team_id=team,
                                 channel_ids=self.access.channels_of(viewer.user_id),
                                 period=period, only_user=viewer.user_id)
 
@@ -330,7 +333,7 @@ class _Pages:
 
     def visible_ticket(self, request: Request, viewer: auth.Viewer) -> Any:
         key = request.path_params["key"].upper()[:40]
-        found = pages.ticket_page(self.deps, team_id=self.access.team_id(), key=key)
+        found = details.ticket_page(self.deps, team_id=self.access.team_id(), key=key)
         if found is None or not self.access.may_see_channel(viewer.user_id,
                                                             found[0].channel_id):
             return None
@@ -338,7 +341,7 @@ class _Pages:
 
     # ------------------------------------------------------------------ customer links
     def shared(self, request: Request) -> Response:
-        link = pages.open_share_link(self.deps, request.path_params["token"])
+        link = share_links.open_share_link(self.deps, request.path_params["token"])
         if link is None or link.team_id != self.access.team_id():
             return self.not_found(request)
         period, value = self.period(request)
@@ -388,7 +391,7 @@ class _Pages:
         return _csv(pages.ticket_csv_rows([fact], period), ticket.key, period)
 
     def shared_csv(self, request: Request) -> Response:
-        link = pages.open_share_link(self.deps, request.path_params["token"])
+        link = share_links.open_share_link(self.deps, request.path_params["token"])
         if link is None or link.team_id != self.access.team_id():
             return self.not_found(request)
         period, _value = self.period(request)

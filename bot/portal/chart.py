@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from commands.digest_view import metric_name
+from bot.views.formats import metric_name
 from commands.portal import HEADLINE, WeekPoint
 
 _STYLES = {"first_response": ("#1f5fa8", "o"), "next_response": ("#7a4a00", "^"),

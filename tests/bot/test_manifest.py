@@ -6,10 +6,8 @@ from collections import defaultdict
 
 import yaml
 
-import commands
 from bot import listeners
 from bot.manifest import BOT_SCOPES, build_manifest, manifest_yaml, subscribed_event_types
-from commands import actions
 from commands.ids import Action, Callback
 
 
@@ -45,11 +43,10 @@ class RecordingApp:
 def registry() -> dict[str, list[str]]:
     """What Bolt routes, plus what the inbox applies (stored before the ack, bot/inbox.py)."""
     app = RecordingApp()
-    commands.register(app)
     listeners.register(app)
     app.registered["event"].extend(sorted(listeners.INBOX_EVENTS))
-    app.registered["action"].extend(actions.INBOX_ACTIONS)
-    app.registered["shortcut"].extend(commands.inbox_shortcuts())
+    app.registered["action"].extend(listeners.INBOX_ACTIONS)
+    app.registered["shortcut"].extend(listeners.INBOX_SHORTCUTS)
     return app.registered
 
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from commands.digest_view import check_block_kit_limits, render_digest
+from bot.views.blocks import check_block_kit_limits
+from bot.views.digest import render_digest
 from commands.reporting import (
     AtRiskRow,
     BreachRow,

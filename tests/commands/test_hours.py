@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 
 from commands.errors import UsageError
-from commands.hours import USAGE, build_calendar
-from commands.parser import parse_hours
+from commands.hours import USAGE, build_calendar, parse_hours
 from sla.business_time import CalendarError
 from sla.calendar import BusinessCalendar
 

@@ -7,26 +7,22 @@ from datetime import timedelta
 import pytest
 
 from commands.errors import UsageError
+from commands.escalate import parse_escalate
+from commands.hours import parse_hours
 from commands.parser import (
     ChannelRef,
-    ListFilter,
     UserRef,
     parse_channel,
     parse_command_line,
-    parse_escalate,
-    parse_hours,
-    parse_list,
-    parse_policy_nudges,
-    parse_policy_set,
-    parse_set_priority,
-    parse_status,
-    parse_ticket_action,
     parse_ticket_number,
     parse_ticket_ref,
-    parse_track,
     parse_user,
     tokenize,
 )
+from commands.policy_verbs import parse_policy_nudges, parse_policy_set
+from commands.status import parse_status
+from commands.tickets import ListFilter, parse_list, parse_set_priority, parse_ticket_action
+from commands.tracking import parse_track
 from sla.targets import Metric, Priority
 
 USAGE = "/sla verb <args>"
@@ -84,13 +80,6 @@ def test_channel_accepts_escaped_and_plain_forms(token, expected):
 )
 def test_user_accepts_escaped_and_plain_forms(token, expected):
     assert parse_user(token, USAGE) == expected
-
-
-def test_mentions_render_back_as_live_links_when_the_id_is_known():
-    assert ChannelRef("C1", "ops").mention() == "<#C1>"
-    assert ChannelRef(None, "ops").mention() == "#ops"
-    assert UserRef("U1", "ann").mention() == "<@U1>"
-    assert UserRef(None, "ann").mention() == "@ann"
 
 
 @pytest.mark.parametrize("token", ["support", "#", "<#nope>", "#bad name!", "<@U1>"])

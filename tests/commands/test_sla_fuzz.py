@@ -1,7 +1,8 @@
 """Fuzzing the `/sla` grammar through the real router, database and (fake) Slack.
 
 Generated command lines (every verb and alias, sub-verbs, argument shapes, unicode, huge
-numbers, Slack markup) go through `default_router().dispatch` with real `Deps`: no exception
+numbers, Slack markup) go through the `/sla` listener's `answer` (router, verbs, views) with
+real `Deps`: no exception
 escapes, every reply is at most 3,000 characters (text and each block), and no reply carries
 markup a person typed (`<!channel>`, `<!here>`, a user group, a disguised link, a bare `&`).
 
@@ -21,10 +22,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
+from bot.listeners.sla_command import answer, sla_router
 from bot.sandbox.slack_api import TEAM_ID, FakeSlack
 from commands import intake
 from commands.deps import Deps, ThreadUnitOfWork
-from commands.router import default_router
 from commands.slack_notifier import SlackNotifier, build_client
 from commands.text import MAX_REPLY_CHARS
 from tests.clocks import FixedClock
@@ -34,7 +35,7 @@ EXAMPLES = int(os.environ.get("SLA_FUZZ_EXAMPLES", "300"))
 TOKEN = "xoxb-fuzz"
 CHANNEL, ADMIN, AGENT = "C0SUPPORT", "UADMIN", "UAGENT"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-ROUTER = default_router()
+ROUTER = sla_router()
 VERB_NAMES = sorted({name for verb in ROUTER.verbs for name in (verb.name, *verb.aliases)})
 
 MARKUP = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S1|team>",
@@ -94,7 +95,8 @@ def world(engine) -> Iterator[SimpleNamespace]:
         client = build_client(TOKEN, fake.api_url)
         deps = Deps(settings=config, engine=engine, unit_of_work=ThreadUnitOfWork(engine),
                     clock=FixedClock(START), client=client, notifier=SlackNotifier(client))
-        ROUTER.dispatch(deps, text="track", team_id=TEAM_ID, channel_id=CHANNEL, user_id=ADMIN)
+        answer(ROUTER, deps, {"text": "track", "team_id": TEAM_ID, "channel_id": CHANNEL,
+                              "user_id": ADMIN})
         for n, text in enumerate(("Printer on fire", HOSTILE), start=1):
             ts = f"{int(START.timestamp())}.{n:06d}"
             fake.add_message(CHANNEL, ts, AGENT, text, None)
@@ -119,8 +121,8 @@ def _block_texts(value) -> Iterator[str]:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(line=COMMAND_LINES, user=st.sampled_from([ADMIN, AGENT]))
 def test_any_command_line_gets_a_short_safe_answer(world, line, user):
-    reply = ROUTER.dispatch(world.deps, text=line, team_id=TEAM_ID, channel_id=CHANNEL,
-                            user_id=user, channel_name="support")
+    reply = answer(ROUTER, world.deps, {"text": line, "team_id": TEAM_ID, "channel_id": CHANNEL,
+                                        "user_id": user, "channel_name": "support"})
     # `--hypothesis-show-statistics` shows how the lines were answered.
     event(reply.text.split(maxsplit=1)[0] if reply.text.startswith(":") else "answered")
     assert reply.text and len(reply.text) <= MAX_REPLY_CHARS

@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from bot.sandbox.slack_api import TEAM_ID
 from bot.scheduler import DigestJobs, DigestSlot, new_background_scheduler
-from commands.digest import send_digest
-from commands.digest_view import check_block_kit_limits
+from bot.views.blocks import check_block_kit_limits
+from bot.views.digest import DIGEST_VIEWS
+from commands.digest_send import send_digest
 from sla.events import EventKind
 from storage.db import unit_of_work
 from storage.models import DigestSubscription, OutboxMessage
@@ -94,7 +95,7 @@ def test_scheduled_digest_posts_blocks_then_uploads_the_chart(bot):
     _seed_week(bot)
     subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
 
-    sent = send_digest(bot.deps, subscription, SLOT)
+    sent = send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()  # the outbox delivers the message, then the chart
 
     [post] = [c for c in bot.fake.calls("chat.postMessage") if c.params["channel"] == MANAGERS]
@@ -120,7 +121,7 @@ def test_scheduled_digest_posts_blocks_then_uploads_the_chart(bot):
             OutboxMessage.key == sent.chart_key)).one()
     assert chart.slack_ts == complete.json_param("files")[0]["id"]
     # The scheduler firing the same slot again (a retried job) queues nothing new.
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     assert len([c for c in bot.fake.calls("chat.postMessage")
                 if c.params["channel"] == MANAGERS]) == 1
@@ -129,7 +130,7 @@ def test_scheduled_digest_posts_blocks_then_uploads_the_chart(bot):
 def test_digest_to_a_person_arrives_in_their_direct_messages(bot):
     _seed_week(bot)
     subscription = _subscribe(bot)
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     dm = "D" + AGENT.lstrip("U")
     assert [c.params["channel"] for c in bot.fake.calls("chat.postMessage")][-1] == dm
@@ -138,7 +139,7 @@ def test_digest_to_a_person_arrives_in_their_direct_messages(bot):
 
 def test_empty_week_is_one_line_without_a_chart(bot):
     subscription = _subscribe(bot)
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     post = bot.fake.calls("chat.postMessage")[-1]
     assert post.params["text"] == "No SLA tickets in <#C0SUPPORT> last week (Nov 16 to Nov 22)."
@@ -151,7 +152,7 @@ def test_unsubscribed_digest_is_not_sent(bot):
     answer = ask(bot, "digest unsubscribe", user=AGENT)
     assert "Removed 1 digest subscription for you" in answer.text
     posts_before = len(bot.fake.calls("chat.postMessage"))
-    assert send_digest(bot.deps, subscription, SLOT) is None
+    assert send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS) is None
     assert len(bot.fake.calls("chat.postMessage")) == posts_before
 
 
@@ -190,7 +191,7 @@ def _run_two_replicas(bot, slot: DigestSlot) -> list[bool]:
                 return acquire_job_slot(session=session, name=name, slot=slot_key, holder=holder)
 
         jobs = DigestJobs(new_background_scheduler(), acquire_slot=acquire,
-                          send=lambda sid, start: send_digest(bot.deps, sid, start),
+                          send=lambda sid, start: send_digest(bot.deps, sid, start, DIGEST_VIEWS),
                           now=bot.clock.now)
         results.append(jobs.run_slot(slot))
 

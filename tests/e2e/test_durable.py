@@ -17,7 +17,8 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from bot.queues import queue_health
-from commands.digest import send_digest
+from bot.views.digest import DIGEST_VIEWS
+from commands.digest_send import send_digest
 from commands.ids import Action
 from storage.db import unit_of_work
 from storage.models import InboxItem, InboxState, OutboxMessage, OutboxState
@@ -194,7 +195,7 @@ def test_a_digest_and_its_chart_whose_answers_were_lost_are_posted_once(bot):
     subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
     bot.fake.fail("chat.postMessage", drop=True, times=1)
     bot.fake.fail("files.completeUploadExternal", drop=True, times=1)
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     for _ in range(3):
         bot.clock.advance(LATER)
@@ -213,7 +214,7 @@ def test_a_direct_message_whose_answer_was_lost_is_sent_once(bot):
     _seed_week(bot)
     subscription = _subscribe(bot, "digest subscribe me", user=AGENT)
     bot.fake.fail("chat.postMessage", drop=True, times=1)
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     bot.clock.advance(LATER)
     bot.settle()
@@ -247,7 +248,7 @@ def test_a_chart_waits_for_its_digest_when_slack_fails_the_digest(bot):
     _seed_week(bot)
     subscription = _subscribe(bot, "digest subscribe <#C0MANAGERS|managers>", user=ADMIN)
     bot.fake.fail("chat.postMessage", status=500, times=1)
-    send_digest(bot.deps, subscription, SLOT)
+    send_digest(bot.deps, subscription, SLOT, DIGEST_VIEWS)
     bot.settle()
     assert bot.fake.calls("files.getUploadURLExternal") == []  # not before its digest
     bot.clock.advance(LATER)

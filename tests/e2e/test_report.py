@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.sandbox.slack_api import TEAM_ID
-from commands.digest_view import check_block_kit_limits
+from bot.views.blocks import check_block_kit_limits
 from sla.clock import compute_clock
 from sla.compliance import outcomes_from_clock, summarize
 from sla.targets import CreditTier, Priority

@@ -4,9 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.digest_view import (
-    BlockKitLimitError,
-    check_block_kit_limits,
+from bot.views.blocks import BlockKitLimitError, check_block_kit_limits
+from bot.views.digest import (
     digest_fallback_text,
     render_digest,
     render_report,

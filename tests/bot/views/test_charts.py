@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from commands.charts import DailyCompliance, render_compliance_chart
+from bot.views.charts import render_compliance_chart
+from commands.charts import DailyCompliance
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -14,22 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.nudge_messages import (
-    Delivery,
-    DeliveryKind,
-    NudgeFacts,
-    NudgeTicket,
-    render_nudge,
-)
-from commands.digest_view import render_digest, render_report
+from bot.listeners.sla_command import answer, sla_router
+from bot.nudge_messages import Delivery, DeliveryKind, NudgeFacts, NudgeTicket, render_nudge
+from bot.views.card import render_ticket_card
+from bot.views.digest import render_digest, render_report
+from bot.views.home import render_home
+from bot.views.tickets import history_line, render_ticket_detail, render_ticket_list
 from commands.errors import NotFound, UsageError, friendly_message
-from commands.parser import ListFilter
-from commands.render import (
-    HistoryEntry,
-    history_line,
-    render_ticket_detail,
-    render_ticket_list,
-)
+from commands.home import HomeItem
 from commands.report_csv import TicketCsvRow, tickets_csv
 from commands.reporting import (
     AtRiskRow,
@@ -40,7 +32,7 @@ from commands.reporting import (
     MissGroup,
     ReportData,
 )
-from commands.router import default_router, error_reply
+from commands.router import error_message
 from commands.text import (
     channel_mention,
     csv_cell,
@@ -49,7 +41,7 @@ from commands.text import (
     quote,
     user_mention,
 )
-from commands.views import HomeItem, render_home, render_ticket_card
+from commands.tickets import HistoryEntry, ListFilter
 from sla.clock import compute_clock
 from sla.durations import DurationError
 from sla.events import ClockEvent, EventKind
@@ -184,7 +176,7 @@ def test_history_of_an_assignment_mentions_only_a_real_user_id():
 def test_errors_that_quote_input_show_it_as_text(text, error):
     exc = error(text)
     _safe(friendly_message(exc)[0])
-    _safe(error_reply(exc, default_usage="/sla x"))
+    _safe(error_message(exc, default_usage="/sla x"))
 
 
 def test_not_found_keeps_the_channel_link_the_bot_wrote():
@@ -201,8 +193,8 @@ def test_not_found_keeps_the_channel_link_the_bot_wrote():
 )
 def test_verbs_that_refuse_input_quote_it_as_text(text, line):
     # All of these refuse before touching Slack or the database (usage errors).
-    reply = default_router().dispatch(None, text=line.format(t=text), team_id="T1",
-                                      channel_id="C1", user_id="U1")
+    reply = answer(sla_router(), None, {"text": line.format(t=text), "team_id": "T1",
+                                        "channel_id": "C1", "user_id": "U1"})
     _safe(reply)
     assert reply.public is False
 

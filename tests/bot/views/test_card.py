@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.views.card import render_ticket_card
+from bot.views.formats import local_time, relative
+from bot.views.home import render_home
+from commands.home import HomeItem
 from commands.ids import Action
-from commands.views import HomeItem, local_time, relative, render_home, render_ticket_card
 from sla.clock import compute_clock
 from sla.events import ClockEvent, EventKind
 from sla.policy import Policy

@@ -6,22 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.parser import ListFilter
-from commands.render import (
-    MAX_HISTORY,
-    MAX_LIST_LINES,
-    ChannelSettings,
-    HistoryEntry,
-    OpenCounts,
-    nudges_text,
-    percent_text,
-    render_policy,
-    render_status,
-    render_ticket_detail,
-    render_ticket_list,
-    targets_table,
-    trend_text,
-)
+from bot.views.policy import nudges_text, render_policy, targets_table
+from bot.views.status import percent_text, render_status, trend_text
+from bot.views.tickets import MAX_HISTORY, MAX_LIST_LINES, render_ticket_detail, render_ticket_list
+from commands.policy_verbs import ChannelSettings
+from commands.status import OpenCounts
+from commands.tickets import HistoryEntry, ListFilter
 from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.compliance import MetricOutcome, summarize

@@ -1,0 +1,1 @@
+"""Block Kit and text rendering: what commands return, drawn for Slack (pure, no I/O)."""
