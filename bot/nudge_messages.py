@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.logs import log_event
+from bot.logs import log_event, nudge_fields
 from commands.text import channel_mention, user_mention
 from commands.text import link as link_to
 from sla.durations import format_business_duration, format_duration
@@ -290,16 +290,8 @@ def deliver_nudge(
         if delivery.kind is DeliveryKind.THREAD:
             thread_ts = ts
         reached.append(delivery.key)
-        log_event(
-            log,
-            logging.INFO,
-            "nudge delivered",
-            ticket=ticket.key,
-            metric=str(facts.metric),
-            threshold=facts.threshold,
-            seq=facts.seq,
-            destination=delivery.key,
-        )
+        log_event(log, logging.INFO, "nudge delivered", ticket=ticket.key,
+                  **nudge_fields(facts), destination=delivery.key)
         if on_delivered is not None:
             on_delivered(delivery, ts)
     return DeliveryReport(delivered=tuple(reached), thread_ts=thread_ts)

@@ -28,7 +28,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.nudges import PERMANENT_SLACK_ERRORS, slack_error_code
+from bot.slack_errors import PERMANENT_SLACK_ERRORS, slack_error_code
 from commands import lifecycle
 from commands.deps import Deps
 from storage.repositories import outbox as outbox_repo

@@ -37,6 +37,8 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.cli import fail, interrupt
+from bot.config import LogSettings, SettingsError
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
 
 log = logging.getLogger("slabot.demo")
@@ -105,18 +107,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Seed (first start), start the bot and the sandbox, serve until Ctrl-C."""
     started = time.perf_counter()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    try:
+        # Quieter than the bot by default: the page is where things happen.
+        level = LogSettings.from_env({"LOG_LEVEL": "WARNING", **os.environ}).log_level
+    except SettingsError as exc:
+        return fail("; ".join(exc.problems))
     try:
         targets = _targets(args.first_response, args.resolution)
     except ValueError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
     if not 0 <= args.port < 65536:
-        return _fail(f"--port must be between 1 and 65535, got {args.port}")
+        return fail(f"--port must be between 1 and 65535, got {args.port}")
     database = Path(args.database).expanduser().resolve()
     if database.name == "slabot.db":
-        return _fail("the demo never uses slabot.db (the bot's own database); "
+        return fail("the demo never uses slabot.db (the bot's own database); "
                      "pick another --database")
     state_file = database.with_suffix(".sandbox.json")
     if args.reset:
@@ -127,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         page_socket = _bind(args.port)
     except OSError as exc:
-        return _fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
+        return fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
                      "try another --port")
     page_url = f"http://127.0.0.1:{page_socket.getsockname()[1]}/"
     from sqlalchemy.exc import SQLAlchemyError
@@ -137,19 +143,19 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, SQLAlchemyError) as exc:
         page_socket.close()
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return _fail(f"cannot start the demo with {database.name}: {reason} "
+        return fail(f"cannot start the demo with {database.name}: {reason} "
                      "(--reset starts over with a fresh demo database)")
     try:
         web = demo.serve_page(page_socket)
     except OSError as exc:
         demo.stop()
         page_socket.close()
-        return _fail(f"cannot serve the sandbox page: {exc}")
+        return fail(f"cannot serve the sandbox page: {exc}")
     elapsed = time.perf_counter() - started
     print(f"slabot demo: ready in {elapsed:.1f}s on http://127.0.0.1:{web.port}/ "
           f"(a local Slack sandbox; demo data in {database.name}"
           f"{', ' + demo.seed_note if demo.seed_note else ''}). Ctrl-C stops it.", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -158,15 +164,6 @@ def run(args: argparse.Namespace) -> int:
         web.stop()
         demo.stop()
     return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _fail(message: str) -> int:
-    print(f"slabot: {message}", file=sys.stderr)
-    return 2
 
 
 def _targets(first_response: str, resolution: str) -> tuple[timedelta, timedelta]:
