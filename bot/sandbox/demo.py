@@ -40,6 +40,7 @@ from typing import Any
 from bot.cli import fail, interrupt
 from bot.config import LogSettings, SettingsError
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
+from bot.server import BackgroundServer, bind_socket
 
 log = logging.getLogger("slabot.demo")
 
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     # The page's port first: a busy port is said at once, and the bot learns the page's
     # address as its workspace URL (message links open the sandbox).
     try:
-        page_socket = _bind(args.port)
+        page_socket = bind_socket("127.0.0.1", args.port)
     except OSError as exc:
         return fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
                      "try another --port")
@@ -199,7 +200,7 @@ class DemoRuntime:
         from bot.metrics import SchedulerMetrics
         from bot.queues import queue_health, queue_stats
         from bot.scheduler import SchedulerOptions, start_scheduler
-        from bot.server import BackgroundServer, create_server
+        from bot.server import create_server
         from commands.deps import Deps
         from storage import migrate
         from storage.db import make_engine
@@ -244,14 +245,16 @@ class DemoRuntime:
         threading.Thread(target=catch_up, args=(deps,), name="catch-up", daemon=True).start()
         return runtime
 
-    def serve_page(self, sock: socket.socket) -> Any:
-        """Serve the sandbox page on `sock` (bound by `_bind`); returns the running server."""
+    def serve_page(self, sock: socket.socket) -> BackgroundServer:
+        """Serve the sandbox page on `sock`; returns the running server. Its live streams
+        end at stop (uvicorn would wait for them)."""
         from bot.sandbox.web import BotLink, SandboxPage, create_sandbox_app
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
                            tracked=SUPPORT.id)
-        return PageServer(create_sandbox_app(page), sock).start()
+        return BackgroundServer(create_sandbox_app(page), sock=sock,
+                                on_stop=page.close_streams, graceful_seconds=2).start()
 
     def stop(self) -> None:
         """Stop the bot (deliveries in flight finish), then save and close the rest."""
@@ -260,53 +263,6 @@ class DemoRuntime:
                 stop()
             except Exception:
                 log.exception("stopping the demo")
-
-
-class PageServer:
-    """uvicorn for the sandbox page in a thread; server-sent event streams end at stop."""
-
-    def __init__(self, asgi: Any, sock: socket.socket) -> None:
-        import uvicorn
-
-        self._socket = sock
-        self.port = sock.getsockname()[1]
-        self._asgi = asgi
-        config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]}, daemon=True)
-
-    def start(self) -> PageServer:
-        """Serve and wait until the socket accepts requests."""
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise OSError("the sandbox page did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Close the live streams and stop serving."""
-        closing = getattr(self._asgi.state, "close_streams", None)
-        if callable(closing):
-            closing()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-
-def _bind(port: int) -> socket.socket:
-    """A listening-ready socket on 127.0.0.1:`port` (0: any free port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def _populate(sandbox: FakeSlack) -> None:

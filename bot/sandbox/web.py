@@ -536,5 +536,4 @@ def create_sandbox_app(page: SandboxPage) -> Starlette:
         Route("/archives/{channel}/{p}", archives),
         Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
     ])
-    app.state.close_streams = page.close_streams
     return app
