@@ -48,6 +48,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
+from bot.sandbox.slack_api.records import ts_key
 
 log = logging.getLogger(__name__)
 
@@ -310,10 +311,10 @@ class SandboxPage:
         messages = sandbox.channel_messages(channel)
         thread = sandbox.thread(channel, view["thread"]) if view["thread"] else []
         main = sorted(messages + [e for e in ephemerals if not e.get("thread_ts")],
-                      key=lambda m: _ts_key(m["ts"]))
+                      key=lambda m: ts_key(m["ts"]))
         in_thread = sorted(thread + [e for e in ephemerals
                                      if view["thread"] and e.get("thread_ts") == view["thread"]],
-                           key=lambda m: _ts_key(m["ts"]))
+                           key=lambda m: ts_key(m["ts"]))
         me_person = self.by_id[me]
         channel_obj = next((c for c in self.channels if c.id == channel), None)
         return {
@@ -394,7 +395,7 @@ class SandboxPage:
 
     def _note(self, channel: str, me: str, text: str, thread_ts: str | None) -> None:
         """A private line from the sandbox itself (Slackbot's role in Slack)."""
-        self.sandbox._add_ephemeral(channel, me, text, None, thread_ts, self.sandbox.next_ts())
+        self.sandbox.add_ephemeral(channel, me, text, None, thread_ts, self.sandbox.next_ts())
         with self.sandbox._lock:
             self.sandbox.ephemerals[-1].update(user="USLACKBOT", bot_id=None, sandbox=True)
 
@@ -479,11 +480,6 @@ async def _json(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = str(ts).partition(".")
-    return (int(seconds or 0), int(micros or 0)) if (seconds + micros).isdigit() else (0, 0)
 
 
 def _clock(ts: Any) -> str:
