@@ -3,7 +3,7 @@
 Rendering is pure (plain data in, text + Block Kit out) so the wording is tested without
 Slack; `deliver_nudge` is the only function here that talks to the network, and it does so
 through the notifier seam only. The outbox sender that decides when a nudge goes out, and
-makes sure it goes out once, is bot/nudges.py.
+makes sure it goes out once, is bot/nudges/.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ transaction, and records the outcome:
 
 Card posts and redraws are rendered when sent, from the ticket as it is then; a redraw
 collapses the older redraws of the same card still waiting. Nudges have their own outbox
-rows and sender (bot/nudges.py); the scheduler runs both in its sender loop.
+rows and sender (bot/nudges/); the scheduler runs both in its sender loop.
 """
 
 from __future__ import annotations

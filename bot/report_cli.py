@@ -103,7 +103,8 @@ def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
             workspace = _workspace(session, args.team)
             if isinstance(workspace, str):
                 return workspace
-            workspace_id = workspace.id or 0  # a stored row always has its id
+            workspace_id = workspace.id
+            assert workspace_id is not None  # a stored row always has its id
             channel_id = _channel_id(session, workspace_id, args.channel)
             if channel_id is None and args.channel:
                 return _unknown_channel(session, workspace_id, args.channel)

@@ -4,7 +4,7 @@ Three servers on 127.0.0.1 in one process:
 
 - the sandbox page on ``--port`` (3000): a Slack-like workspace in the browser
   (bot/sandbox/web.py), live over server-sent events;
-- the sandbox's Slack Web API (bot/sandbox/slack_api.py, strict) on a free port: the bot's
+- the sandbox's Slack Web API (bot/sandbox/slack_api/, strict) on a free port: the bot's
   ``SLACK_API_URL``, exactly as it would call slack.com;
 - the bot itself on another free port: the production `create_app` + `create_server`
   (``/slack/events``, ``/healthz``, ``/metrics``), its scheduler, inbox worker and outbox
@@ -22,9 +22,6 @@ sandbox shows (messages, reactions, files, App Home) is kept beside it in
 from __future__ import annotations
 
 import argparse
-import base64
-import itertools
-import json
 import logging
 import os
 import signal
@@ -40,6 +37,7 @@ from typing import Any
 from bot.cli import fail, interrupt
 from bot.config import LogSettings, SettingsError
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
+from bot.sandbox.store import SandboxStore
 from bot.server import BackgroundServer, bind_socket
 
 log = logging.getLogger("slabot.demo")
@@ -248,7 +246,8 @@ class DemoRuntime:
     def serve_page(self, sock: socket.socket) -> BackgroundServer:
         """Serve the sandbox page on `sock`; returns the running server. Its live streams
         end at stop (uvicorn would wait for them)."""
-        from bot.sandbox.web import BotLink, SandboxPage, create_sandbox_app
+        from bot.sandbox.botlink import BotLink
+        from bot.sandbox.web import SandboxPage, create_sandbox_app
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
@@ -298,96 +297,28 @@ def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh:
                          targets={p: Targets(first, whole) for p in Priority})
     note = ""
     with deps.unit_of_work() as session:
-        workspace = repo.get_or_create_workspace(session=session, team_id=TEAM_ID,
-                                                 name="Sandbox", tz=HISTORY_TZ)
+        workspace_id = repo.get_or_create_workspace(session=session, team_id=TEAM_ID,
+                                                    name="Sandbox", tz=HISTORY_TZ).id
+        assert workspace_id is not None  # a stored row always has its id
         if fresh:
             since = now - timedelta(days=92)
-            repo.track_channel(session=session, workspace_id=workspace.id,
+            repo.track_channel(session=session, workspace_id=workspace_id,
                                channel_id=SUPPORT.id, name=SUPPORT.name, at=since)
             # The business-hours policy the history was measured under stays the workspace
             # default (what `/sla status all` and other channels fall back to).
-            repo.save_policy(session=session, workspace_id=workspace.id,
+            repo.save_policy(session=session, workspace_id=workspace_id,
                              policy=history_policy())
             seeded = seed_history(
-                session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+                session, workspace_id=workspace_id, channel_id=SUPPORT.id,
                 requesters=(REQUESTER.id, *(p.id for p in _HISTORY_REQUESTERS)),
                 agents=(AGENT_ALEX.id, AGENT_SAM.id), now=now)
             note = (f"seeded {seeded.tickets} tickets since "
                     f"{seeded.first.astimezone(UTC):%Y-%m-%d}, {seeded.breached} breached")
-        repo.track_channel(session=session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+        repo.track_channel(session=session, workspace_id=workspace_id, channel_id=SUPPORT.id,
                            name=SUPPORT.name, at=now)
-        repo.configure_channel(session=session, workspace_id=workspace.id,
+        repo.configure_channel(session=session, workspace_id=workspace_id,
                                channel_id=SUPPORT.id, escalation_channel_ids=[ESCALATIONS.id],
                                manager_user_ids=[MANAGER.id])
-        repo.save_policy(session=session, workspace_id=workspace.id, policy=demo_policy,
+        repo.save_policy(session=session, workspace_id=workspace_id, policy=demo_policy,
                          channel_id=SUPPORT.id)
     return note
-
-
-# ---------------------------------------------------------------------------- persistence
-class SandboxStore:
-    """Keeps what the sandbox shows (messages, Home tabs, files, DMs) in a JSON file beside
-    the demo database, so a restart shows the same workspace the database remembers."""
-
-    _SAVE_EVERY = 1.0
-
-    def __init__(self, sandbox: FakeSlack, path: Path) -> None:
-        self.sandbox = sandbox
-        self.path = path
-        self._dirty = threading.Event()
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._saver, name="sandbox-store", daemon=True)
-
-    def load(self) -> None:
-        """Read the saved workspace (if any) and start saving changes."""
-        if self.path.exists():
-            try:
-                saved = json.loads(self.path.read_text("utf-8"))
-                self._restore(saved)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("ignoring an unreadable %s (%s)", self.path.name, exc)
-        self.sandbox.on_change(lambda kind, channel: self._dirty.set())
-        self._thread.start()
-
-    def _restore(self, saved: dict[str, Any]) -> None:
-        sandbox = self.sandbox
-        for message in saved.get("messages", []):
-            channel = message.pop("_channel")
-            sandbox.messages[(channel, message["ts"])] = message
-        sandbox.views.update(saved.get("views", {}))
-        uploads = saved.get("uploads", {})
-        sandbox.uploads.update({k: base64.b64decode(v) for k, v in uploads.items()})
-        sandbox._file_counter = itertools.count(int(saved.get("next_file", 1)))
-
-    def save(self) -> None:
-        """Write the workspace now (atomically: a crash leaves the previous file)."""
-        sandbox = self.sandbox
-        with sandbox._lock:
-            payload = {
-                "messages": [{**m, "_channel": c} for (c, _ts), m in sandbox.messages.items()],
-                "views": dict(sandbox.views),
-                "uploads": {k: base64.b64encode(v).decode() for k, v in sandbox.uploads.items()},
-                "next_file": len(sandbox.uploads) + 1,
-            }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload), "utf-8")
-        tmp.replace(self.path)
-
-    def _saver(self) -> None:
-        while not self._closed.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._closed.is_set():
-                self._dirty.clear()
-                try:
-                    self.save()
-                except OSError as exc:
-                    log.warning("could not save the sandbox: %s", exc)
-                self._closed.wait(self._SAVE_EVERY)
-
-    def close(self) -> None:
-        """Stop saving in the background and save one last time."""
-        self._closed.set()
-        self._thread.join(timeout=5)
-        try:
-            self.save()
-        except OSError as exc:
-            log.warning("could not save the sandbox: %s", exc)
