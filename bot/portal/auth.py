@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.config import PortalSettings
+
 log = logging.getLogger(__name__)
 
 SCOPES = "openid profile"
@@ -46,7 +48,7 @@ class Viewer:
     name: str
 
 
-def start_sign_in(session: dict[str, Any], portal: Any, *, team_id: str | None,
+def start_sign_in(session: dict[str, Any], portal: PortalSettings, *, team_id: str | None,
                   next_path: str) -> str:
     """Remember a fresh state and nonce in the session; return Slack's authorize URL."""
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -66,7 +68,7 @@ def start_sign_in(session: dict[str, Any], portal: Any, *, team_id: str | None,
 
 
 def finish_sign_in(
-    session: dict[str, Any], portal: Any, *, api_url: str, query: dict[str, str],
+    session: dict[str, Any], portal: PortalSettings, *, api_url: str, query: dict[str, str],
     bot_team_id: str, now: datetime,
 ) -> str:
     """Check state, exchange the code, check the nonce and workspace; start the session.
