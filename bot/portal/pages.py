@@ -237,24 +237,25 @@ class Pages:
                                 period=period, only_user=viewer.user_id)
 
     def ticket(self, request: Request) -> Response:
-        viewer = self.viewer(request)
-        if viewer is None:
-            return self.sign_in_first(request)
-        found = self.visible_ticket(request, viewer)
-        if found is None:
-            return self.not_found(request, viewer)
-        ticket, events, dues, _fact = found
+        seen = self.visible_ticket(request)
+        if isinstance(seen, Response):
+            return seen
+        viewer, (ticket, events, dues, _fact) = seen
         period = Period(ticket.created_at, self.deps.clock.now(), "ticket")
         return self.render(request, "ticket.html", ticket=ticket, events=events, dues=dues,
                            **self.common(viewer, period, "30d"))
 
-    def visible_ticket(self, request: Request, viewer: auth.Viewer) -> TicketPage | None:
+    def visible_ticket(self, request: Request) -> tuple[auth.Viewer, TicketPage] | Response:
+        """The ticket in the URL and who looks at it; sign-in or 404 when they may not."""
+        viewer = self.viewer(request)
+        if viewer is None:
+            return self.sign_in_first(request)
         key = request.path_params["key"].upper()[:40]
         found = pages.ticket_page(self.deps, team_id=self.access.team_id(), key=key)
         if found is None or not self.access.may_see_channel(viewer.user_id,
                                                             found[0].channel_id):
-            return None
-        return found
+            return self.not_found(request, viewer)
+        return viewer, found
 
     # ------------------------------------------------------------------ customer links
     def shared(self, request: Request) -> Response:
@@ -297,13 +298,10 @@ class Pages:
                             seen.period)
 
     def ticket_csv(self, request: Request) -> Response:
-        viewer = self.viewer(request)
-        if viewer is None:
-            return self.sign_in_first(request)
-        found = self.visible_ticket(request, viewer)
-        if found is None:
-            return self.not_found(request, viewer)
-        ticket, _events, _dues, fact = found
+        seen = self.visible_ticket(request)
+        if isinstance(seen, Response):
+            return seen
+        _viewer, (ticket, _events, _dues, fact) = seen
         period = Period(ticket.created_at, self.deps.clock.now(), ticket.key)
         return csv_download(pages.ticket_csv_rows([fact], period), ticket.key, period)
 
