@@ -28,6 +28,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.metrics import SchedulerMetrics
+from bot.retry import backoff
 from bot.slack_errors import PERMANENT_SLACK_ERRORS, slack_error_code
 from commands import lifecycle
 from commands.deps import Deps
@@ -102,7 +104,7 @@ class _Retry(Exception):
 
 
 def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
-                metrics: Any = None) -> Delivered:
+                metrics: SchedulerMetrics | None = None) -> Delivered:
     """Claim up to `limit` due writes and deliver them; one ticket's writes stay in order."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
@@ -111,7 +113,7 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
         writes = [_Write(r.id, r.key, r.kind, r.ticket_id, r.channel_id, r.thread_ts,
                          r.user_id, r.text, r.blocks, r.response_url, r.file_name,
                          r.file_content, r.attempts, r.created_at)
-                  for r in rows]
+                  for r in rows if r.id is not None]
     groups: dict[str, list[_Write]] = {}
     for write in writes:
         groups.setdefault(write.group, []).append(write)
@@ -141,7 +143,7 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
     return report
 
 
-def deliver(deps: Deps, write: _Write, holder: str, metrics: Any = None) -> str:
+def deliver(deps: Deps, write: _Write, holder: str, metrics: SchedulerMetrics | None = None) -> str:
     """Deliver one claimed write and record it: "sent", "retry", "failed" or "lost"."""
     now = deps.clock.now()
     try:
@@ -216,13 +218,13 @@ def _upload(deps: Deps, write: _Write) -> str | None:
 
 
 def _redraw_card(deps: Deps, write: _Write, now: datetime) -> str | None:
-    card = lifecycle.ticket_card(deps, write.ticket_id or 0, now)
-    if card is None:
+    card = None if write.ticket_id is None else lifecycle.ticket_card(deps, write.ticket_id, now)
+    if card is None or write.ticket_id is None:
         return None
     ticket, text, blocks = card
     if not ticket.card_ts:
         with deps.unit_of_work() as session:
-            waiting = outbox_repo.card_pending(session=session, ticket_id=ticket.id)
+            waiting = outbox_repo.card_pending(session=session, ticket_id=write.ticket_id)
         if waiting:
             raise _Retry("the card is not posted yet", now + CARD_WAIT)
         return None  # the card was never posted: nothing to redraw
@@ -282,7 +284,7 @@ def _record_error(deps: Deps, write: _Write, holder: str, exc: Exception, now: d
     if code in PERMANENT_SLACK_ERRORS or isinstance(exc, LookupError | PermissionError):
         return _give_up(deps, write, holder, code or f"{type(exc).__name__}: {exc}")
     reason = code or f"{type(exc).__name__}: {exc}"
-    delay = min(BACKOFF * (2 ** max(write.attempts - 1, 0)), MAX_BACKOFF)
+    delay = backoff(BACKOFF, write.attempts, MAX_BACKOFF)
     if isinstance(exc, SlackApiError) and getattr(exc.response, "status_code", None) == 429:
         delay = max(delay, timedelta(seconds=_retry_after(exc)))
     log.warning("outbox write %s failed (attempt %d): %s; trying again in %s",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.retry import backoff
+
 DEFAULT_LEASE = timedelta(minutes=2)
 
 
@@ -22,8 +24,7 @@ class SenderOptions:
 
     def retry_at(self, now: datetime, attempts: int) -> datetime:
         """When a failed attempt is tried again: exponential backoff, capped."""
-        delay = min(self.backoff * (1 << max(attempts - 1, 0)), self.max_backoff)
-        return now + delay
+        return now + backoff(self.backoff, attempts, self.max_backoff)
 
 
 @dataclass
