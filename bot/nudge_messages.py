@@ -232,11 +232,12 @@ def render_nudge(
 class NudgeNotifier(Protocol):
     """The part of the bot's notifier a nudge needs (see commands/deps.py)."""
 
-    def post_thread_reply(self, channel: str, thread_ts: str, text: str, **kw: Any) -> Any: ...
+    def post_thread_reply(self, channel: str, thread_ts: str, text: str, **kw: Any) -> object:
+        ...
 
-    def post_message(self, channel: str, text: str, **kw: Any) -> Any: ...
+    def post_message(self, channel: str, text: str, **kw: Any) -> object: ...
 
-    def dm_user(self, user: str, text: str, **kw: Any) -> Any: ...
+    def dm_user(self, user: str, text: str, **kw: Any) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class DeliveryReport:
     thread_ts: str | None
 
 
-def _ts_of(response: Any) -> str | None:
+def _ts_of(response: object) -> str | None:
     if response is None:
         return None
     if isinstance(response, str):

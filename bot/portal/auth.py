@@ -141,7 +141,7 @@ def viewer_of(session: dict[str, Any], now: datetime) -> Viewer | None:
     return Viewer(session["uid"], session.get("tid", ""), session.get("name", ""))
 
 
-def _id_token_claims(token: Any) -> dict[str, Any]:
+def _id_token_claims(token: object) -> dict[str, Any]:
     """The payload of a JWT received straight from Slack's token endpoint."""
     try:
         payload = str(token).split(".")[1]
@@ -154,7 +154,7 @@ def _id_token_claims(token: Any) -> dict[str, Any]:
     return claims
 
 
-def _safe_next(path: Any) -> str:
+def _safe_next(path: object) -> str:
     """Only our own pages: never an open redirect to another site."""
     text = str(path or "")
     if not text.startswith("/portal/") or text.startswith("//") or "\\" in text:

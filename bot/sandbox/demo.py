@@ -39,6 +39,7 @@ from bot.config import LogSettings, SettingsError
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
 from bot.sandbox.store import SandboxStore
 from bot.server import BackgroundServer, bind_socket
+from commands.deps import Deps
 
 log = logging.getLogger("slabot.demo")
 
@@ -283,7 +284,7 @@ def dm_of(user_id: str) -> str:
 
 
 # ---------------------------------------------------------------------------- data
-def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh: bool) -> str:
+def prepare_demo_data(deps: Deps, targets: tuple[timedelta, timedelta], *, fresh: bool) -> str:
     """Track #support with the demo policy (every start: the targets may change) and, in a
     fresh database, write the history. Returns a note for the ready line."""
     from bot.sandbox.history import HISTORY_TZ, history_policy, seed_history

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from sla.calendar import BusinessCalendar
 from sla.clock import ClockEvent, EventKind, compute_clock
 from sla.policy import Metric, Policy, Priority
@@ -76,7 +78,7 @@ class Seeded:
 
 
 def seed_history(
-    session: Any,
+    session: Session,
     *,
     workspace_id: int,
     channel_id: str,

@@ -340,17 +340,17 @@ async def _json(request: Request) -> dict[str, str]:
     return {key: value for key, value in data.items() if isinstance(value, str)}
 
 
-def _clock(ts: Any) -> str:
+def _clock(ts: object) -> str:
     """HH:MM UTC of a ts (the page's script shows it in the browser's zone)."""
     try:
-        return datetime.fromtimestamp(float(ts), UTC).strftime("%H:%M UTC")
+        return datetime.fromtimestamp(float(str(ts)), UTC).strftime("%H:%M UTC")
     except (TypeError, ValueError, OverflowError):
         return ""
 
 
-def _iso(ts: Any) -> str:
+def _iso(ts: object) -> str:
     try:
-        return datetime.fromtimestamp(float(ts), UTC).isoformat()
+        return datetime.fromtimestamp(float(str(ts)), UTC).isoformat()
     except (TypeError, ValueError, OverflowError):
         return ""
 
