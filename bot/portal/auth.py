@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 SCOPES = "openid profile"
 SESSION_HOURS = 8
-ISSUER = "https://slack.com"
 CLAIM_USER = "https://slack.com/user_id"
 CLAIM_TEAM = "https://slack.com/team_id"
 

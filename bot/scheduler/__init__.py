@@ -1,5 +1,4 @@
-"""The scheduler: APScheduler wake-ups for the inbox worker, nudge planner and sender, and
-the digest jobs (one run per slot across replicas)."""
+"""The scheduler: wakes the inbox worker, nudge planner and sender, and runs digest jobs."""
 
 from bot.config import SchedulerConfigError
 from bot.scheduler.cycles import (
