@@ -17,12 +17,12 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import report_cli
-from bot.config import SETUP_HINT, Settings, SettingsError, shown_url
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
     from slack_bolt import App
 
+    from bot.config import Settings
     from bot.scheduler import SchedulerHandle, SchedulerOptions
     from commands.deps import Deps
 
@@ -57,6 +57,8 @@ def load_dotenv_from_cwd() -> None:
 
 def load_settings() -> Settings:
     """Settings from `.env` (if present) and the environment; the environment wins."""
+    from bot.config import Settings
+
     load_dotenv_from_cwd()
     return Settings.from_env()
 
@@ -76,6 +78,8 @@ def _configure_logging(level: str) -> None:
 
 
 def _settings_or_exit() -> Settings | int:
+    from bot.config import SETUP_HINT, SettingsError
+
     try:
         return load_settings()
     except SettingsError as exc:
@@ -96,6 +100,7 @@ def _settings_or_exit() -> Settings | int:
 
 def run_migrate(args: argparse.Namespace) -> int:
     """Apply pending database migrations."""
+    from bot.config import shown_url
     from storage import migrate
 
     url = args.database_url or load_database_url()
@@ -123,6 +128,8 @@ def _database_errors() -> tuple[type[BaseException], ...]:
 
 def cannot_open_database(url: str, exc: BaseException) -> str:
     """One line naming the database (password masked) and the driver's first line of reason."""
+    from bot.config import shown_url
+
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     text = reason[0] if reason else exc.__class__.__name__
     password = _password_of(url)
@@ -220,6 +227,7 @@ def _start_bot(settings: Settings, options: SchedulerOptions) -> _RunningBot | i
     from slack_bolt.error import BoltError
 
     from bot.app import create_app
+    from bot.config import SETUP_HINT
     from bot.metrics import SchedulerMetrics
     from bot.queues import queue_health, queue_stats
     from bot.scheduler import start_scheduler
@@ -265,6 +273,7 @@ def _serve_socket_mode(bot: _RunningBot) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
+    from bot.config import SETUP_HINT
     from bot.server import BackgroundServer, create_server
 
     settings = bot.settings

@@ -32,13 +32,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import fail, interrupt
-from bot.config import LogSettings, SettingsError
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
 from bot.sandbox.store import SandboxStore
-from bot.server import BackgroundServer, bind_socket
+
+if TYPE_CHECKING:
+    from bot.server import BackgroundServer
+    from commands.deps import Deps
 from commands.deps import Deps
 
 log = logging.getLogger("slabot.demo")
@@ -106,6 +108,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Seed (first start), start the bot and the sandbox, serve until Ctrl-C."""
+    from bot.config import LogSettings, SettingsError
+    from bot.server import bind_socket
+
     started = time.perf_counter()
     try:
         # Quieter than the bot by default: the page is where things happen.
@@ -199,7 +204,7 @@ class DemoRuntime:
         from bot.metrics import SchedulerMetrics
         from bot.queues import queue_health, queue_stats
         from bot.scheduler import SchedulerOptions, start_scheduler
-        from bot.server import create_server
+        from bot.server import BackgroundServer, create_server
         from commands.deps import Deps
         from storage import migrate
         from storage.db import make_engine
@@ -249,6 +254,7 @@ class DemoRuntime:
         end at stop (uvicorn would wait for them)."""
         from bot.sandbox.botlink import BotLink
         from bot.sandbox.web import SandboxPage, create_sandbox_app
+        from bot.server import BackgroundServer
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
