@@ -167,7 +167,7 @@ def run_manifest(args: argparse.Namespace) -> int:
         parts = urlsplit(args.url or "")
         if parts.scheme != "https" or not parts.hostname:
             return fail("give the bot's public https URL (--url https://slabot.example.com), "
-                         "or --socket-mode for a bot without one; Slack only calls https URLs")
+                        "or --socket-mode for a bot without one; Slack only calls https URLs")
     sys.stdout.write(manifest_yaml(args.url, socket_mode=args.socket_mode))
     return 0
 
@@ -253,7 +253,7 @@ def _start_bot(settings: Settings, options: SchedulerOptions) -> _RunningBot | i
         engine.dispose()
         reason = getattr(exc, "reason", None) or exc
         return fail(f"cannot reach Slack at {settings.slack_api_url} ({reason}); check this "
-                     "machine's network and proxy settings (and SLACK_API_URL), then start again")
+                    "machine's network and proxy settings (and SLACK_API_URL), then start again")
     # The inbox worker, the planner and the sender run on the scheduler; they start at once
     # on what an earlier run left (stored events, queued writes).
     scheduler = start_scheduler(deps, options, metrics=metrics)
@@ -284,14 +284,14 @@ def _serve_socket_mode(bot: _RunningBot) -> int:
             host=settings.host, port=settings.port).start()
     except OSError as exc:  # the port is taken, the address is not this machine's
         return fail(f"cannot serve /healthz on {settings.host}:{settings.port} "
-                     f"({exc.strerror or exc}); set PORT (and HOST) to a free one")
+                    f"({exc.strerror or exc}); set PORT (and HOST) to a free one")
     log.info("serving /healthz and /metrics on %s:%s", settings.host, settings.port)
     handler: _SocketMode = SocketModeHandler(bot.app, settings.slack_app_token)
     try:
         handler.start()
     except SlackApiError as exc:
         return fail(f"Slack did not accept SLACK_APP_TOKEN "
-                     f"({exc.response.get('error')}); {SETUP_HINT}")
+                    f"({exc.response.get('error')}); {SETUP_HINT}")
     except KeyboardInterrupt:
         log.info("stopping: closing the Socket Mode connection")
         handler.close()

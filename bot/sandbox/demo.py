@@ -108,27 +108,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Seed (first start), start the bot and the sandbox, serve until Ctrl-C."""
-    from bot.config import LogSettings, SettingsError
     from bot.server import bind_socket
 
     started = time.perf_counter()
-    try:
-        # Quieter than the bot by default: the page is where things happen.
-        level = LogSettings.from_env({"LOG_LEVEL": "WARNING", **os.environ}).log_level
-    except SettingsError as exc:
-        return fail("; ".join(exc.problems))
-    try:
-        targets = _targets(args.first_response, args.resolution)
-    except ValueError as exc:
-        return fail(str(exc))
+    checked = _checked(args)
+    if isinstance(checked, str):
+        return fail(checked)
+    level, targets, database = checked
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    if not 0 <= args.port < 65536:
-        return fail(f"--port must be between 1 and 65535, got {args.port}")
-    database = Path(args.database).expanduser().resolve()
-    if database.name == "slabot.db":
-        return fail("the demo never uses slabot.db (the bot's own database); "
-                     "pick another --database")
     state_file = database.with_suffix(".sandbox.json")
     if args.reset:
         for path in (database, state_file, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -139,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         page_socket = bind_socket("127.0.0.1", args.port)
     except OSError as exc:
         return fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
-                     "try another --port")
+                    "try another --port")
     page_url = f"http://127.0.0.1:{page_socket.getsockname()[1]}/"
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -149,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         page_socket.close()
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return fail(f"cannot start the demo with {database.name}: {reason} "
-                     "(--reset starts over with a fresh demo database)")
+                    "(--reset starts over with a fresh demo database)")
     try:
         web = demo.serve_page(page_socket)
     except OSError as exc:
@@ -169,6 +157,27 @@ def run(args: argparse.Namespace) -> int:
         web.stop()
         demo.stop()
     return 0
+
+
+def _checked(args: argparse.Namespace) -> tuple[str, tuple[timedelta, timedelta], Path] | str:
+    """The log level, targets and database the demo runs with, or what is wrong."""
+    from bot.config import LogSettings, SettingsError
+
+    try:
+        # Quieter than the bot by default: the page is where things happen.
+        level = LogSettings.from_env({"LOG_LEVEL": "WARNING", **os.environ}).log_level
+    except SettingsError as exc:
+        return "; ".join(exc.problems)
+    try:
+        targets = _targets(args.first_response, args.resolution)
+    except ValueError as exc:
+        return str(exc)
+    if not 0 <= args.port < 65536:
+        return f"--port must be between 1 and 65535, got {args.port}"
+    database = Path(args.database).expanduser().resolve()
+    if database.name == "slabot.db":
+        return "the demo never uses slabot.db (the bot's own database); pick another --database"
+    return level, targets, database
 
 
 def _targets(first_response: str, resolution: str) -> tuple[timedelta, timedelta]:
