@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -28,7 +29,8 @@ def register(app: App) -> None:
     """Install the global error handler on `app`."""
 
     @app.error
-    def handle_error(error, body, respond, context):
+    def handle_error(error: Exception, body: dict[str, Any], respond: Callable[..., object],
+                     context: dict[str, Any]) -> None:
         text = report_error(error)
         try:
             if body.get("response_url") or body.get("command"):

@@ -26,6 +26,8 @@ from typing import Any
 from slack_bolt import BoltResponse
 
 from bot import listeners
+from bot.metrics import SchedulerMetrics
+from bot.retry import backoff
 from commands.deps import Deps
 from commands.ids import Event
 from storage.repositories import inbox as inbox_repo
@@ -43,7 +45,7 @@ MAX_BACKOFF = timedelta(minutes=10)
 LEASE = timedelta(minutes=2)
 
 
-def inbox_key(body: Any) -> tuple[str, str] | None:
+def inbox_key(body: object) -> tuple[str, str] | None:
     """(dedupe key, kind) when `body` belongs in the inbox, else None (Bolt handles it)."""
     if not isinstance(body, dict):
         return None
@@ -67,7 +69,7 @@ def inbox_key(body: Any) -> tuple[str, str] | None:
     return None
 
 
-def store_before_ack(deps: Deps, metrics: Any = None) -> Callable[..., Any]:
+def store_before_ack(deps: Deps, metrics: SchedulerMetrics | None = None) -> Callable[..., Any]:
     """The Bolt middleware described in the module docstring (it also puts `deps` in the
     context, where Bolt hands it to listeners by parameter name)."""
 
@@ -180,14 +182,15 @@ def retry_at(now: datetime, attempts: int) -> datetime | None:
     """When a row that failed its `attempts`-th time is tried again; None: park it."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return now + min(BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return now + backoff(BACKOFF, attempts, MAX_BACKOFF)
 
 
 class _LostLease(Exception):
     """Another worker took the row over; this attempt's work is rolled back."""
 
 
-def apply_item(deps: Deps, item: _Item, holder: str, metrics: Any = None) -> str:
+def apply_item(deps: Deps, item: _Item, holder: str,
+               metrics: SchedulerMetrics | None = None) -> str:
     """Apply one row: "done", "retry", "parked" or "lost" (another worker has it)."""
     try:
         prepared = _prepare(deps, item)
@@ -218,12 +221,14 @@ def apply_item(deps: Deps, item: _Item, holder: str, metrics: Any = None) -> str
     return result
 
 
-def drain_inbox(deps: Deps, *, holder: str, limit: int = 50, metrics: Any = None) -> int:
+def drain_inbox(deps: Deps, *, holder: str, limit: int = 50,
+                metrics: SchedulerMetrics | None = None) -> int:
     """Claim and apply one batch of due rows; returns how many were claimed."""
     with deps.unit_of_work() as session:
         rows = inbox_repo.claim_inbox(session=session, now=deps.clock.now(), holder=holder,
                                       limit=limit, lease=LEASE)
-        items = [_Item(r.id, r.dedupe_key, r.payload, r.attempts) for r in rows]
+        items = [_Item(r.id, r.dedupe_key, r.payload, r.attempts) for r in rows
+                 if r.id is not None]
     results = [apply_item(deps, item, holder, metrics) for item in items]
     if "done" in results:
         # The units the commands opened joined the worker's, so their own wake-ups came

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,74 +32,46 @@ class SchedulerMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.nudges_sent = Counter(
-            "slabot_nudges_sent", "Nudges delivered to Slack", ["metric"], registry=r
-        )
-        self.nudges_failed = Counter(
-            "slabot_nudges_failed", "Nudges given up after the last attempt", ["metric"], registry=r
-        )
-        self.nudges_late = Counter(
+        counter = partial(Counter, registry=self.registry)
+        histogram = partial(Histogram, buckets=_LATENESS_BUCKETS, registry=self.registry)
+        self.nudges_sent = counter("slabot_nudges_sent", "Nudges delivered to Slack", ["metric"])
+        self.nudges_failed = counter(
+            "slabot_nudges_failed", "Nudges given up after the last attempt", ["metric"])
+        self.nudges_late = counter(
             "slabot_nudges_late",
-            "Nudges sent late because the bot was offline when they were due",
-            ["metric"],
-            registry=r,
-        )
-        self.nudges_cancelled = Counter(
+            "Nudges sent late because the bot was offline when they were due", ["metric"])
+        self.nudges_cancelled = counter(
             "slabot_nudges_cancelled",
             "Nudges dropped before sending, by reason: resolved, paused, stopped (the metric "
-            "stopped or its cycle ended), superseded (a more severe nudge went out)",
-            ["reason"],
-            registry=r,
-        )
-        self.nudges_skipped = Counter(
+            "stopped or its cycle ended), superseded (a more severe nudge went out)", ["reason"])
+        self.nudges_skipped = counter(
             "slabot_nudges_skipped",
-            "Less severe nudges skipped because a more severe one was due at the same time",
-            registry=r,
-        )
-        self.send_errors = Counter(
-            "slabot_nudge_send_errors", "Failed Slack calls while sending nudges", registry=r
-        )
+            "Less severe nudges skipped because a more severe one was due at the same time")
+        self.send_errors = counter(
+            "slabot_nudge_send_errors", "Failed Slack calls while sending nudges")
         self.outbox_pending = Gauge(
-            "slabot_outbox_pending", "Nudges waiting in the outbox to be sent", registry=r
-        )
-        self.nudge_lateness = Histogram(
+            "slabot_outbox_pending", "Nudges waiting in the outbox to be sent",
+            registry=self.registry)
+        self.nudge_lateness = histogram(
             "slabot_nudge_lateness_seconds",
-            "Delay between a nudge's planned instant and its delivery",
-            buckets=_LATENESS_BUCKETS,
-            registry=r,
-        )
-        self.event_lag = Histogram(
+            "Delay between a nudge's planned instant and its delivery")
+        self.event_lag = histogram(
             "slabot_event_lag_seconds",
-            "Delay between a ticket's due instant and the dispatcher picking it up",
-            buckets=_LATENESS_BUCKETS,
-            registry=r,
-        )
-        self.dispatch_cycles = Counter(
-            "slabot_dispatch_cycles", "Dispatcher runs (wake-ups and safety sweeps)", registry=r
-        )
-        self.tickets_claimed = Counter(
-            "slabot_tickets_claimed",
-            "Due tickets claimed by this instance's dispatcher",
-            registry=r,
-        )
-        self.inbox_refused = Counter(
+            "Delay between a ticket's due instant and the dispatcher picking it up")
+        self.dispatch_cycles = counter(
+            "slabot_dispatch_cycles", "Dispatcher runs (wake-ups and safety sweeps)")
+        self.tickets_claimed = counter(
+            "slabot_tickets_claimed", "Due tickets claimed by this instance's dispatcher")
+        self.inbox_refused = counter(
             "slabot_inbox_refused",
-            "Slack requests answered 503 because the inbox could not store them",
-            registry=r,
-        )
-        self.inbox_applied = Counter(
-            "slabot_inbox_applied",
-            "Inbox rows applied, by result (done, retry, parked, lost)",
-            ["result"],
-            registry=r,
-        )
-        self.outbox_deliveries = Counter(
+            "Slack requests answered 503 because the inbox could not store them")
+        self.inbox_applied = counter(
+            "slabot_inbox_applied", "Inbox rows applied, by result (done, retry, parked, lost)",
+            ["result"])
+        self.outbox_deliveries = counter(
             "slabot_outbox_deliveries",
             "Slack writes delivered from the outbox, by kind and result (sent, retry, failed)",
-            ["kind", "result"],
-            registry=r,
-        )
+            ["kind", "result"])
 
     def watch_queues(self, stats: Callable[[], dict[str, float]]) -> None:
         """Export the inbox's and outbox's depth and age, read from `stats` at each scrape."""

@@ -3,7 +3,7 @@
 Rendering is pure (plain data in, text + Block Kit out) so the wording is tested without
 Slack; `deliver_nudge` is the only function here that talks to the network, and it does so
 through the notifier seam only. The outbox sender that decides when a nudge goes out, and
-makes sure it goes out once, is bot/nudges.py.
+makes sure it goes out once, is bot/nudges/.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.logs import log_event
+from bot.logs import log_event, nudge_fields
 from commands.text import channel_mention, user_mention
 from commands.text import link as link_to
 from sla.durations import format_business_duration, format_duration
@@ -232,11 +232,12 @@ def render_nudge(
 class NudgeNotifier(Protocol):
     """The part of the bot's notifier a nudge needs (see commands/deps.py)."""
 
-    def post_thread_reply(self, channel: str, thread_ts: str, text: str, **kw: Any) -> Any: ...
+    def post_thread_reply(self, channel: str, thread_ts: str, text: str, **kw: Any) -> object:
+        ...
 
-    def post_message(self, channel: str, text: str, **kw: Any) -> Any: ...
+    def post_message(self, channel: str, text: str, **kw: Any) -> object: ...
 
-    def dm_user(self, user: str, text: str, **kw: Any) -> Any: ...
+    def dm_user(self, user: str, text: str, **kw: Any) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class DeliveryReport:
     thread_ts: str | None
 
 
-def _ts_of(response: Any) -> str | None:
+def _ts_of(response: object) -> str | None:
     if response is None:
         return None
     if isinstance(response, str):
@@ -290,16 +291,8 @@ def deliver_nudge(
         if delivery.kind is DeliveryKind.THREAD:
             thread_ts = ts
         reached.append(delivery.key)
-        log_event(
-            log,
-            logging.INFO,
-            "nudge delivered",
-            ticket=ticket.key,
-            metric=str(facts.metric),
-            threshold=facts.threshold,
-            seq=facts.seq,
-            destination=delivery.key,
-        )
+        log_event(log, logging.INFO, "nudge delivered", ticket=ticket.key,
+                  **nudge_fields(facts), destination=delivery.key)
         if on_delivered is not None:
             on_delivered(delivery, ts)
     return DeliveryReport(delivered=tuple(reached), thread_ts=thread_ts)

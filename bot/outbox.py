@@ -14,7 +14,7 @@ transaction, and records the outcome:
 
 Card posts and redraws are rendered when sent, from the ticket as it is then; a redraw
 collapses the older redraws of the same card still waiting. Nudges have their own outbox
-rows and sender (bot/nudges.py); the scheduler runs both in its sender loop.
+rows and sender (bot/nudges/); the scheduler runs both in its sender loop.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.nudges import PERMANENT_SLACK_ERRORS, slack_error_code
+from bot.metrics import SchedulerMetrics
+from bot.retry import backoff
+from bot.slack_errors import PERMANENT_SLACK_ERRORS, slack_error_code
 from bot.views.card import card_text, render_ticket_card
 from commands import cards
 from commands.deps import Deps
@@ -103,7 +105,7 @@ class _Retry(Exception):
 
 
 def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
-                metrics: Any = None) -> Delivered:
+                metrics: SchedulerMetrics | None = None) -> Delivered:
     """Claim up to `limit` due writes and deliver them; one ticket's writes stay in order."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
@@ -112,7 +114,7 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
         writes = [_Write(r.id, r.key, r.kind, r.ticket_id, r.channel_id, r.thread_ts,
                          r.user_id, r.text, r.blocks, r.response_url, r.file_name,
                          r.file_content, r.attempts, r.created_at)
-                  for r in rows]
+                  for r in rows if r.id is not None]
     groups: dict[str, list[_Write]] = {}
     for write in writes:
         groups.setdefault(write.group, []).append(write)
@@ -142,7 +144,7 @@ def send_outbox(deps: Deps, *, holder: str, limit: int = 50, workers: int = 4,
     return report
 
 
-def deliver(deps: Deps, write: _Write, holder: str, metrics: Any = None) -> str:
+def deliver(deps: Deps, write: _Write, holder: str, metrics: SchedulerMetrics | None = None) -> str:
     """Deliver one claimed write and record it: "sent", "retry", "failed" or "lost"."""
     now = deps.clock.now()
     try:
@@ -218,13 +220,13 @@ def _upload(deps: Deps, write: _Write) -> str | None:
 
 
 def _redraw_card(deps: Deps, write: _Write, now: datetime) -> str | None:
-    card = cards.ticket_card(deps, write.ticket_id or 0, now)
-    if card is None:
+    card = None if write.ticket_id is None else cards.ticket_card(deps, write.ticket_id, now)
+    if card is None or write.ticket_id is None:
         return None
     ticket, clock, tz = card
     if not ticket.card_ts:
         with deps.unit_of_work() as session:
-            waiting = outbox_repo.card_pending(session=session, ticket_id=ticket.id)
+            waiting = outbox_repo.card_pending(session=session, ticket_id=write.ticket_id)
         if waiting:
             raise _Retry("the card is not posted yet", now + CARD_WAIT)
         return None  # the card was never posted: nothing to redraw
@@ -285,7 +287,7 @@ def _record_error(deps: Deps, write: _Write, holder: str, exc: Exception, now: d
     if code in PERMANENT_SLACK_ERRORS or isinstance(exc, LookupError | PermissionError):
         return _give_up(deps, write, holder, code or f"{type(exc).__name__}: {exc}")
     reason = code or f"{type(exc).__name__}: {exc}"
-    delay = min(BACKOFF * (2 ** max(write.attempts - 1, 0)), MAX_BACKOFF)
+    delay = backoff(BACKOFF, write.attempts, MAX_BACKOFF)
     if isinstance(exc, SlackApiError) and getattr(exc.response, "status_code", None) == 429:
         delay = max(delay, timedelta(seconds=_retry_after(exc)))
     log.warning("outbox write %s failed (attempt %d): %s; trying again in %s",

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from commands.report_csv import TicketCsvRow
     from commands.reporting import MetricRow, ReportData
+    from storage.models import Workspace
 
 EXIT_USAGE = 2
 
@@ -36,61 +40,88 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, *, now: datetime | None = None, out: TextIO | None = None) -> int:
     """Print the report; exit code 2 with one clear line for bad arguments."""
     out = out or sys.stdout
-    from commands.report import compliance_report
-    from commands.report_csv import csv_rows, tickets_csv
-    from sla.periods import MAX_PERIOD_DAYS, PeriodError, parse_period
-    from storage.db import make_engine, unit_of_work
-
     now = now or datetime.now(UTC)
     url = args.database_url or _database_url()
+    period_text = args.month or _days_period(args.days)
+    # Bad arguments are named first, whatever state the database is in.
+    problem = _argument_problem(args, period_text, now) or _database_problem(url)
+    if problem is not None:
+        return _fail(problem)
+    found = _read_report(url, args, period_text, now)
+    if isinstance(found, str):
+        return _fail(found)
+    data, rows = found
+    out.write(render_text(data))
+    if args.csv is not None:
+        from commands.report_csv import tickets_csv
+
+        args.csv.write_text(tickets_csv(rows), encoding="utf-8")
+        out.write(f"\nWrote {len(rows)} tickets to {args.csv}\n")
+    return 0
+
+
+def _argument_problem(args: argparse.Namespace, period_text: str | None,
+                      now: datetime) -> str | None:
+    from sla.periods import MAX_PERIOD_DAYS, PeriodError, parse_period
+
+    try:
+        parse_period(period_text, tz="UTC", now=now)
+    except PeriodError as exc:
+        if args.days is not None:
+            return (f"--days must be a number of days from 1 to {MAX_PERIOD_DAYS} "
+                    f"(or use --month YYYY-MM), got {args.days!r:.40}")
+        return str(exc)
+    return None
+
+
+def _database_problem(url: str) -> str | None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from storage.migrate import current_revision
 
-    period_text = args.month or _days_period(args.days)
-    try:
-        # Bad arguments are named first, whatever state the database is in.
-        parse_period(period_text, tz="UTC", now=now)
-    except PeriodError as exc:
-        if args.days is not None:
-            return _fail(f"--days must be a number of days from 1 to {MAX_PERIOD_DAYS} "
-                         f"(or use --month YYYY-MM), got {args.days!r:.40}")
-        return _fail(str(exc))
     try:
         revision = current_revision(url)
     except SQLAlchemyError as exc:
         # Driver messages never contain the password; only their first line is useful here.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return _fail(f"cannot open the database: {reason}")
+        return f"cannot open the database: {reason}"
     if revision is None:
         # Without this the first query dies with "no such table" and a traceback.
-        return _fail("the database has no tables yet: run `slabot migrate` first")
+        return "the database has no tables yet: run `slabot migrate` first"
+    return None
+
+
+def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
+                 now: datetime) -> tuple[ReportData, list[TicketCsvRow]] | str:
+    """The report and its CSV rows, or why there is none (an unknown team or channel)."""
+    from commands.report import compliance_report
+    from commands.report_csv import csv_rows
+    from sla.periods import PeriodError, parse_period
+    from storage.db import make_engine, unit_of_work
+
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
             workspace = _workspace(session, args.team)
             if isinstance(workspace, str):
-                return _fail(workspace)
-            channel_id = _channel_id(session, workspace.id, args.channel)
+                return workspace
+            workspace_id = workspace.id
+            assert workspace_id is not None  # a stored row always has its id
+            channel_id = _channel_id(session, workspace_id, args.channel)
             if channel_id is None and args.channel:
-                return _fail(_unknown_channel(session, workspace.id, args.channel))
+                return _unknown_channel(session, workspace_id, args.channel)
             try:
                 period = parse_period(period_text, tz=workspace.tz, now=now)
             except PeriodError as exc:
-                return _fail(str(exc))
+                return str(exc)
             scope = f"channel {args.channel}" if channel_id else "all channels"
             data, facts = compliance_report(
-                session, workspace_id=workspace.id, channel_id=channel_id, period=period,
+                session, workspace_id=workspace_id, channel_id=channel_id, period=period,
                 now=now, tz=workspace.tz, scope=scope,
             )
     finally:
         engine.dispose()
-    out.write(render_text(data))
-    if args.csv is not None:
-        rows = csv_rows(facts, period=period)
-        args.csv.write_text(tickets_csv(rows), encoding="utf-8")
-        out.write(f"\nWrote {len(rows)} tickets to {args.csv}\n")
-    return 0
+    return data, csv_rows(facts, period=period)
 
 
 def render_text(data: ReportData) -> str:
@@ -151,7 +182,7 @@ def _cells(row: MetricRow) -> tuple[str, ...]:
     )
 
 
-def _workspace(session, team: str | None):
+def _workspace(session: Session, team: str | None) -> Workspace | str:
     from storage.repositories.workspaces import get_workspace, list_workspaces
 
     if team:
@@ -165,7 +196,7 @@ def _workspace(session, team: str | None):
     return f"the database holds several workspaces ({teams}): pick one with --team"
 
 
-def _channel_id(session, workspace_id: int, channel: str | None) -> str | None:
+def _channel_id(session: Session, workspace_id: int, channel: str | None) -> str | None:
     """The id of a channel given by id or #name: a tracked channel (by the name stored when it
     was tracked, or its name in Slack now), or any channel with tickets, given by id."""
     from storage.repositories.tickets import newest_message_ts
@@ -186,17 +217,18 @@ def _channel_id(session, workspace_id: int, channel: str | None) -> str | None:
 
 
 def _names_in_slack(channel_ids: list[str]) -> dict[str, str]:
-    import os
-
     from slack_sdk.errors import SlackApiError
 
-    from bot.config import SLACK_DEFAULT_API_URL
+    from bot.config import SettingsError, SlackApiSettings
     from commands.slack_notifier import build_client
 
-    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    if not token or not channel_ids:
+    try:
+        slack = SlackApiSettings.from_env()
+    except SettingsError:  # an unusable SLACK_API_URL: the names stay unknown
         return {}
-    client = build_client(token, os.environ.get("SLACK_API_URL") or SLACK_DEFAULT_API_URL)
+    if not slack.slack_bot_token or not channel_ids:
+        return {}
+    client = build_client(slack.slack_bot_token, slack.slack_api_url)
     names: dict[str, str] = {}
     for channel_id in channel_ids:
         try:
@@ -206,7 +238,7 @@ def _names_in_slack(channel_ids: list[str]) -> dict[str, str]:
     return names
 
 
-def _unknown_channel(session, workspace_id: int, channel: str) -> str:
+def _unknown_channel(session: Session, workspace_id: int, channel: str) -> str:
     from storage.repositories.workspaces import list_tracked_channels
 
     known = ", ".join(f"#{row.name} ({row.channel_id})" if row.name else row.channel_id

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,6 @@ _OBJECTS = frozenset({"event"})
 _LISTS_OF_OBJECTS = frozenset({"actions", "authorizations"})
 _MAX_DEPTH = 3
 
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
-ASGIApp = Callable[[Mapping[str, Any], Receive, Send], Awaitable[None]]
-
 
 class RequestGuard:
     """ASGI middleware: cap and shape-check POSTs to `path`, pass everything else through."""
@@ -55,7 +53,7 @@ class RequestGuard:
         self.path = path
         self.max_body = max_body
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http" or scope.get("path") != self.path \
                 or scope.get("method") != "POST":
             await self.app(scope, receive, send)
@@ -88,7 +86,7 @@ class RequestGuard:
             return
         replayed = False
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             nonlocal replayed
             if replayed:
                 return await receive()
@@ -98,7 +96,7 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send, status: int, reason: str) -> None:
+async def _refuse(send: Send, status: int, reason: str) -> None:
     log.warning("refused a request to /slack/events (%d): %s", status, reason)
     payload = json.dumps({"error": reason}).encode()
     await send({"type": "http.response.start", "status": status,
@@ -161,17 +159,18 @@ _INTERACTIVE = frozenset({"block_actions", "message_action", "shortcut", "view_s
 _INTERACTIVE_OBJECTS = ("team", "user", "channel", "container", "message", "view")
 
 
-def _missing_field(data: dict) -> str | None:
-    if not isinstance(data.get("type"), str):
+def _missing_field(data: dict[str, Any]) -> str | None:
+    kind = data.get("type")
+    if not isinstance(kind, str):
         return "field 'type' is missing"
-    if data.get("type") in _INTERACTIVE:
+    if kind in _INTERACTIVE:
         for key in _INTERACTIVE_OBJECTS:
             if key in data and data[key] is not None and not isinstance(data[key], dict):
                 return f"field {key!r} is not an object"
-    for path in _REQUIRED_BY_PAYLOAD.get(data.get("type"), ()):
+    for path in _REQUIRED_BY_PAYLOAD.get(kind, ()):
         if _lookup(data, path) is None:
             return f"field {path!r} is missing"
-    if data.get("type") == "block_actions":
+    if kind == "block_actions":
         actions = data["actions"]
         if not actions or any(a.get("action_id") is None or
                               (a.get("type") == "button" and a.get("value") is None)
@@ -179,7 +178,7 @@ def _missing_field(data: dict) -> str | None:
             return "field 'actions' has no action with an action_id (and a button's value)"
     event = data.get("event")
     if isinstance(event, dict):
-        for path in _REQUIRED_BY_EVENT.get(event.get("type"), ()):
+        for path in _REQUIRED_BY_EVENT.get(str(event.get("type")), ()):
             if _lookup(event, path) is None:
                 return f"field 'event.{path}' is missing"
         if event.get("type") == "message" and not event.get("subtype") \
@@ -188,7 +187,7 @@ def _missing_field(data: dict) -> str | None:
     return None
 
 
-def _lookup(data: dict, path: str) -> Any:
+def _lookup(data: dict[str, Any], path: str) -> Any:
     value: Any = data
     for part in path.split("."):
         if not isinstance(value, dict):
@@ -197,7 +196,7 @@ def _lookup(data: dict, path: str) -> Any:
     return value
 
 
-def _shape_problem(data: dict, depth: int) -> str | None:
+def _shape_problem(data: dict[str, Any], depth: int) -> str | None:
     if depth > _MAX_DEPTH:
         return None
     for key, value in data.items():

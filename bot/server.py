@@ -32,9 +32,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from bot.portal.app import portal_routes
 from bot.request_guard import RequestGuard, quiet_framework_loggers
+from commands.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def _kind(body: bytes, content_type: str) -> str:
 
 def create_server(
     app: App,
-    deps: Any,
+    deps: Deps,
     *,
     registry: CollectorRegistry | None = None,
     health: Callable[[], dict[str, Any]] | None = None,
@@ -129,14 +131,22 @@ def create_server(
 
 
 class BackgroundServer:
-    """uvicorn serving an ASGI app in a thread (tests and benchmarks; `serve` for production)."""
+    """uvicorn serving an ASGI app in a thread: tests, Socket Mode's /healthz, the demo's
+    servers (`serve` runs the bot in the foreground).
 
-    def __init__(self, asgi: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+    It binds `host`:`port` (0: a free port) unless given a bound `sock`; `on_stop` runs
+    before uvicorn is asked to exit (e.g. to end streaming responses it would wait for).
+    """
+
+    def __init__(self, asgi: ASGIApp, host: str = "127.0.0.1", port: int = 0, *,
+                 sock: socket.socket | None = None,
+                 on_stop: Callable[[], None] | None = None,
+                 graceful_seconds: int | None = None) -> None:
+        self._socket = sock or bind_socket(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off")
+        self._on_stop = on_stop
+        config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=graceful_seconds)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
@@ -153,17 +163,31 @@ class BackgroundServer:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
+                raise OSError(f"could not serve on {self.host}:{self.port}")
             time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         """Ask uvicorn to exit and wait for the thread."""
+        if self._on_stop is not None:
+            self._on_stop()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
 
 
-def serve(asgi: Any, port: int, *, host: str = "0.0.0.0", log_level: str = "info") -> None:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (0: any free port), ready for uvicorn to listen on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(asgi: ASGIApp, port: int, *, host: str = "0.0.0.0", log_level: str = "info") -> None:
     """Serve in the foreground until SIGINT/SIGTERM (what `slabot run` does in HTTP mode)."""
     uvicorn.run(asgi, host=host, port=port, log_level=log_level.lower(), access_log=False)

@@ -12,10 +12,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from commands.deps import Deps
 from commands.permissions import is_admin
 from commands.portal import known_channels
 
@@ -23,20 +24,23 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 
 class SlackUnavailable(Exception):
     """Slack did not answer a question the portal cannot do without (who this bot is)."""
 
 
-class _TtlCache:
+class _TtlCache(Generic[K, V]):
     """A small thread-safe cache of answers that expire (monotonic time)."""
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._lock = threading.Lock()
-        self._items: dict[Any, tuple[float, Any]] = {}
+        self._items: dict[K, tuple[float, V]] = {}
 
-    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+    def get(self, key: K, load: Callable[[], V]) -> V:
         now = time.monotonic()
         with self._lock:
             found = self._items.get(key)
@@ -51,17 +55,21 @@ class _TtlCache:
 class Access:
     """Answers "may this person see that?" for the portal."""
 
-    def __init__(self, deps: Any, seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, deps: Deps, seconds: float = CACHE_SECONDS) -> None:
         self._deps = deps
-        self._cache = _TtlCache(seconds)
+        self._team: _TtlCache[str, str] = _TtlCache(seconds)
+        self._admins: _TtlCache[str, bool] = _TtlCache(seconds)
+        self._members: _TtlCache[str, frozenset[str]] = _TtlCache(seconds)
+        self._channel_names: _TtlCache[str, str] = _TtlCache(seconds)
+        self._user_names: _TtlCache[str, str] = _TtlCache(seconds)
 
     def team_id(self) -> str:
         """The workspace the bot is installed in (auth.test)."""
-        return self._cache.get("team", self._load_team)
+        return self._team.get("team", self._load_team)
 
     def _load_team(self) -> str:
         try:
-            team = str(self._deps.notifier.client.auth_test().get("team_id") or "")
+            team = str(self._deps.client.auth_test().get("team_id") or "")
         except (SlackApiError, SlackClientError) as exc:
             log.warning("portal: auth.test failed (%s)", exc.__class__.__name__)
             raise SlackUnavailable from None
@@ -71,11 +79,11 @@ class Access:
 
     def is_admin(self, user_id: str) -> bool:
         """A slabot admin (SLABOT_ADMINS, workspace admins and owners)."""
-        return self._cache.get(("admin", user_id), lambda: is_admin(self._deps, user_id))
+        return self._admins.get(user_id, lambda: is_admin(self._deps, user_id))
 
     def members(self, channel_id: str) -> frozenset[str]:
         """Everyone in a channel; empty when Slack will not say (the safe answer)."""
-        return self._cache.get(("members", channel_id), lambda: self._load_members(channel_id))
+        return self._members.get(channel_id, lambda: self._load_members(channel_id))
 
     def channels_of(self, user_id: str) -> list[str]:
         """Channels with SLA data that `user_id` is a member of."""
@@ -88,11 +96,11 @@ class Access:
 
     def channel_name(self, channel_id: str) -> str:
         """`support` for C0SUPPORT (the id when Slack will not say)."""
-        return self._cache.get(("name", channel_id), lambda: self._load_name(channel_id))
+        return self._channel_names.get(channel_id, lambda: self._load_name(channel_id))
 
     def user_name(self, user_id: str) -> str:
         """A person's display name (their id when Slack will not say)."""
-        return self._cache.get(("user", user_id), lambda: self._load_user_name(user_id))
+        return self._user_names.get(user_id, lambda: self._load_user_name(user_id))
 
     def _load_user_name(self, user_id: str) -> str:
         try:
@@ -106,7 +114,7 @@ class Access:
     def _load_members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()
         try:
-            for page in self._deps.notifier.client.conversations_members(
+            for page in self._deps.client.conversations_members(
                     channel=channel_id, limit=1000):
                 members.update(page.get("members") or ())
         except (SlackApiError, SlackClientError) as exc:
@@ -117,7 +125,7 @@ class Access:
 
     def _load_name(self, channel_id: str) -> str:
         try:
-            info = self._deps.notifier.client.conversations_info(channel=channel_id)
+            info = self._deps.client.conversations_info(channel=channel_id)
             return str(info["channel"].get("name") or channel_id)
         except (SlackApiError, SlackClientError, KeyError):
             return channel_id

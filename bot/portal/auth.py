@@ -24,11 +24,12 @@ from urllib.parse import urlencode
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.config import PortalSettings
+
 log = logging.getLogger(__name__)
 
 SCOPES = "openid profile"
 SESSION_HOURS = 8
-ISSUER = "https://slack.com"
 CLAIM_USER = "https://slack.com/user_id"
 CLAIM_TEAM = "https://slack.com/team_id"
 
@@ -46,7 +47,7 @@ class Viewer:
     name: str
 
 
-def start_sign_in(session: dict[str, Any], portal: Any, *, team_id: str | None,
+def start_sign_in(session: dict[str, Any], portal: PortalSettings, *, team_id: str | None,
                   next_path: str) -> str:
     """Remember a fresh state and nonce in the session; return Slack's authorize URL."""
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -66,7 +67,7 @@ def start_sign_in(session: dict[str, Any], portal: Any, *, team_id: str | None,
 
 
 def finish_sign_in(
-    session: dict[str, Any], portal: Any, *, api_url: str, query: dict[str, str],
+    session: dict[str, Any], portal: PortalSettings, *, api_url: str, query: dict[str, str],
     bot_team_id: str, now: datetime,
 ) -> str:
     """Check state, exchange the code, check the nonce and workspace; start the session.
@@ -139,7 +140,7 @@ def viewer_of(session: dict[str, Any], now: datetime) -> Viewer | None:
     return Viewer(session["uid"], session.get("tid", ""), session.get("name", ""))
 
 
-def _id_token_claims(token: Any) -> dict[str, Any]:
+def _id_token_claims(token: object) -> dict[str, Any]:
     """The payload of a JWT received straight from Slack's token endpoint."""
     try:
         payload = str(token).split(".")[1]
@@ -152,7 +153,7 @@ def _id_token_claims(token: Any) -> dict[str, Any]:
     return claims
 
 
-def _safe_next(path: Any) -> str:
+def _safe_next(path: object) -> str:
     """Only our own pages: never an open redirect to another site."""
     text = str(path or "")
     if not text.startswith("/portal/") or text.startswith("//") or "\\" in text:

@@ -4,7 +4,8 @@ several threads at once). The same numbers are in the page as a table."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from bot.views.formats import metric_name
 from commands.portal import HEADLINE, WeekPoint
@@ -47,14 +48,10 @@ def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None)
     return svg[svg.index("<svg"):]
 
 
-class _text_as_text:
+@contextmanager
+def _text_as_text() -> Iterator[None]:
     """Keep labels as <text> (readable by screen readers and search) instead of paths."""
+    from matplotlib import rc_context
 
-    def __enter__(self) -> None:
-        from matplotlib import rc_context
-
-        self._context = rc_context({"svg.fonttype": "none", "svg.hashsalt": "slabot"})
-        self._context.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._context.__exit__(*exc)
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "slabot"}):
+        yield

@@ -4,7 +4,7 @@ Three servers on 127.0.0.1 in one process:
 
 - the sandbox page on ``--port`` (3000): a Slack-like workspace in the browser
   (bot/sandbox/web.py), live over server-sent events;
-- the sandbox's Slack Web API (bot/sandbox/slack_api.py, strict) on a free port: the bot's
+- the sandbox's Slack Web API (bot/sandbox/slack_api/, strict) on a free port: the bot's
   ``SLACK_API_URL``, exactly as it would call slack.com;
 - the bot itself on another free port: the production `create_app` + `create_server`
   (``/slack/events``, ``/healthz``, ``/metrics``), its scheduler, inbox worker and outbox
@@ -22,9 +22,6 @@ sandbox shows (messages, reactions, files, App Home) is kept beside it in
 from __future__ import annotations
 
 import argparse
-import base64
-import itertools
-import json
 import logging
 import os
 import signal
@@ -35,9 +32,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.cli import fail, interrupt
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
+from bot.sandbox.store import SandboxStore
+
+if TYPE_CHECKING:
+    from bot.server import BackgroundServer
+    from commands.deps import Deps
+from commands.deps import Deps
 
 log = logging.getLogger("slabot.demo")
 
@@ -104,20 +108,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Seed (first start), start the bot and the sandbox, serve until Ctrl-C."""
+    from bot.server import bind_socket
+
     started = time.perf_counter()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    checked = _checked(args)
+    if isinstance(checked, str):
+        return fail(checked)
+    level, targets, database = checked
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    try:
-        targets = _targets(args.first_response, args.resolution)
-    except ValueError as exc:
-        return _fail(str(exc))
-    if not 0 <= args.port < 65536:
-        return _fail(f"--port must be between 1 and 65535, got {args.port}")
-    database = Path(args.database).expanduser().resolve()
-    if database.name == "slabot.db":
-        return _fail("the demo never uses slabot.db (the bot's own database); "
-                     "pick another --database")
     state_file = database.with_suffix(".sandbox.json")
     if args.reset:
         for path in (database, state_file, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -125,10 +124,10 @@ def run(args: argparse.Namespace) -> int:
     # The page's port first: a busy port is said at once, and the bot learns the page's
     # address as its workspace URL (message links open the sandbox).
     try:
-        page_socket = _bind(args.port)
+        page_socket = bind_socket("127.0.0.1", args.port)
     except OSError as exc:
-        return _fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
-                     "try another --port")
+        return fail(f"cannot serve the sandbox on 127.0.0.1:{args.port} ({exc.strerror}); "
+                    "try another --port")
     page_url = f"http://127.0.0.1:{page_socket.getsockname()[1]}/"
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -137,19 +136,19 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, SQLAlchemyError) as exc:
         page_socket.close()
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return _fail(f"cannot start the demo with {database.name}: {reason} "
-                     "(--reset starts over with a fresh demo database)")
+        return fail(f"cannot start the demo with {database.name}: {reason} "
+                    "(--reset starts over with a fresh demo database)")
     try:
         web = demo.serve_page(page_socket)
     except OSError as exc:
         demo.stop()
         page_socket.close()
-        return _fail(f"cannot serve the sandbox page: {exc}")
+        return fail(f"cannot serve the sandbox page: {exc}")
     elapsed = time.perf_counter() - started
     print(f"slabot demo: ready in {elapsed:.1f}s on http://127.0.0.1:{web.port}/ "
           f"(a local Slack sandbox; demo data in {database.name}"
           f"{', ' + demo.seed_note if demo.seed_note else ''}). Ctrl-C stops it.", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -160,13 +159,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+def _checked(args: argparse.Namespace) -> tuple[str, tuple[timedelta, timedelta], Path] | str:
+    """The log level, targets and database the demo runs with, or what is wrong."""
+    from bot.config import LogSettings, SettingsError
 
-
-def _fail(message: str) -> int:
-    print(f"slabot: {message}", file=sys.stderr)
-    return 2
+    try:
+        # Quieter than the bot by default: the page is where things happen.
+        level = LogSettings.from_env({"LOG_LEVEL": "WARNING", **os.environ}).log_level
+    except SettingsError as exc:
+        return "; ".join(exc.problems)
+    try:
+        targets = _targets(args.first_response, args.resolution)
+    except ValueError as exc:
+        return str(exc)
+    if not 0 <= args.port < 65536:
+        return f"--port must be between 1 and 65535, got {args.port}"
+    database = Path(args.database).expanduser().resolve()
+    if database.name == "slabot.db":
+        return "the demo never uses slabot.db (the bot's own database); pick another --database"
+    return level, targets, database
 
 
 def _targets(first_response: str, resolution: str) -> tuple[timedelta, timedelta]:
@@ -247,14 +258,18 @@ class DemoRuntime:
         threading.Thread(target=catch_up, args=(deps,), name="catch-up", daemon=True).start()
         return runtime
 
-    def serve_page(self, sock: socket.socket) -> Any:
-        """Serve the sandbox page on `sock` (bound by `_bind`); returns the running server."""
-        from bot.sandbox.web import BotLink, SandboxPage, create_sandbox_app
+    def serve_page(self, sock: socket.socket) -> BackgroundServer:
+        """Serve the sandbox page on `sock`; returns the running server. Its live streams
+        end at stop (uvicorn would wait for them)."""
+        from bot.sandbox.botlink import BotLink
+        from bot.sandbox.web import SandboxPage, create_sandbox_app
+        from bot.server import BackgroundServer
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
                            tracked=SUPPORT.id)
-        return PageServer(create_sandbox_app(page), sock).start()
+        return BackgroundServer(create_sandbox_app(page), sock=sock,
+                                on_stop=page.close_streams, graceful_seconds=2).start()
 
     def stop(self) -> None:
         """Stop the bot (deliveries in flight finish), then save and close the rest."""
@@ -263,53 +278,6 @@ class DemoRuntime:
                 stop()
             except Exception:
                 log.exception("stopping the demo")
-
-
-class PageServer:
-    """uvicorn for the sandbox page in a thread; server-sent event streams end at stop."""
-
-    def __init__(self, asgi: Any, sock: socket.socket) -> None:
-        import uvicorn
-
-        self._socket = sock
-        self.port = sock.getsockname()[1]
-        self._asgi = asgi
-        config = uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]}, daemon=True)
-
-    def start(self) -> PageServer:
-        """Serve and wait until the socket accepts requests."""
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise OSError("the sandbox page did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Close the live streams and stop serving."""
-        closing = getattr(self._asgi.state, "close_streams", None)
-        if callable(closing):
-            closing()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-
-def _bind(port: int) -> socket.socket:
-    """A listening-ready socket on 127.0.0.1:`port` (0: any free port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def _populate(sandbox: FakeSlack) -> None:
@@ -331,7 +299,7 @@ def dm_of(user_id: str) -> str:
 
 
 # ---------------------------------------------------------------------------- data
-def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh: bool) -> str:
+def prepare_demo_data(deps: Deps, targets: tuple[timedelta, timedelta], *, fresh: bool) -> str:
     """Track #support with the demo policy (every start: the targets may change) and, in a
     fresh database, write the history. Returns a note for the ready line."""
     from bot.sandbox.history import HISTORY_TZ, history_policy, seed_history
@@ -346,96 +314,28 @@ def prepare_demo_data(deps: Any, targets: tuple[timedelta, timedelta], *, fresh:
                          targets={p: Targets(first, whole) for p in Priority})
     note = ""
     with deps.unit_of_work() as session:
-        workspace = repo.get_or_create_workspace(session=session, team_id=TEAM_ID,
-                                                 name="Sandbox", tz=HISTORY_TZ)
+        workspace_id = repo.get_or_create_workspace(session=session, team_id=TEAM_ID,
+                                                    name="Sandbox", tz=HISTORY_TZ).id
+        assert workspace_id is not None  # a stored row always has its id
         if fresh:
             since = now - timedelta(days=92)
-            repo.track_channel(session=session, workspace_id=workspace.id,
+            repo.track_channel(session=session, workspace_id=workspace_id,
                                channel_id=SUPPORT.id, name=SUPPORT.name, at=since)
             # The business-hours policy the history was measured under stays the workspace
             # default (what `/sla status all` and other channels fall back to).
-            repo.save_policy(session=session, workspace_id=workspace.id,
+            repo.save_policy(session=session, workspace_id=workspace_id,
                              policy=history_policy())
             seeded = seed_history(
-                session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+                session, workspace_id=workspace_id, channel_id=SUPPORT.id,
                 requesters=(REQUESTER.id, *(p.id for p in _HISTORY_REQUESTERS)),
                 agents=(AGENT_ALEX.id, AGENT_SAM.id), now=now)
             note = (f"seeded {seeded.tickets} tickets since "
                     f"{seeded.first.astimezone(UTC):%Y-%m-%d}, {seeded.breached} breached")
-        repo.track_channel(session=session, workspace_id=workspace.id, channel_id=SUPPORT.id,
+        repo.track_channel(session=session, workspace_id=workspace_id, channel_id=SUPPORT.id,
                            name=SUPPORT.name, at=now)
-        repo.configure_channel(session=session, workspace_id=workspace.id,
+        repo.configure_channel(session=session, workspace_id=workspace_id,
                                channel_id=SUPPORT.id, escalation_channel_ids=[ESCALATIONS.id],
                                manager_user_ids=[MANAGER.id])
-        repo.save_policy(session=session, workspace_id=workspace.id, policy=demo_policy,
+        repo.save_policy(session=session, workspace_id=workspace_id, policy=demo_policy,
                          channel_id=SUPPORT.id)
     return note
-
-
-# ---------------------------------------------------------------------------- persistence
-class SandboxStore:
-    """Keeps what the sandbox shows (messages, Home tabs, files, DMs) in a JSON file beside
-    the demo database, so a restart shows the same workspace the database remembers."""
-
-    _SAVE_EVERY = 1.0
-
-    def __init__(self, sandbox: FakeSlack, path: Path) -> None:
-        self.sandbox = sandbox
-        self.path = path
-        self._dirty = threading.Event()
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._saver, name="sandbox-store", daemon=True)
-
-    def load(self) -> None:
-        """Read the saved workspace (if any) and start saving changes."""
-        if self.path.exists():
-            try:
-                saved = json.loads(self.path.read_text("utf-8"))
-                self._restore(saved)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("ignoring an unreadable %s (%s)", self.path.name, exc)
-        self.sandbox.on_change(lambda kind, channel: self._dirty.set())
-        self._thread.start()
-
-    def _restore(self, saved: dict[str, Any]) -> None:
-        sandbox = self.sandbox
-        for message in saved.get("messages", []):
-            channel = message.pop("_channel")
-            sandbox.messages[(channel, message["ts"])] = message
-        sandbox.views.update(saved.get("views", {}))
-        uploads = saved.get("uploads", {})
-        sandbox.uploads.update({k: base64.b64decode(v) for k, v in uploads.items()})
-        sandbox._file_counter = itertools.count(int(saved.get("next_file", 1)))
-
-    def save(self) -> None:
-        """Write the workspace now (atomically: a crash leaves the previous file)."""
-        sandbox = self.sandbox
-        with sandbox._lock:
-            payload = {
-                "messages": [{**m, "_channel": c} for (c, _ts), m in sandbox.messages.items()],
-                "views": dict(sandbox.views),
-                "uploads": {k: base64.b64encode(v).decode() for k, v in sandbox.uploads.items()},
-                "next_file": len(sandbox.uploads) + 1,
-            }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload), "utf-8")
-        tmp.replace(self.path)
-
-    def _saver(self) -> None:
-        while not self._closed.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._closed.is_set():
-                self._dirty.clear()
-                try:
-                    self.save()
-                except OSError as exc:
-                    log.warning("could not save the sandbox: %s", exc)
-                self._closed.wait(self._SAVE_EVERY)
-
-    def close(self) -> None:
-        """Stop saving in the background and save one last time."""
-        self._closed.set()
-        self._thread.join(timeout=5)
-        try:
-            self.save()
-        except OSError as exc:
-            log.warning("could not save the sandbox: %s", exc)

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from sla.calendar import BusinessCalendar
 from sla.clock import compute_clock
 from sla.events import ClockEvent, EventKind
@@ -79,7 +81,7 @@ class Seeded:
 
 
 def seed_history(
-    session: Any,
+    session: Session,
     *,
     workspace_id: int,
     channel_id: str,

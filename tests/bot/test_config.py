@@ -84,3 +84,16 @@ def test_an_unsupported_database_url_is_named_with_the_other_problems():
 def test_host_defaults_to_every_interface_and_can_be_narrowed():
     assert Settings.from_env(VALID).host == "0.0.0.0"
     assert Settings.from_env({**VALID, "HOST": "127.0.0.1"}).host == "127.0.0.1"
+
+
+def test_every_variable_read_is_documented_in_env_example():
+    from pathlib import Path
+
+    from bot.config import SchedulerSettings
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    documented = {line.partition("=")[0] for line in example.read_text().splitlines()
+                  if line and not line.startswith("#")}
+    read = {field.validation_alias for model in (Settings, SchedulerSettings)
+            for field in model.model_fields.values()}
+    assert read == documented

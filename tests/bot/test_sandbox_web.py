@@ -3,7 +3,8 @@ renders it (bold, italics, code, quotes, mentions, links)."""
 
 from __future__ import annotations
 
-from bot.sandbox.web import Mrkdwn, emoji, slack_signature
+from bot.sandbox.botlink import slack_signature
+from bot.sandbox.mrkdwn import Mrkdwn, emoji
 from tests.hostile_text import HOSTILE_AS_SLACK_SENDS
 
 render = Mrkdwn({"U0RITA": "rita"}, {"C0SUPPORT": "support"}, lambda c: f"/?c={c}")
