@@ -1,6 +1,6 @@
 """A digest built and queued, with its chart, in the outbox: the scheduled job's body.
 
-The scheduler (bot/scheduler.py) makes one cron job per subscription and takes the slot's
+The scheduler (bot/scheduler/digests.py) makes one cron job per subscription and takes the slot's
 run-once lease before it calls `send_digest`, so a digest is posted once per subscription
 and slot even with several replicas. The message and the chart are drawn by the
 `DigestViews` the caller passes (bot/views/digest.py): commands never import bot/.

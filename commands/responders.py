@@ -1,8 +1,9 @@
 """`/sla responders @user ...`: people whose replies always count as the team's answer.
 
 A responder's thread reply (or :eyes:) is a first response even on a ticket they opened
-themselves, e.g. an agent who posts a customer's request and then answers it (DESIGN.md:
-"or a configured responder"). Without any, only people other than the requester respond.
+themselves, e.g. an agent who posts a customer's request and then answers it (the rule:
+a reply by anyone but the requester, or by a configured responder, is a response).
+Without any, only people other than the requester respond.
 """
 
 from __future__ import annotations
