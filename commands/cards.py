@@ -1,4 +1,4 @@
-"""A ticket's card in its thread: what it shows now, and queuing its redraw.
+"""A ticket's card in its thread: what it shows now, queuing its redraw, and notes beside it.
 
 Cards are written by the outbox sender after the commit, never inside a unit of work: a
 move only queues a redraw, and the sender renders the ticket as it is when it sends, so
@@ -44,6 +44,17 @@ def queue_card_update(session: Session, ticket: Ticket, now: datetime,
     """Queue a redraw of the ticket's card in the caller's unit of work."""
     outbox_repo.queue_card_update(session=session, ticket_id=_stored_id(ticket),
                                   version=ticket.version, at=now, because=because)
+
+
+def queue_thread_note(session: Session, ticket: Ticket, now: datetime, text: str) -> None:
+    """Queue a short note in the ticket's thread in the caller's unit of work (`text` is
+    mrkdwn made safe by the caller); one note per version of the ticket."""
+    ticket_id = _stored_id(ticket)
+    outbox_repo.queue_write(
+        session=session, key=f"note:{ticket_id}:v{ticket.version}", kind=outbox_repo.POST,
+        ticket_id=ticket_id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
+        text=text, at=now,
+    )
 
 
 def refresh_card(deps: Deps, ticket_id: int) -> None:

@@ -27,6 +27,7 @@ class Action(StrEnum):
     RESUME = "ticket_resume"
     RESOLVE = "ticket_resolve"
     REOPEN = "ticket_reopen"
+    TAKE = "ticket_take"
     EXPLAIN = "ticket_explain"  # a read: a normal Bolt action, not the inbox
 
 

@@ -4,7 +4,9 @@ Event listeners, card buttons and `/sla` verbs call these functions (a ticket is
 `commands.intake`). Each move is one unit of work: lock the ticket, let `sla.transitions`
 decide the event from the clock before the change, append it, recompute the clock, store
 status + due columns + `next_due_at`, and queue the card's redraw in the outbox, in that
-same unit of work. No Slack call happens here: the outbox sender delivers after the commit.
+same unit of work. Assigning is the one change that moves no clock: it appends an
+`assigned` history entry and queues the redraw and a note in the thread. No Slack call
+happens here: the outbox sender delivers after the commit.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from commands.cards import queue_card_update
+from commands.cards import queue_card_update, queue_thread_note
 from commands.clocks import clock_of, policy_of
 from commands.deps import Deps
 from commands.errors import NotFound, PermissionDenied
+from commands.text import user_mention
 from sla import transitions
 from sla.clock import TicketClock
 from sla.events import EventKind
 from sla.policy import Policy
+from sla.responders import ASSIGNED
 from sla.targets import Priority
 from sla.transitions import LoweringRefused, Move
 from storage.models import Ticket, Workspace
@@ -126,6 +130,42 @@ def set_priority(deps: Deps, *, team_id: str, user_id: str, priority: Priority |
     return _found(_apply(deps, decide, team_id=team_id, user_id=user_id, locate=_by_key(key)))
 
 
+def assign(deps: Deps, *, team_id: str, user_id: str, key: str,
+           assignee_id: str | None) -> TicketResult:
+    """Give the ticket to `assignee_id` (None: to nobody); the thread is told who did it.
+
+    The `assigned` history entry is what responder figures read to charge a breach to the
+    person assigned at that instant. Giving it to whoever has it already changes nothing.
+    """
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        ticket = _locked(session, team_id, _by_key(key))
+        assert ticket is not None  # by key: NotFound is raised instead
+        clock = clock_of(session, ticket, now)
+        was = ticket.assignee_id or None
+        if was == assignee_id:
+            return TicketResult(ticket, clock, changed=False)
+        # An empty note names nobody (a missing one would name the actor).
+        event_repo.append_event(session=session, ticket=ticket, kind=ASSIGNED, at=now,
+                                actor_id=user_id, note=assignee_id or "")
+        queue_card_update(session, ticket, now)
+        queue_thread_note(session, ticket, now,
+                          assignment_note(assignee_id, by=user_id, was=was))
+    deps.wake_outbox()
+    return TicketResult(ticket, clock)
+
+
+def assignment_note(assignee_id: str | None, *, by: str, was: str | None) -> str:
+    """`Assigned to @ann by @bo (was @cy)`, `Taken by @ann`, `Unassigned by @bo (was @ann)`."""
+    if assignee_id is None:
+        text = f"Unassigned by {user_mention(by)}"
+    elif assignee_id == by:
+        text = f"Taken by {user_mention(by)}"
+    else:
+        text = f"Assigned to {user_mention(assignee_id)} by {user_mention(by)}"
+    return f"{text} (was {user_mention(was)})" if was else text
+
+
 def get_ticket(deps: Deps, *, team_id: str, key: str) -> TicketResult:
     """A ticket and its clock now, by key (`SLA-42`, `42`); NotFound when there is none."""
     now = deps.clock.now()
@@ -151,12 +191,9 @@ def _apply(deps: Deps, decide: Decide, *, team_id: str, user_id: str | None, loc
     """One unit of work moving one ticket; see the module docstring."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
-        workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
-        found = locate(session, workspace)
-        if found is None or found.id is None:
+        ticket = _locked(session, team_id, locate)
+        if ticket is None:
             return None
-        # Lock the row: a reply and a reaction arriving together must not interleave.
-        ticket = ticket_repo.get_ticket(session=session, ticket_id=found.id, for_update=True)
         policy = policy_of(session, ticket)
         before = clock_of(session, ticket, now, policy=policy)
         move = decide(ticket, before, policy, now)
@@ -176,6 +213,16 @@ def _apply(deps: Deps, decide: Decide, *, team_id: str, user_id: str | None, loc
     deps.wake_outbox()
     deps.wake_scheduler()
     return TicketResult(ticket, clock)
+
+
+def _locked(session: Session, team_id: str, locate: Locate) -> Ticket | None:
+    """The ticket `locate` finds, its row locked: a reply and a reaction arriving together
+    must not interleave."""
+    workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
+    found = locate(session, workspace)
+    if found is None or found.id is None:
+        return None
+    return ticket_repo.get_ticket(session=session, ticket_id=found.id, for_update=True)
 
 
 def _by_key(key: str) -> Callable[[Session, Workspace], Ticket]:

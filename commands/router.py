@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from commands import (
+    assign,
     digest,
     escalate,
     explain,
@@ -35,8 +36,8 @@ from commands.text import plain_message, quote
 
 # Order is the order `/sla help` lists them.
 VERB_MODULES = (
-    help_verbs, tracking, status, tickets, explain, policy_verbs, hours, escalate, responders,
-    report, simulate, digest, share_links,
+    help_verbs, tracking, status, tickets, assign, explain, policy_verbs, hours, escalate,
+    responders, report, simulate, digest, share_links,
 )
 
 HELP_HINT = "Type `/sla help` to see every verb."

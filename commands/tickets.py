@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from commands import lifecycle
+from commands.cards import queue_thread_note
 from commands.deps import Deps
 from commands.errors import NotFound, UsageError
 from commands.lifecycle import TicketResult
@@ -26,7 +27,6 @@ from sla.targets import Priority
 from sla.transitions import InvalidTransition
 from storage import repositories as repo
 from storage.models import Ticket
-from storage.repositories import outbox as outbox_repo
 from storage.repositories.ticket_counts import count_open_tickets
 
 LIST_USAGE = "/sla list [open|at-risk|breached|mine]"
@@ -193,7 +193,7 @@ def _ticket_in(deps: Deps, *, team_id: str, key: str, channel_id: str | None,
     return found
 
 
-def _here(request: VerbRequest, key: str) -> TicketResult:
+def ticket_here(request: VerbRequest, key: str) -> TicketResult:
     """Ticket `key` of the request's channel (NotFound otherwise)."""
     return _ticket_in(request.deps, team_id=request.team_id, key=key,
                       channel_id=request.channel_id, missing=_not_here(key, request.channel_id))
@@ -255,7 +255,7 @@ def handle_list(request: VerbRequest) -> TicketList:
 
 def handle_ticket(request: VerbRequest) -> TicketDetail:
     """One ticket of this channel with its clocks."""
-    result = _here(request, ticket_key(parse_ticket_ref(request.args, TICKET_USAGE)))
+    result = ticket_here(request, ticket_key(parse_ticket_ref(request.args, TICKET_USAGE)))
     with request.deps.unit_of_work() as session:
         history = tuple(
             HistoryEntry(at=e.at, kind=e.kind, actor_id=e.actor_id, priority=e.priority,
@@ -283,7 +283,7 @@ def handle_move(request: VerbRequest) -> Result:
     usage = MOVE_USAGES[request.verb]
     parsed = parse_ticket_action(request.args, usage)
     key = ticket_key(parsed.number)
-    _here(request, key)
+    ticket_here(request, key)
     move, _ = _MOVES[request.verb]
     try:
         result = move(request.deps, team_id=request.team_id, user_id=request.user_id, key=key,
@@ -298,7 +298,7 @@ def handle_priority(request: VerbRequest) -> Result:
     """Change a ticket's priority; running clocks switch to the new targets."""
     parsed = parse_set_priority(request.args, PRIORITY_USAGE)
     key = ticket_key(parsed.number)
-    _here(request, key)
+    ticket_here(request, key)
     try:
         result = lifecycle.set_priority(
             request.deps, team_id=request.team_id, user_id=request.user_id,
@@ -323,7 +323,7 @@ def handle_priority(request: VerbRequest) -> Result:
 def press_priority(deps: Deps, *, team_id: str, user_id: str, key: str, pressed_in: str | None,
                    priority: Priority) -> None:
     """A priority button: the thread is told who changed it and from what."""
-    was = _pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in).clock.priority
+    was = ticket_pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in).clock.priority
     # The requester may raise it, not lower it (lifecycle).
     result = lifecycle.set_priority(deps, team_id=team_id, user_id=user_id, key=key,
                                     priority=priority)
@@ -335,12 +335,13 @@ def press_priority(deps: Deps, *, team_id: str, user_id: str, key: str, pressed_
 def press_move(deps: Deps, move: str, *, team_id: str, user_id: str, key: str,
                pressed_in: str | None) -> None:
     """A pause, resume, resolve or reopen button (`move` is the verb's name)."""
-    _pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in)
+    ticket_pressed(deps, team_id=team_id, key=key, pressed_in=pressed_in)
     act, _ = _MOVES[move]
     act(deps, team_id=team_id, user_id=user_id, key=key)
 
 
-def _pressed(deps: Deps, *, team_id: str, key: str, pressed_in: str | None) -> TicketResult:
+def ticket_pressed(deps: Deps, *, team_id: str, key: str,
+                   pressed_in: str | None) -> TicketResult:
     """The ticket a button was pressed for, if it belongs to the channel it was pressed in."""
     return _ticket_in(deps, team_id=team_id, key=key, channel_id=pressed_in,
                       missing=NotFound(f"There is no ticket {key} in this workspace."))
@@ -349,11 +350,7 @@ def _pressed(deps: Deps, *, team_id: str, key: str, pressed_in: str | None) -> T
 def _note_in_thread(deps: Deps, ticket: Ticket, text: str) -> None:
     # Queued with the change it reports (one note per version of the ticket).
     with deps.unit_of_work() as session:
-        outbox_repo.queue_write(
-            session=session, key=f"note:{ticket.id}:v{ticket.version}", kind=outbox_repo.POST,
-            ticket_id=ticket.id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
-            text=text, at=deps.clock.now(),
-        )
+        queue_thread_note(session, ticket, deps.clock.now(), text)
     deps.wake_outbox()
 
 

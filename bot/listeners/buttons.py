@@ -1,4 +1,4 @@
-"""The ticket card's buttons: priority P1-P4, pause/resume, resolve, reopen, explain.
+"""The ticket card's buttons: priority P1-P4, pause/resume, resolve, reopen, take it, explain.
 
 Each button's value is the ticket key. Moves are applied through the inbox (stored before
 the ack, bot/inbox.py) and made by commands.tickets; refusals (for example pausing a ticket
@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.listeners.answers import Respond, errors_to_user, tell_privately
 from commands import tickets
+from commands.assign import press_take
 from commands.deps import Deps
 from commands.explain import explain_ticket
 from commands.ids import PRIORITY_ACTIONS, Action
@@ -65,6 +66,17 @@ def on_move(body: dict[str, Any], respond: Respond, deps: Deps) -> None:
                            user_id=press.user_id, key=press.key, pressed_in=press.channel_id)
 
 
+def on_take(body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    """Take it: the ticket goes to whoever pressed (applied by the inbox's worker); pressing
+    it on a ticket already yours is answered only to you."""
+    press = _pressed(body)
+    with errors_to_user(respond):
+        result = press_take(deps, team_id=press.team_id, user_id=press.user_id, key=press.key,
+                            pressed_in=press.channel_id)
+        if not result.changed:
+            tell_privately(respond, result)
+
+
 def on_explain(ack: Callable[..., Any], body: dict[str, Any], respond: Respond,
                deps: Deps) -> None:
     """The Explain button: the ticket's ledger, privately."""
@@ -80,4 +92,5 @@ def on_explain(ack: Callable[..., Any], body: dict[str, Any], respond: Respond,
 INBOX_ACTIONS: dict[str, Callable[[dict[str, Any], Respond, Deps], None]] = {
     **{action.value: on_priority for action in PRIORITY_ACTIONS},
     **{action.value: on_move for action in _MOVE_OF},
+    Action.TAKE.value: on_take,
 }

@@ -97,7 +97,7 @@ def render_ticket_card(
 
 
 def _buttons(key: str, clock: TicketClock) -> list[dict[str, Any]]:
-    """Reopen on a resolved ticket; else the priorities, pause or resume, and resolve."""
+    """Reopen on a resolved ticket; else the priorities, pause or resume, resolve, take it."""
     elements: list[dict[str, Any]] = []
     if clock.resolved:
         elements.append(_button("Reopen", Action.REOPEN, key))
@@ -110,5 +110,6 @@ def _buttons(key: str, clock: TicketClock) -> list[dict[str, Any]]:
         else:
             elements.append(_button(":double_vertical_bar: Pause", Action.PAUSE, key))
         elements.append(_button(":white_check_mark: Resolve", Action.RESOLVE, key, "primary"))
+        elements.append(_button(":raising_hand: Take it", Action.TAKE, key))
     elements.append(_button(":mag: Explain", Action.EXPLAIN, key))
     return elements

@@ -15,7 +15,14 @@ from bot.views.help import render_help, render_verb_help
 from bot.views.policy import credits_reply, nudges_reply, policy_reply
 from bot.views.simulation import simulation_reply
 from bot.views.status import status_reply
-from bot.views.tickets import detail_reply, list_reply, moved_reply, priority_reply
+from bot.views.tickets import (
+    assigned_reply,
+    detail_reply,
+    list_reply,
+    moved_reply,
+    priority_reply,
+)
+from commands.assign import TicketAssigned
 from commands.digest import DigestPreview
 from commands.explain import LedgerResult
 from commands.help import HelpOverview, VerbHelp
@@ -44,6 +51,7 @@ _draw.register(TicketList, list_reply)
 _draw.register(TicketDetail, detail_reply)
 _draw.register(TicketMoved, moved_reply)
 _draw.register(PriorityChanged, priority_reply)
+_draw.register(TicketAssigned, assigned_reply)
 _draw.register(LedgerResult, ledger_reply)
 _draw.register(PolicyShown, policy_reply)
 _draw.register(NudgesChanged, nudges_reply)

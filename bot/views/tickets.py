@@ -1,4 +1,5 @@
-"""`/sla list`, `/sla ticket` and the answers to ticket moves (`/sla resolve`, `/sla priority`).
+"""`/sla list`, `/sla ticket` and the answers to ticket moves (`/sla resolve`, `/sla priority`,
+`/sla assign`).
 
 Plain data in, a `Reply` out: no Slack calls, no database, `now` passed in. Instants are
 shown in the reader's time zone ("10:30 Berlin").
@@ -22,6 +23,7 @@ from bot.views.formats import (
     relative,
 )
 from bot.views.status import where_label
+from commands.assign import TicketAssigned
 from commands.text import channel_mention, escape_mrkdwn, quote, user_mention
 from commands.text import link as link_to
 from commands.tickets import (
@@ -237,6 +239,21 @@ def moved_reply(result: TicketMoved) -> Reply:
     if result.reason:
         text += f" ({quote(result.reason, 200)})"
     return Reply(f"{text}.\n{_clock_lines(result.clock, result.tz, result.now)}")
+
+
+def assigned_reply(result: TicketAssigned) -> Reply:
+    """`/sla assign` (and Take it on a ticket already yours): who has the ticket now."""
+    key = result.key
+    if result.assignee_id is None:
+        now, before = f"{key} is unassigned now", f"{key} is not assigned to anyone"
+    elif result.assignee_id == result.by:
+        now, before = f"{key} is yours now", f"{key} is already yours"
+    else:
+        who = user_mention(result.assignee_id)
+        now, before = f"{key} is assigned to {who} now", f"{key} is already assigned to {who}"
+    if not result.changed:
+        return Reply(f":information_source: {before}; nothing changed.")
+    return Reply(f":bust_in_silhouette: {now}; the thread is told.")
 
 
 def priority_reply(result: PriorityChanged) -> Reply:

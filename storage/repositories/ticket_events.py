@@ -86,7 +86,7 @@ def _keep_facts(
     elif kind == EventKind.PRIORITY_CHANGED and priority is not None:
         ticket.priority = priority.value
     elif kind == "assigned":
-        ticket.assignee_id = assignee
+        ticket.assignee_id = assignee or None  # an empty note: assigned to nobody
 
 
 def list_events(*, session: Session, ticket_id: int) -> list[TicketEvent]:

@@ -29,7 +29,6 @@ from storage.models import NudgeState, OutboxMessage
 from storage.repositories import nudges as outbox
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
-from tests.assignments import assign
 from tests.clocks import FixedClock
 
 TEAM = "T1"
@@ -211,7 +210,7 @@ def test_half_way_nudge_fires_at_exactly_half_the_target_on_a_24x7_calendar(worl
 
 def test_eighty_percent_and_breach_reach_their_audiences_in_order(world):
     key = world.open()
-    assign(world.deps, team_id=TEAM, key=key, assignee_id=AGENT, by=AGENT)
+    lifecycle.assign(world.deps, team_id=TEAM, user_id=AGENT, key=key, assignee_id=AGENT)
     world.at(MONDAY_10 + timedelta(minutes=30))
     next_wake = world.at(MONDAY_10 + timedelta(minutes=48))
     assert next_wake == MONDAY_10 + timedelta(hours=1)

@@ -6,13 +6,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from sqlmodel import select
 
 from commands import lifecycle
 from commands.deps import WakeHook
 from commands.errors import NotFound, PermissionDenied
 from sla.targets import Priority
 from sla.transitions import InvalidTransition
-from storage.models import TicketStatus
+from storage.models import OutboxMessage, TicketStatus
+from storage.repositories.outbox import CARD_UPDATE, POST
+from storage.repositories.ticket_events import list_events
 from storage.repositories.workspaces import get_or_create_workspace
 from tests.clocks import FixedClock
 from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
@@ -71,3 +74,43 @@ def test_a_team_reply_in_the_thread_is_the_first_response_and_assigns_the_respon
     assert result is not None and result.changed
     assert result.ticket.assignee_id == "U0AGENT"
     assert result.ticket.first_response_at == NOW
+
+
+def outbox_writes(uow) -> list[OutboxMessage]:
+    with uow() as session:
+        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_assigning_records_the_entry_the_assignee_the_redraw_and_the_thread_note(deps, uow):
+    result = lifecycle.assign(deps, team_id=TEAM, user_id="U0LEAD", key="SLA-1",
+                              assignee_id="U0ANN")
+    assert result.changed and result.ticket.assignee_id == "U0ANN"
+    with uow() as session:
+        [*_, entry] = list_events(session=session, ticket_id=result.ticket.id)
+    assert (entry.kind, entry.actor_id, entry.note, entry.at) == ("assigned", "U0LEAD",
+                                                                  "U0ANN", NOW)
+    card, note = outbox_writes(uow)[-2:]
+    assert card.kind == CARD_UPDATE
+    assert (note.kind, note.thread_ts, note.text) == (POST, result.ticket.thread_ts,
+                                                      "Assigned to <@U0ANN> by <@U0LEAD>")
+
+
+def test_unassigning_leaves_nobody_and_says_who_had_it(deps, uow):
+    lifecycle.assign(deps, team_id=TEAM, user_id="U0ANN", key="SLA-1", assignee_id="U0ANN")
+    result = lifecycle.assign(deps, team_id=TEAM, user_id="U0LEAD", key="SLA-1",
+                              assignee_id=None)
+    assert result.changed and result.ticket.assignee_id is None
+    assert [w.text for w in outbox_writes(uow) if w.kind == POST] == [
+        "Taken by <@U0ANN>", "Unassigned by <@U0LEAD> (was <@U0ANN>)",
+    ]
+
+
+def test_assigning_to_whoever_has_it_changes_nothing(deps, uow):
+    lifecycle.assign(deps, team_id=TEAM, user_id="U0ANN", key="SLA-1", assignee_id="U0ANN")
+    before = [w.id for w in outbox_writes(uow)]
+    again = lifecycle.assign(deps, team_id=TEAM, user_id="U0LEAD", key="SLA-1",
+                             assignee_id="U0ANN")
+    assert not again.changed
+    assert [w.id for w in outbox_writes(uow)] == before
+    with pytest.raises(NotFound, match="There is no ticket SLA-7"):
+        lifecycle.assign(deps, team_id=TEAM, user_id="U0ANN", key="SLA-7", assignee_id=None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.sandbox.slack_api import TEAM_ID
-from tests.assignments import assign
+from commands.ids import Action
 from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
-from tests.e2e.verbs_helpers import ask
+from tests.e2e.verbs_helpers import ask, tickets
 
 HELPER = "UHELPER"
 
@@ -25,8 +24,8 @@ def support_day(bot) -> None:
     ask(bot, "resolve SLA-1", user=AGENT)
     second, _ = bot.slack.message("Invoices are blank")
     bot.settle()
-    assign(bot.deps, team_id=TEAM_ID, key="SLA-2", assignee_id=HELPER, by=ADMIN)
-    bot.settle()
+    assert "assigned to <@UHELPER> now" in ask(bot, f"assign SLA-2 <@{HELPER}|helper>",
+                                               user=ADMIN).text
     bot.clock.advance(timedelta(hours=2))
     bot.slack.message("Sorry for the wait", user=HELPER, thread_ts=second)
     bot.settle()
@@ -63,3 +62,21 @@ def test_someone_who_answered_nothing_is_told_so(bot):
     support_day(bot)
     text = responders_text(ask(bot, "report 7d", user=REQUESTER))
     assert "No first responses, resolutions or breaches of yours here." in text
+
+
+def test_a_breach_is_charged_to_whoever_has_the_ticket_when_it_happens(bot):
+    """Taken with the card's button, handed over before the target passed, taken back after:
+    only the person holding it at the breach is charged."""
+    ask(bot, "track P2")  # first response due in 1h
+    bot.slack.message("VPN is down")
+    bot.settle()
+    [ticket] = tickets(bot)
+    bot.slack.action(Action.TAKE.value, "SLA-1", user=AGENT, message_ts=ticket.card_ts)
+    bot.settle()
+    bot.clock.advance(timedelta(minutes=30))
+    ask(bot, f"assign SLA-1 <@{HELPER}>", user=AGENT)
+    bot.clock.advance(timedelta(hours=1))  # the target passes while the helper has it
+    ask(bot, "assign SLA-1 me", user=AGENT)
+    text = responders_text(ask(bot, "report 7d", user=ADMIN))
+    assert f"<@{HELPER}> · 0 first responses · 0 resolved · 1 breach while assigned" in text
+    assert f"<@{AGENT}>" not in text

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from tests.e2e.conftest import ADMIN, AGENT, REQUESTER
-from tests.e2e.verbs_helpers import ask, tickets
+from tests.e2e.verbs_helpers import ask, open_desk, tickets
 
 OTHER = "C0OTHER"
 
@@ -19,15 +19,7 @@ OTHER = "C0OTHER"
 @pytest.fixture
 def desk(bot):
     """The support channel tracked, with two fresh P3 tickets from the requester."""
-    ask(bot, "track")
-    # Settle between the two: concurrent listeners may number them in either order.
-    first, _ = bot.slack.message("Invoices page is blank")
-    bot.settle()
-    second, _ = bot.slack.message("Can I get a new laptop?")
-    bot.settle()
-    assert [t.key for t in tickets(bot)] == ["SLA-1", "SLA-2"]
-    bot.roots = {"SLA-1": first, "SLA-2": second}
-    return bot
+    return open_desk(bot)
 
 
 def by_key(bot) -> dict:

@@ -58,6 +58,20 @@ def ask(bot, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> Answer:
     )
 
 
+def open_desk(bot):
+    """The support channel tracked, with two fresh P3 tickets from the requester (SLA-1 and
+    SLA-2, their root messages in `bot.roots`)."""
+    ask(bot, "track")
+    # Settle between the two: concurrent listeners may number them in either order.
+    first, _ = bot.slack.message("Invoices page is blank")
+    bot.settle()
+    second, _ = bot.slack.message("Can I get a new laptop?")
+    bot.settle()
+    assert [t.key for t in tickets(bot)] == ["SLA-1", "SLA-2"]
+    bot.roots = {"SLA-1": first, "SLA-2": second}
+    return bot
+
+
 def tickets(bot) -> list[Ticket]:
     """Every ticket, by number."""
     with unit_of_work(bot.deps.engine) as session:

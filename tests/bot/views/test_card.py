@@ -77,8 +77,24 @@ def test_card_shows_key_priority_and_due_in_requester_terms():
     assert "Checkout is down" in text
     assert buttons(blocks) == [
         Action.PRIORITY_P1, Action.PRIORITY_P2, Action.PRIORITY_P3, Action.PRIORITY_P4,
-        Action.PAUSE, Action.RESOLVE, Action.EXPLAIN,
+        Action.PAUSE, Action.RESOLVE, Action.TAKE, Action.EXPLAIN,
     ]
+
+
+def test_card_shows_the_assignee_once_someone_has_it():
+    now = MONDAY_9
+    unassigned = text_of(render_ticket_card(Row(), clock_at(now), "UTC", now))
+    assert "Assignee" not in unassigned
+    header = render_ticket_card(Row(assignee_id="U0ANN"), clock_at(now), "UTC", now)[0]
+    assert "Requester <@UREQ> · Assignee <@U0ANN>" in header["text"]["text"]
+
+
+def test_card_keeps_within_block_kits_25_elements_per_actions_block():
+    now = MONDAY_9
+    for clock in (clock_at(now), clock_at(now, ClockEvent(EventKind.PAUSED, now))):
+        [actions] = [b for b in render_ticket_card(Row(), clock, "UTC", now)
+                     if b["type"] == "actions"]
+        assert len(actions["elements"]) <= 25
 
 
 def test_card_marks_the_current_priority_button():

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.views.policy import nudges_text, render_policy, targets_table
+from bot.views.replies import render
 from bot.views.status import percent_text, render_status, trend_text
 from bot.views.tickets import MAX_HISTORY, MAX_LIST_LINES, render_ticket_detail, render_ticket_list
+from commands.assign import TicketAssigned
 from commands.policy_verbs import ChannelSettings
 from commands.status import OpenCounts
 from commands.tickets import HistoryEntry, ListFilter
@@ -198,6 +200,24 @@ def test_long_history_shows_the_latest_entries():
     text = str(render_ticket_detail(ticket(7), clock, "UTC", NOW, history).blocks)
     assert f"…{25 - MAX_HISTORY} earlier" in text
     assert "step 24" in text and "step 14" not in text
+
+
+@pytest.mark.parametrize(
+    ("assignee", "changed", "answer"),
+    [
+        ("UANN", True, ":bust_in_silhouette: SLA-7 is assigned to <@UANN> now; the thread is "
+         "told."),
+        ("UME", True, ":bust_in_silhouette: SLA-7 is yours now; the thread is told."),
+        (None, True, ":bust_in_silhouette: SLA-7 is unassigned now; the thread is told."),
+        ("UANN", False, ":information_source: SLA-7 is already assigned to <@UANN>; nothing "
+         "changed."),
+        ("UME", False, ":information_source: SLA-7 is already yours; nothing changed."),
+        (None, False, ":information_source: SLA-7 is not assigned to anyone; nothing changed."),
+    ],
+)
+def test_assign_answers_who_has_the_ticket_now(assignee, changed, answer):
+    reply = render(TicketAssigned("SLA-7", assignee, "UME", changed, public=False))
+    assert reply.text == answer
 
 
 # -- policy -----------------------------------------------------------------------------------
