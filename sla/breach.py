@@ -9,6 +9,8 @@
 - It is *at risk* when it is not breached and either has used ``at_risk_fraction`` of its
   target or more (elapsed as measured) or is due within ``horizon`` after ``at``; otherwise
   it is *on track*.
+- A *near miss* is a metric met with less than ``NEAR_MISS_FRACTION`` (10%) of its target
+  left when it stopped.
 - Over a period ``[start, end)`` seen from ``now``, with ``t = min(end, now)``: a metric that
   stopped in the period is met or breached as measured; one open at ``t`` (started before
   ``t`` and not stopped before it) stands as above at ``t``; any other does not count.
@@ -24,10 +26,12 @@ from typing import Protocol
 __all__ = [
     "AT_RISK_FRACTION",
     "AT_RISK_HORIZON",
+    "NEAR_MISS_FRACTION",
     "MeasuredMetric",
     "PeriodPart",
     "Standing",
     "is_breached",
+    "is_near_miss",
     "metric_standing",
     "period_part",
     "period_standing",
@@ -35,6 +39,7 @@ __all__ = [
 
 AT_RISK_FRACTION = 0.8
 AT_RISK_HORIZON = timedelta(hours=1)
+NEAR_MISS_FRACTION = 0.1
 
 
 class MeasuredMetric(Protocol):
@@ -82,6 +87,12 @@ class Standing(StrEnum):
 def is_breached(elapsed: timedelta, target: timedelta) -> bool:
     """True when ``elapsed`` business time exceeds ``target`` (exactly the target is met)."""
     return elapsed > target
+
+
+def is_near_miss(elapsed: timedelta, target: timedelta) -> bool:
+    """True when a metric that stopped at ``elapsed`` met ``target`` with less than
+    NEAR_MISS_FRACTION of it left."""
+    return not is_breached(elapsed, target) and target - elapsed < target * NEAR_MISS_FRACTION
 
 
 def metric_standing(

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from sla.breach import Standing, is_breached, metric_standing
 from sla.calendar import BusinessCalendar
+from sla.causes import Cause, CauseKind, breach_causes, main_cause
 from sla.clock import MetricClock, TicketClock, compute_clock
 from sla.durations import format_business_duration
 from sla.events import ClockEvent, EventKind, as_utc
@@ -85,10 +86,16 @@ class MetricLedger:
     segments: tuple[Segment, ...]
     thresholds: tuple[Threshold, ...]
     priority: Priority
+    causes: tuple[Cause, ...] = ()  # why it breached, in rule order (sla.causes)
 
     @property
     def metric(self) -> Metric:
         return self.clock.metric
+
+    @property
+    def cause(self) -> Cause | None:
+        """The one cause of this metric's breach (None when it did not breach)."""
+        return main_cause(self.causes, self.metric) if self.clock.breached else None
 
     @property
     def counted(self) -> timedelta:
@@ -123,11 +130,13 @@ def explain(
     *,
     pause_reasons: Mapping[datetime, str] | None = None,
     nudges: Iterable[NudgeRecord] = (),
+    handed_over: Sequence[datetime] = (),
 ) -> TicketLedger:
     """The ledger of a ticket at ``now``: ``compute_clock`` with every second accounted for.
 
     ``pause_reasons`` maps the instant of a PAUSED event to the reason given; ``nudges`` are
-    the nudges recorded for the ticket (to say which thresholds fired, and when).
+    the nudges recorded for the ticket (to say which thresholds fired, and when);
+    ``handed_over`` the instants it passed from one assignee to another (``sla.causes``).
     """
     now = as_utc(now, "now")
     clock = compute_clock(events, policy, now)
@@ -139,28 +148,29 @@ def explain(
         since = walk.paused_since
         paused.append((since, now, SegmentKind.PAUSED, reasons.get(since)))
     records = list(nudges)
+    changes = tuple(
+        (e.at, e.priority) for e in sorted(events, key=lambda e: e.at)
+        if e.kind is EventKind.PRIORITY_CHANGED and e.at <= now and e.priority is not None
+        and clock.created_at is not None and e.at >= clock.created_at
+    )
+    reopens = len(walk.resolved_gaps)
     ledgers = []
     for metric_clock in clock.metrics.values():
         span = spans[metric_clock.metric]
         # A reopen takes back a resolve: the resolved spell counts for no metric it held.
         held = paused + [(a, b, SegmentKind.RESOLVED, None) for a, b in span.gaps]
         end = metric_clock.stopped_at or now
-        ledgers.append(
-            MetricLedger(
-                clock=metric_clock,
-                segments=tuple(segments(policy.calendar, metric_clock.started_at, end, held)),
-                thresholds=tuple(_thresholds(metric_clock, policy, records, now)),
-                priority=span.priority,
-            )
-        )
-    changes = tuple(
-        (e.at, e.priority) for e in sorted(events, key=lambda e: e.at)
-        if e.kind is EventKind.PRIORITY_CHANGED and e.at <= now and e.priority is not None
-        and clock.created_at is not None and e.at >= clock.created_at
-    )
-    state, verdict = _verdict(clock, ledgers, now, changes, len(walk.resolved_gaps),
-                              policy.calendar)
-    return TicketLedger(clock, tuple(ledgers), verdict, state, changes, len(walk.resolved_gaps))
+        cut = tuple(segments(policy.calendar, metric_clock.started_at, end, held))
+        causes = () if not metric_clock.breached else breach_causes(
+            metric_clock, cut, span.priority, changes=changes, reopens=reopens,
+            handed_over=handed_over)
+        ledgers.append(MetricLedger(
+            clock=metric_clock, segments=cut,
+            thresholds=tuple(_thresholds(metric_clock, policy, records, now)),
+            priority=span.priority, causes=causes,
+        ))
+    state, verdict = _verdict(clock, ledgers, now, policy.calendar)
+    return TicketLedger(clock, tuple(ledgers), verdict, state, changes, reopens)
 
 
 # -- thresholds ---------------------------------------------------------------------------------
@@ -216,8 +226,6 @@ def _verdict(
     clock: TicketClock,
     ledgers: list[MetricLedger],
     now: datetime,
-    changes: tuple[tuple[datetime, Priority], ...],
-    reopens: int,
     calendar: BusinessCalendar,
 ) -> tuple[str, str]:
     if not ledgers:
@@ -225,7 +233,7 @@ def _verdict(
     breached = [m for m in ledgers if m.clock.breached]
     if breached:
         worst = max(breached, key=lambda m: m.clock.elapsed - m.clock.target)
-        return "breached", _why_breached(worst, changes, reopens, calendar)
+        return "breached", _why_breached(worst, calendar)
     running = [m for m in ledgers if not m.clock.stopped]
     if clock.paused and running:
         held = running[0].segments[-1] if running[0].segments else None
@@ -265,10 +273,7 @@ def _verdict(
     )
 
 
-def _why_breached(
-    ledger: MetricLedger, changes: tuple[tuple[datetime, Priority], ...], reopens: int,
-    calendar: BusinessCalendar,
-) -> str:
+def _why_breached(ledger: MetricLedger, calendar: BusinessCalendar) -> str:
     c = ledger.clock
     over = None
     if is_breached(c.elapsed, c.target):
@@ -281,29 +286,21 @@ def _why_breached(
     )
     if c.earlier_breaches and not over:
         head = f"Breached: an earlier {name} cycle went past its target"
-    causes = []
-    raised = [
-        p for at, p in changes if at > c.started_at and (c.stopped_at is None or at <= c.stopped_at)
-    ]
-    if raised and ledger.priority is raised[-1]:
-        causes.append(
-            f"the priority changed to {ledger.priority}, whose target is measured from the start"
-        )
-    if ledger.metric is Metric.RESOLUTION and reopens:
-        causes.append(f"reopened {reopens} time{'s' if reopens != 1 else ''}")
-    first_open = next((s for s in ledger.segments if s.kind is SegmentKind.RUNNING), None)
-    if first_open is not None and first_open.start > c.started_at and ledger.metric in (
-        Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE
-    ):
-        started = when(first_open.start, calendar)
-        causes.append(f"it arrived out of hours and the clock started {started}")
-    held = ledger.held()
-    if held > c.elapsed:
-        causes.append(f"paused longer ({format_business_duration(held)}) than worked")
-    if not c.stopped:
-        causes.append("still not answered" if ledger.metric is not Metric.RESOLUTION
-                      else "still open")
-    return head + ("; " + "; ".join(causes) if causes else "") + "."
+    details = [_detail(cause, calendar) for cause in ledger.causes]
+    return head + ("; " + "; ".join(details) if details else "") + "."
+
+
+def _detail(cause: Cause, calendar: BusinessCalendar) -> str:
+    """A cause as the explain verdict tells it (longer than the digest's phrase)."""
+    if cause.kind is CauseKind.PRIORITY:
+        return f"the priority changed to {cause.priority}, whose target is measured from the start"
+    if cause.kind is CauseKind.OUT_OF_HOURS:
+        return f"it arrived out of hours and the clock started {when(cause.at, calendar)}"
+    if cause.kind is CauseKind.PAUSED:
+        return f"paused longer ({format_business_duration(cause.held)}) than worked"
+    if cause.kind in (CauseKind.REOPENED, CauseKind.REASSIGNED):
+        return f"{cause.kind.value} {cause.times} time{'s' if cause.times != 1 else ''}"
+    return cause.phrase
 
 
 def when(at: datetime | None, calendar: BusinessCalendar) -> str:

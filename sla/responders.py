@@ -149,8 +149,13 @@ def _assignee_at(actors: Sequence[ActorEvent], at: datetime) -> str | None:
         if a.at > at:
             break
         if a.kind == ASSIGNED:
-            assignee = (a.note if a.note is not None else a.actor) or None
+            assignee = assignee_of(a)
     return assignee
 
 
-__all__ = ["ActorEvent", "ResponderRow", "ResponderTicket", "responder_rows"]
+def assignee_of(event: ActorEvent) -> str | None:
+    """Who an ``assigned`` entry names: its note, else whoever took it (None: unassigned)."""
+    return (event.note if event.note is not None else event.actor) or None
+
+
+__all__ = ["ActorEvent", "ResponderRow", "ResponderTicket", "assignee_of", "responder_rows"]
