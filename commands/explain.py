@@ -18,9 +18,11 @@ from commands.permissions import is_admin
 from commands.request import Result, Verb, VerbRequest
 from commands.text import channel_mention, quote
 from commands.timezones import user_tz
+from sla.causes import handoffs
 from sla.events import ClockEvent
 from sla.ledger import NudgeRecord, TicketLedger, explain
 from sla.policy import Policy
+from sla.responders import ActorEvent
 from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import clock_events
@@ -46,6 +48,7 @@ class _Loaded:
     reasons: dict[datetime, str]
     nudges: list[NudgeRecord]
     policy: Policy
+    handed_over: tuple[datetime, ...]
 
 
 def explain_ticket(deps: Deps, *, team_id: str, user_id: str, channel_id: str,
@@ -59,7 +62,7 @@ def explain_ticket(deps: Deps, *, team_id: str, user_id: str, channel_id: str,
         raise NotFound(f"There is no ticket {quote(key, 40)} in {channel_mention(channel_id)}. "
                        "Try `/sla list`.")
     ledger = explain(loaded.events, loaded.policy, now, pause_reasons=loaded.reasons,
-                     nudges=loaded.nudges)
+                     nudges=loaded.nudges, handed_over=loaded.handed_over)
     tz = user_tz(deps, user_id, loaded.policy.calendar.tz)
     return LedgerResult(loaded.key, ledger, tz, public=False)
 
@@ -80,7 +83,9 @@ def _load(deps: Deps, *, team_id: str, key: str) -> _Loaded | None:
         policy = repo.get_policy(
             session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
         )
-        return _Loaded(ticket.key, ticket.channel_id, clock_events(rows), reasons, nudges, policy)
+        moves = handoffs(ActorEvent(r.kind, r.at, r.actor_id, r.note) for r in rows)
+        return _Loaded(ticket.key, ticket.channel_id, clock_events(rows), reasons, nudges, policy,
+                       moves)
 
 
 def handle_explain(request: VerbRequest) -> LedgerResult:

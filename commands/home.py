@@ -1,4 +1,5 @@
-"""What the App Home tab shows a person: their open tickets (requested or assigned)."""
+"""What the App Home tab shows a person: their open tickets (requested or assigned) and
+which of those waiting for an answer are likely to breach soon (the channels' forecasts)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from commands.clocks import clock_of, policy_of
 from commands.deps import Deps
+from commands.forecasts import ChannelForecast, channel_forecasts
 from commands.timezones import user_tz
 from sla.clock import TicketClock
 from sla.policy import Policy
@@ -32,12 +34,14 @@ class HomeItem:
 
 @dataclass(frozen=True)
 class HomeTickets:
-    """A person's open tickets with their clocks, in the reader's time zone."""
+    """A person's open tickets with their clocks, in the reader's time zone, and the
+    forecast of each channel where one of them waits for an answer (naming only theirs)."""
 
     user_id: str
     items: tuple[HomeItem, ...]
     tz: str
     now: datetime
+    forecasts: tuple[ChannelForecast, ...] = ()
 
 
 def home_tickets(deps: Deps, *, team_id: str, user_id: str) -> HomeTickets:
@@ -59,5 +63,9 @@ def home_tickets(deps: Deps, *, team_id: str, user_id: str) -> HomeTickets:
                 channel_id=ticket.channel_id, title=ticket.title, permalink=ticket.permalink,
                 clock=clock_of(session, ticket, now, policy=policy),
             ))
+        keys = {item.key for item in items}
+        ahead = channel_forecasts(session, workspace_id=workspace.id, channel_ids=policies,
+                                  now=now)
     tz = user_tz(deps, user_id, tz_fallback)
-    return HomeTickets(user_id, tuple(items), tz, now)
+    mine = tuple(f.only(keys) for f in ahead if f.waits_for(keys))
+    return HomeTickets(user_id, tuple(items), tz, now, mine)

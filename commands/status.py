@@ -12,16 +12,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from commands.errors import UsageError
+from commands.forecasts import FORECAST_HOURS, breach_forecast
 from commands.parser import clip
 from commands.request import Result, Verb, VerbRequest
 from sla.compliance import ComplianceSummary
-from sla.forecast import Forecast, forecast, team_pace
+from sla.forecast import Forecast
 from storage import repositories as repo
-from storage.repositories.histories import load_forecast_inputs
 from storage.repositories.ticket_counts import count_open_tickets
 
 USAGE = "/sla status [7d|30d|90d] [all]"
-FORECAST_HOURS = 4
 
 
 @dataclass(frozen=True)
@@ -115,17 +114,6 @@ def handle_status(request: VerbRequest) -> StatusResult:
     return StatusResult(summary, counts, channel_id, parsed.days, ahead)
 
 
-def breach_forecast(session: Session, *, workspace_id: int, channel_id: str,
-                    now: datetime) -> Forecast:
-    """Tickets likely to breach in the next FORECAST_HOURS business hours unless answered."""
-    policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
-    waiting, answers = load_forecast_inputs(
-        session=session, workspace_id=workspace_id, channel_id=channel_id, now=now
-    )
-    pace = team_pace(answers, policy.calendar, now)
-    return forecast(waiting, pace, policy.calendar, now, hours=FORECAST_HOURS)
-
-
 VERBS = (
     Verb(
         name="status",
@@ -133,9 +121,9 @@ VERBS = (
         summary="compliance for this channel: open, at risk, breached, met % and trend",
         details="Met % is met / (met + breached) over targets that stopped in the period, "
         "plus open tickets already past a target. Median and p90 are business time. "
-        "The forecast estimates which waiting tickets will breach in the next 4 business "
-        "hours from the team's answers per business hour here (last 4 weeks, by hour of the "
-        "week), answering the earliest due first. "
+        "The forecast estimates which waiting tickets will breach in the next "
+        f"{FORECAST_HOURS} business hours from the team's answers per business hour here "
+        "(last 4 weeks, by hour of the week), answering the earliest due first. "
         "`all` covers the whole workspace and is for admins.",
         handler=handle_status,
     ),

@@ -201,4 +201,4 @@ def _next_hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0) + HOUR
 
 
-__all__ = ["Estimate", "Forecast", "Pace", "Waiting", "forecast", "team_pace"]
+__all__ = ["DEFAULT_WEEKS", "Estimate", "Forecast", "Pace", "Waiting", "forecast", "team_pace"]

@@ -60,6 +60,21 @@ def fields(texts: Sequence[str]) -> Block:
     }
 
 
+def list_text(title: str, lines: Sequence[str], *, max_items: int = 10,
+              limit: int = MAX_SECTION_TEXT) -> str:
+    """A titled list of at most `max_items` lines that fits a section of `limit` characters,
+    then how many more there are."""
+    kept = [title]
+    for line in lines[:max_items]:
+        # Keep room for the "and N more" line so the section stays under the limit.
+        if sum(len(x) + 1 for x in kept) + len(line) > limit - 40:
+            break
+        kept.append(line)
+    if len(kept) - 1 < len(lines):
+        kept.append(f"…and {len(lines) - (len(kept) - 1)} more")
+    return "\n".join(kept)
+
+
 def check_block_kit_limits(blocks: Sequence[Block]) -> None:
     """Raise BlockKitLimitError unless `blocks` fit Slack's message limits."""
     problems = []

@@ -12,13 +12,13 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.views.blocks import (
-    MAX_SECTION_TEXT,
     Block,
     Reply,
     check_block_kit_limits,
     context,
     fields,
     header,
+    list_text,
     section,
 )
 from bot.views.charts import render_compliance_chart
@@ -195,20 +195,8 @@ def _breach_line(row: BreachRow) -> str:
 
 
 def _list_text(title: str, items: Sequence[T], line: Callable[[T], str]) -> str:
-    """A titled list of at most MAX_LIST_ITEMS lines that fits one section, then how many
-    more there are."""
-    lines = [title]
-    shown = 0
-    for item in items[:MAX_LIST_ITEMS]:
-        candidate = line(item)
-        # Keep room for the "and N more" line so the section stays under Slack's limit.
-        if sum(len(x) + 1 for x in lines) + len(candidate) > MAX_SECTION_TEXT - 40:
-            break
-        lines.append(candidate)
-        shown += 1
-    if shown < len(items):
-        lines.append(f"…and {len(items) - shown} more")
-    return "\n".join(lines)
+    """A titled list of at most MAX_LIST_ITEMS of `items` that fits one section."""
+    return list_text(title, [line(item) for item in items], max_items=MAX_LIST_ITEMS)
 
 
 def _ticket_link(key: str, link: str | None) -> str:

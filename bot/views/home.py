@@ -1,4 +1,5 @@
-"""The App Home tab: the reader's open tickets (requested or assigned) and those at risk."""
+"""The App Home tab: the reader's open tickets (requested or assigned), those at risk, and
+those the channels' forecasts say are likely to breach soon (estimates, said to be)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.views.blocks import context, list_text, section
+from bot.views.forecast import channel_lines
 from bot.views.formats import METRIC_LABELS, PRIORITY_EMOJI, due_text, excerpt, place_name
-from commands.home import HomeItem
+from commands.forecasts import FORECAST_HOURS, ChannelForecast
+from commands.home import HomeItem, HomeTickets
 from commands.ids import Block
 from commands.text import channel_mention, escape_mrkdwn, link, user_mention
 from sla.clock import TicketClock
+from sla.forecast import DEFAULT_WEEKS
 from sla.targets import Priority
 
 
@@ -39,9 +44,11 @@ def _home_line(item: HomeItem, tz: str, now: datetime) -> str:
 
 
 def render_home(
-    user_id: str, items: Sequence[HomeItem], tz: str, now: datetime, *, limit: int = 20
+    user_id: str, items: Sequence[HomeItem], tz: str, now: datetime, *, limit: int = 20,
+    forecasts: Sequence[ChannelForecast] = (),
 ) -> dict[str, Any]:
-    """The App Home tab: the user's open tickets (requested or assigned) and those at risk."""
+    """The App Home tab: the user's open tickets (requested or assigned), those at risk, and
+    the forecast of the channels where one of them waits for an answer."""
     at_risk = [i for i in items if is_at_risk(i.clock)]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "block_id": Block.HOME_HEADER.value,
@@ -50,6 +57,8 @@ def render_home(
             f"{user_mention(user_id)} · {len(items)} open · {len(at_risk)} at risk · "
             f"times in {place_name(tz)} time")}]},
     ]
+    if forecasts:
+        blocks += _forecast_blocks(forecasts, tz)
     sections = (("At risk", at_risk), ("Open", [i for i in items if i not in at_risk]))
     for title, group in sections:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*"}})
@@ -66,3 +75,22 @@ def render_home(
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
         blocks.append({"type": "divider"})
     return {"type": "home", "blocks": blocks}
+
+
+def _forecast_blocks(forecasts: Sequence[ChannelForecast], tz: str) -> list[dict[str, Any]]:
+    """Which of the reader's waiting tickets each channel's forecast says will likely breach."""
+    title = (f"*Likely to breach in the next {FORECAST_HOURS} business hours* "
+             "(an estimate, per channel)")
+    return [
+        section(list_text(title, channel_lines(forecasts, tz=tz))),
+        context("Each channel's estimate: its team's answers per business hour over the last "
+                f"{DEFAULT_WEEKS} weeks against the tickets waiting ahead of yours, earliest due "
+                "first. Only your tickets are named."),
+        {"type": "divider"},
+    ]
+
+
+def home_view(found: HomeTickets) -> dict[str, Any]:
+    """The Home tab of `home_tickets`' answer."""
+    return render_home(found.user_id, found.items, found.tz, found.now,
+                       forecasts=found.forecasts)

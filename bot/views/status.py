@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.views.blocks import REPLY_SECTION_TEXT, Reply, context, section
+from bot.views.forecast import forecast_line
 from commands.status import OpenCounts, StatusResult
 from commands.text import channel_mention
 from sla.compliance import ComplianceSummary, MetricSummary
 from sla.durations import format_business_duration
-from sla.forecast import Forecast
 from sla.targets import Metric
 
 
@@ -79,19 +77,6 @@ def render_status(
         ),
     ]
     return Reply(text, blocks)
-
-
-def forecast_line(ahead: Forecast) -> str:
-    """`Likely to breach before 17:00: 3 (SLA-4, SLA-9, SLA-12)` and how it is estimated."""
-    tz = ahead.tz
-    end = ahead.horizon_end.astimezone(ZoneInfo(tz))
-    today = ahead.now.astimezone(ZoneInfo(tz)).date() == end.date()
-    when = end.strftime("%H:%M") if today else end.strftime("%a %H:%M")
-    keys = ", ".join(e.key for e in ahead.likely[:5])
-    more = f" and {len(ahead.likely) - 5} more" if len(ahead.likely) > 5 else ""
-    named = f" ({keys}{more})" if ahead.likely else ""
-    return (f":crystal_ball: Likely to breach before {when} ({tz}) unless answered: "
-            f"{len(ahead.likely)}{named}\n_{ahead.method}_")
 
 
 def status_reply(result: StatusResult) -> Reply:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -102,7 +102,26 @@ def load_period_tickets(
     ]
 
 
-__all__ = ["PeriodTicket", "StoredEvent", "load_forecast_inputs", "load_period_tickets"]
+__all__ = ["PeriodTicket", "StoredEvent", "load_forecast_inputs", "load_period_tickets",
+           "waiting_channels"]
+
+
+def _waiting() -> ColumnElement[bool]:
+    """Open (not paused) with a first or next response running: waiting for an answer."""
+    first = and_(col(Ticket.first_response_due_at).is_not(None),
+                 col(Ticket.first_response_stopped_at).is_(None))
+    follow_up = and_(col(Ticket.next_response_due_at).is_not(None),
+                     col(Ticket.next_response_started_at).is_not(None),
+                     col(Ticket.next_response_stopped_at).is_(None))
+    return and_(col(Ticket.status) == TicketStatus.OPEN.value, or_(first, follow_up))
+
+
+def waiting_channels(*, session: Session, workspace_id: int) -> list[str]:
+    """The channels of a workspace with a ticket waiting for an answer (the forecast's)."""
+    return list(session.exec(
+        select(Ticket.channel_id).where(*in_scope(workspace_id), _waiting())
+        .distinct().order_by(col(Ticket.channel_id))
+    ).all())
 
 
 def load_forecast_inputs(
@@ -115,8 +134,7 @@ def load_forecast_inputs(
         sa_select(col(Ticket.key), col(Ticket.first_response_due_at),
                   col(Ticket.first_response_stopped_at), col(Ticket.next_response_due_at),
                   col(Ticket.next_response_started_at), col(Ticket.next_response_stopped_at))
-        .where(*in_scope(workspace_id, channel_id),
-               col(Ticket.status) == TicketStatus.OPEN.value)
+        .where(*in_scope(workspace_id, channel_id), _waiting())
     ).all()
     waiting = []
     for key, first_due, first_stop, next_due, next_start, next_stop in rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.e2e.conftest import AGENT
+from tests.e2e.conftest import AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask, tickets
 
 
@@ -41,3 +41,35 @@ def test_an_idle_channel_forecasts_nothing(bot):
 def test_the_workspace_status_has_no_forecast(bot):
     ask(bot, "track")
     assert "Likely to breach" not in ask(bot, "status all").text
+
+
+def test_the_app_home_names_only_the_readers_tickets_likely_to_breach(bot):
+    ask(bot, "track")
+    first, _ = bot.slack.message("Old question")
+    bot.settle()
+    bot.clock.advance(timedelta(hours=2))
+    bot.slack.message("Answered", user=AGENT, thread_ts=first)
+    bot.settle()
+    for n, user in enumerate((REQUESTER, REQUESTER, "USOMEONE")):
+        bot.slack.message(f"New problem {n}", user=user)
+        bot.settle()
+    bot.slack.event({"type": "app_home_opened", "user": REQUESTER, "channel": "DHOME",
+                     "tab": "home", "event_ts": bot.slack.next_ts()})
+    bot.settle()
+    home = str(bot.fake.views[REQUESTER])
+    assert "Likely to breach in the next 4 business hours" in home
+    # The channel's queue holds three; the reader asked two of them. Berlin is UTC+1.
+    assert ("<#C0SUPPORT>: likely to breach before 17:00 (Europe/Berlin) unless answered: "
+            "2 (SLA-2, SLA-3)") in home
+    assert "estimate: the team answered 1 time here in the last 4 weeks" in home
+    assert "3 waiting, answered earliest due first" in home
+
+
+def test_the_app_home_has_no_forecast_when_nothing_of_the_readers_waits(bot):
+    ask(bot, "track")
+    bot.slack.message("Someone else's problem", user="USOMEONE")
+    bot.settle()
+    bot.slack.event({"type": "app_home_opened", "user": REQUESTER, "channel": "DHOME",
+                     "tab": "home", "event_ts": bot.slack.next_ts()})
+    bot.settle()
+    assert "Likely to breach" not in str(bot.fake.views[REQUESTER])
