@@ -315,7 +315,8 @@ VERBS = (
         usage=USAGE,
         summary="weekly compliance digest: subscribe, unsubscribe, list, preview",
         details="The digest compares last week's met % with the week before, lists breaches "
-        "with links, what missed most, tickets at risk now, and a chart of 8 weeks. Default: "
+        "with links and causes, near misses, what missed most, tickets at risk now, the "
+        "breach forecast (an estimate) and a chart of 8 weeks. Default: "
         "Monday 09:00 in the workspace's time zone, to you, about this channel. A channel "
         "target or `scope: all` is for admins.",
         handler=handle_digest,

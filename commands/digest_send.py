@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from commands.charts import DailyCompliance
 from commands.deps import Deps
+from commands.digest_insight import breach_causes
 from commands.errors import NotFound
+from commands.forecasts import channel_forecasts
 from commands.reporting import DEFAULT_GOAL_PERCENT, DigestData, build_chart_days, build_digest
 from commands.ticket_facts import load_facts
 from sla.periods import CHART_DAYS, digest_weeks
@@ -118,10 +120,11 @@ def digest_content(
     deps: Deps, *, workspace_id: int, scope_channel_id: str | None, tz: str,
     slot_start: datetime, now: datetime,
 ) -> DigestContent:
-    """The digest's data and its chart's days (None for an empty week), read in one unit
-    of work."""
+    """The digest's data (with each breach's cause and the forecast from `now`) and its
+    chart's days (None for an empty week), read in one unit of work."""
     week, _ = digest_weeks(slot_start, tz=tz)
     chart_start = week.end - timedelta(days=CHART_DAYS + 1)  # a day spare for DST shifts
+    scope = f"<#{scope_channel_id}>" if scope_channel_id else "all channels"
     with deps.unit_of_work() as session:
         facts = load_facts(
             session=session, workspace_id=workspace_id, channel_id=scope_channel_id,
@@ -130,10 +133,23 @@ def digest_content(
         policy = repo.get_policy(
             session=session, workspace_id=workspace_id, channel_id=scope_channel_id
         )
-    scope = f"<#{scope_channel_id}>" if scope_channel_id else "all channels"
-    data = build_digest(
-        facts, slot_start=slot_start, now=now, scope=scope, tz=tz,
-        goal_percent=goal_percent(policy.credit_tiers),
+        data = build_digest(
+            facts, slot_start=slot_start, now=now, scope=scope, tz=tz,
+            goal_percent=goal_percent(policy.credit_tiers),
+        )
+        causes = breach_causes(
+            session, workspace_id=workspace_id, channel_id=scope_channel_id, period=week,
+            breaches={(b.ticket_key, b.metric) for b in data.breaches}, now=now,
+        )
+        ahead = channel_forecasts(
+            session, workspace_id=workspace_id, now=now,
+            channel_ids=None if scope_channel_id is None else (scope_channel_id,),
+        )
+    data = replace(
+        data,
+        breaches=tuple(replace(b, cause=causes.get((b.ticket_key, b.metric)))
+                       for b in data.breaches),
+        forecasts=tuple(f for f in ahead if f.forecast.queue),
     )
     if data.empty:
         return DigestContent(data, None)

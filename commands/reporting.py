@@ -1,7 +1,9 @@
 """Report and digest view models, and the builders that fill them from a period's tickets.
 
 The numbers, breaches and risks are `sla.compliance`'s; the periods are `sla.periods`'; the
-Block Kit comes from bot/views/digest.py. Nothing here talks to Slack.
+near misses and breach causes `commands.digest_insight`'s; the forecast
+`commands.forecasts`'. The Block Kit comes from bot/views/digest.py. Nothing here talks to
+Slack.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from commands.charts import DailyCompliance
+from commands.digest_insight import NearMissRow, near_miss_rows
+from commands.forecasts import ChannelForecast
 from commands.ticket_facts import TicketFacts
 from sla.compliance import (
     ComplianceSummary,
@@ -77,6 +81,7 @@ class BreachRow:
     metric: str
     over_by: timedelta
     link: str | None = None
+    cause: str | None = None  # why, in one phrase from the ticket's ledger (sla.causes)
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,17 @@ class DigestData:
     priorities_missed: tuple[MissGroup, ...] = ()
     at_risk: tuple[AtRiskRow, ...] = ()
     goal_percent: float = 95.0
+    near_misses: tuple[NearMissRow, ...] = ()
+    forecasts: tuple[ChannelForecast, ...] = ()  # from now, for the channels with tickets waiting
 
     @property
     def empty(self) -> bool:
-        """True when the week had no tickets at all and nothing is at risk now."""
+        """True when the week had no tickets at all and nothing is at risk now or likely to
+        breach soon."""
         measured = sum(m.met + m.breached for m in self.metrics)
-        return self.opened == 0 and self.resolved == 0 and measured == 0 and not self.at_risk
+        likely = any(f.forecast.likely for f in self.forecasts)
+        return (self.opened == 0 and self.resolved == 0 and measured == 0
+                and not self.at_risk and not likely)
 
 
 # --- from tickets to view models ----------------------------------------------------------------
@@ -253,6 +263,7 @@ def build_digest(
         priorities_missed=_most_missed(outcomes, "priority", week, now),
         at_risk=tuple(_at_risk_rows(facts, now)),
         goal_percent=goal_percent,
+        near_misses=near_miss_rows(outcomes, week, now, links),
     )
 
 

@@ -22,9 +22,12 @@ from bot.views.blocks import (
     section,
 )
 from bot.views.charts import render_compliance_chart
+from bot.views.forecast import channel_lines
 from bot.views.formats import count_tickets, format_business, format_percent, metric_name
 from commands.charts import DailyCompliance
 from commands.digest import DigestPreview
+from commands.digest_insight import NearMissRow
+from commands.forecasts import FORECAST_HOURS
 from commands.report import ReportResult
 from commands.reporting import (
     AtRiskRow,
@@ -38,12 +41,14 @@ from commands.reporting import (
 )
 from commands.text import channel_mention, escape_mrkdwn, user_mention
 from commands.text import link as link_to
+from sla.breach import NEAR_MISS_FRACTION
 from sla.durations import format_business_duration
 from sla.responders import ResponderRow
 
 T = TypeVar("T")
 MAX_LIST_ITEMS = 10  # breaches / at-risk lines shown before "and N more"
 MAX_RESPONDER_ROWS = 15
+MAX_NEAR_MISSES = 5  # a few examples; the count says how many
 
 
 def render_digest(data: DigestData) -> list[Block]:
@@ -66,25 +71,7 @@ def render_digest(data: DigestData) -> list[Block]:
             ]
         ),
     ]
-    if data.breaches:
-        blocks.append(
-            section(_list_text(f"*Breaches* ({len(data.breaches)})", data.breaches, _breach_line))
-        )
-    else:
-        blocks.append(section("*Breaches*: none :tada:"))
-    missed = _missed_text(data.channels_missed, data.priorities_missed)
-    if missed:
-        blocks.append(section(missed))
-    if data.at_risk:
-        blocks.append(
-            section(
-                _list_text(
-                    f"*At risk now* ({len(data.at_risk)})",
-                    data.at_risk,
-                    lambda row: _at_risk_line(row, data.tz),
-                )
-            )
-        )
+    blocks += _list_blocks(data)
     blocks.append(
         context(
             f"Met % = met / (met + breached) of metrics that stopped in the week, plus running "
@@ -92,6 +79,31 @@ def render_digest(data: DigestData) -> list[Block]:
         )
     )
     check_block_kit_limits(blocks)
+    return blocks
+
+
+def _list_blocks(data: DigestData) -> list[Block]:
+    """Breaches with their causes, near misses, what missed most, at risk now, forecast."""
+    blocks = [section(
+        _list_text(f"*Breaches* ({len(data.breaches)})", data.breaches, _breach_line)
+        if data.breaches else "*Breaches*: none :tada:"
+    )]
+    if data.near_misses:
+        title = (f"*Near misses* ({len(data.near_misses)}): met with under "
+                 f"{NEAR_MISS_FRACTION:.0%} of the target left")
+        blocks.append(section(list_text(title, [_near_miss_line(r) for r in data.near_misses],
+                                        max_items=MAX_NEAR_MISSES)))
+    missed = _missed_text(data.channels_missed, data.priorities_missed)
+    if missed:
+        blocks.append(section(missed))
+    if data.at_risk:
+        blocks.append(section(_list_text(f"*At risk now* ({len(data.at_risk)})", data.at_risk,
+                                         lambda row: _at_risk_line(row, data.tz))))
+    if data.forecasts:
+        title = (f"*Likely to breach in the next {FORECAST_HOURS} business hours* "
+                 "(an estimate, from now)")
+        blocks.append(section(list_text(title, channel_lines(data.forecasts),
+                                        max_items=MAX_LIST_ITEMS)))
     return blocks
 
 
@@ -186,11 +198,21 @@ def preview_reply(result: DigestPreview) -> Reply:
 
 
 def _breach_line(row: BreachRow) -> str:
-    """One breach: the ticket (linked), priority, metric, how far over, where."""
+    """One breach: the ticket (linked), priority, metric, how far over, where, and why."""
+    why = f": _{escape_mrkdwn(row.cause)}_" if row.cause else ""
     return (
         f"• {_ticket_link(row.ticket_key, row.link)} {row.priority} "
         f"{metric_name(row.metric).lower()}, {format_business(row.over_by)} over "
-        f"in {channel_mention(row.channel_id)}"
+        f"in {channel_mention(row.channel_id)}{why}"
+    )
+
+
+def _near_miss_line(row: NearMissRow) -> str:
+    """One near miss: the ticket (linked), priority, metric, time to spare, where."""
+    return (
+        f"• {_ticket_link(row.ticket_key, row.link)} {row.priority} "
+        f"{metric_name(row.metric).lower()} met with {format_business(row.spare)} to spare "
+        f"of {format_business(row.target)} in {channel_mention(row.channel_id)}"
     )
 
 
