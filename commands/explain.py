@@ -51,20 +51,39 @@ class _Loaded:
     handed_over: tuple[datetime, ...]
 
 
+@dataclass(frozen=True)
+class ExplainedTicket:
+    """A ticket's ledger at now with its channel and that channel's calendar zone; whoever
+    shows it decides who may see that channel."""
+
+    key: str
+    channel_id: str
+    ledger: TicketLedger
+    tz: str
+
+
+def ticket_ledger(deps: Deps, *, team_id: str, key: str) -> ExplainedTicket | None:
+    """The ledger of ticket `key` now (None: no such ticket)."""
+    loaded = _load(deps, team_id=team_id, key=key)
+    if loaded is None:
+        return None
+    ledger = explain(loaded.events, loaded.policy, deps.clock.now(),
+                     pause_reasons=loaded.reasons, nudges=loaded.nudges,
+                     handed_over=loaded.handed_over)
+    return ExplainedTicket(loaded.key, loaded.channel_id, ledger, loaded.policy.calendar.tz)
+
+
 def explain_ticket(deps: Deps, *, team_id: str, user_id: str, channel_id: str,
                    key: str) -> LedgerResult:
     """The private ledger of ticket `key` as seen from `channel_id` by `user_id`."""
-    now = deps.clock.now()
-    loaded = _load(deps, team_id=team_id, key=key)
+    found = ticket_ledger(deps, team_id=team_id, key=key)
     # The admin check may ask Slack (users.info): never inside the unit of work.
-    if loaded is None or (loaded.channel_id != channel_id and not is_admin(deps, user_id)):
+    if found is None or (found.channel_id != channel_id and not is_admin(deps, user_id)):
         # The key may come from a crafted button value: quoted, never rendered as mrkdwn.
         raise NotFound(f"There is no ticket {quote(key, 40)} in {channel_mention(channel_id)}. "
                        "Try `/sla list`.")
-    ledger = explain(loaded.events, loaded.policy, now, pause_reasons=loaded.reasons,
-                     nudges=loaded.nudges, handed_over=loaded.handed_over)
-    tz = user_tz(deps, user_id, loaded.policy.calendar.tz)
-    return LedgerResult(loaded.key, ledger, tz, public=False)
+    tz = user_tz(deps, user_id, found.tz)
+    return LedgerResult(found.key, found.ledger, tz, public=False)
 
 
 def _load(deps: Deps, *, team_id: str, key: str) -> _Loaded | None:

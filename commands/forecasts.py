@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from commands.deps import Deps
 from sla.forecast import Forecast, forecast, team_pace
 from storage import repositories as repo
 from storage.repositories.histories import load_forecast_inputs, waiting_channels
@@ -64,3 +65,15 @@ def channel_forecasts(
                                                  channel_id=channel, now=now, hours=hours))
         for channel in sorted(set(channel_ids))
     )
+
+
+def channel_forecast(deps: Deps, *, team_id: str, channel_id: str,
+                     hours: float = PORTAL_FORECAST_HOURS) -> ChannelForecast:
+    """One channel's forecast now, read in a unit of work of its own (the portal's page;
+    the caller decides who may see the channel)."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
+        ahead = breach_forecast(session, workspace_id=workspace.id, channel_id=channel_id,
+                                now=now, hours=hours)
+    return ChannelForecast(channel_id, ahead)

@@ -24,6 +24,7 @@ from bot.config import PortalSettings
 from bot.portal import auth
 from bot.portal.access import Access
 from bot.portal.chart import trend_svg
+from bot.portal.insight import insight_routes
 from bot.portal.responses import BadPeriod, csv_download, page, redirect
 from commands import portal as pages
 from commands import portal_details as details
@@ -75,6 +76,7 @@ class Pages:
             Route("/t/{key}", self.ticket),
             Route("/s/{token}.csv", self.shared_csv),
             Route("/s/{token}", self.shared),
+            *insight_routes(self),
             Mount("/static", StaticFiles(packages=[("bot.portal", "static")]), name="static"),
         ]
 

@@ -68,7 +68,7 @@ def _metric_head(metric: MetricLedger, zone: ZoneInfo) -> str:
         wall = metric.total(kind)
         if wall:
             totals.append(f"{kind.value} {format_duration(wall)}")
-    thresholds = " · ".join(_threshold(t, zone) for t in metric.thresholds)
+    thresholds = " · ".join(threshold_text(t, zone) for t in metric.thresholds)
     return (
         f"*{label}* · target {format_business_duration(c.target)} ({metric.priority}) · "
         f"{state} · {', '.join(totals)}\n"
@@ -76,7 +76,8 @@ def _metric_head(metric: MetricLedger, zone: ZoneInfo) -> str:
     )
 
 
-def _threshold(threshold: Threshold, zone: ZoneInfo) -> str:
+def threshold_text(threshold: Threshold, zone: ZoneInfo) -> str:
+    """One threshold and what became of it: `80% (48m) will fire Mon 02 Mar 09:48`."""
     if threshold.seq:
         name = f"re-escalation {threshold.seq}"
     elif threshold.fraction >= 1:
