@@ -12,18 +12,29 @@ from tests.e2e.conftest import AGENT, REQUESTER
 from tests.e2e.verbs_helpers import ask, tickets
 
 
-def test_status_names_the_tickets_a_slow_team_will_not_reach_in_time(bot):
+def _slow_team(bot, *requesters: str) -> None:
+    """One answer in four weeks (the channel is new), then a new request from each of
+    `requesters`: a pace far too slow for requests due by 16:00."""
     ask(bot, "track")
-    # One answer in four weeks (the channel is new): the team's pace is far too slow for
-    # three new tickets due by 16:00.
     first, _ = bot.slack.message("Old question")
     bot.settle()
     bot.clock.advance(timedelta(hours=2))
     bot.slack.message("Answered", user=AGENT, thread_ts=first)
     bot.settle()
-    for n in range(3):
-        bot.slack.message(f"New problem {n}")
+    for n, user in enumerate(requesters):
+        bot.slack.message(f"New problem {n}", user=user)
         bot.settle()
+
+
+def _home_of(bot, user: str) -> str:
+    bot.slack.event({"type": "app_home_opened", "user": user, "channel": "DHOME",
+                     "tab": "home", "event_ts": bot.slack.next_ts()})
+    bot.settle()
+    return str(bot.fake.views[user])
+
+
+def test_status_names_the_tickets_a_slow_team_will_not_reach_in_time(bot):
+    _slow_team(bot, REQUESTER, REQUESTER, REQUESTER)
     answer = ask(bot, "status")
     assert len(tickets(bot)) == 4
     assert "Likely to breach before 16:00 (UTC) unless answered: 3 (SLA-2, SLA-3, SLA-4)" \
@@ -44,19 +55,8 @@ def test_the_workspace_status_has_no_forecast(bot):
 
 
 def test_the_app_home_names_only_the_readers_tickets_likely_to_breach(bot):
-    ask(bot, "track")
-    first, _ = bot.slack.message("Old question")
-    bot.settle()
-    bot.clock.advance(timedelta(hours=2))
-    bot.slack.message("Answered", user=AGENT, thread_ts=first)
-    bot.settle()
-    for n, user in enumerate((REQUESTER, REQUESTER, "USOMEONE")):
-        bot.slack.message(f"New problem {n}", user=user)
-        bot.settle()
-    bot.slack.event({"type": "app_home_opened", "user": REQUESTER, "channel": "DHOME",
-                     "tab": "home", "event_ts": bot.slack.next_ts()})
-    bot.settle()
-    home = str(bot.fake.views[REQUESTER])
+    _slow_team(bot, REQUESTER, REQUESTER, "USOMEONE")
+    home = _home_of(bot, REQUESTER)
     assert "Likely to breach in the next 4 business hours" in home
     # The channel's queue holds three; the reader asked two of them. Berlin is UTC+1.
     assert ("<#C0SUPPORT>: likely to breach before 17:00 (Europe/Berlin) unless answered: "
@@ -69,7 +69,4 @@ def test_the_app_home_has_no_forecast_when_nothing_of_the_readers_waits(bot):
     ask(bot, "track")
     bot.slack.message("Someone else's problem", user="USOMEONE")
     bot.settle()
-    bot.slack.event({"type": "app_home_opened", "user": REQUESTER, "channel": "DHOME",
-                     "tab": "home", "event_ts": bot.slack.next_ts()})
-    bot.settle()
-    assert "Likely to breach" not in str(bot.fake.views[REQUESTER])
+    assert "Likely to breach" not in _home_of(bot, REQUESTER)
