@@ -22,9 +22,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.request import Request, urlopen
 
 import pytest
@@ -45,7 +46,7 @@ PRODUCTION_DB = b"the production database: not for the demo"
 class Demo:
     url: str
     workdir: Path
-    process: subprocess.Popen
+    process: subprocess.Popen[str]
     ready_line: str
     errors: list[str] = field(default_factory=list)
 
@@ -53,7 +54,12 @@ class Demo:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+def _pump(stream: IO[str], to: Callable[[str], None]) -> None:
+    for line in stream:
+        to(line)
 
 
 def start_demo(workdir: Path, *arguments: str) -> Demo:
@@ -65,11 +71,12 @@ def start_demo(workdir: Path, *arguments: str) -> Demo:
         [sys.executable, "-m", "bot", "demo", "--port", str(port), *arguments],
         cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout, process.stderr
     lines: queue.Queue[str] = queue.Queue()
     demo = Demo(f"http://127.0.0.1:{port}", workdir, process, "")
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
-                     daemon=True).start()
-    threading.Thread(target=lambda: demo.errors.extend(process.stderr), daemon=True).start()
+    threading.Thread(target=_pump, args=(out, lines.put), daemon=True).start()
+    threading.Thread(target=_pump, args=(err, demo.errors.append), daemon=True).start()
     try:
         demo.ready_line = lines.get(timeout=START_TIMEOUT)
     except queue.Empty:
@@ -149,14 +156,14 @@ def _post(demo: Demo, person: str, text: str) -> None:
 
 def _support_as_seen_by_rita(demo: Demo) -> str:
     _, fragments = _get(f"{demo.url}/sandbox/fragments?as={REQUESTER.id}&c={SUPPORT.id}")
-    return json.loads(fragments)["main"]
+    return str(json.loads(fragments)["main"])
 
 
 def _count_tickets(database: Path, containing: str = "") -> int:
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        return db.execute("SELECT count(*) FROM tickets WHERE text LIKE ?",
-                          (f"%{containing}%",)).fetchone()[0]
+        return int(db.execute("SELECT count(*) FROM tickets WHERE text LIKE ?",
+                              (f"%{containing}%",)).fetchone()[0])
     finally:
         db.close()
 
