@@ -8,7 +8,8 @@ Three servers on 127.0.0.1 in one process:
   ``SLACK_API_URL``, exactly as it would call slack.com;
 - the bot itself on another free port: the production `create_app` + `create_server`
   (``/slack/events``, ``/healthz``, ``/metrics``), its scheduler, inbox worker and outbox
-  sender started as `slabot run` starts them.
+  sender started as `slabot run` starts them, and its portal (``/portal``), whose Sign in
+  with Slack goes through the sandbox (bot/sandbox/signin.py).
 
 What a person does in the page becomes what Slack would send: Events API callbacks, slash
 commands (with a ``response_url`` the sandbox serves) and interactivity payloads, signed with
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -39,9 +41,9 @@ from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeChannel, FakeSlack
 from bot.sandbox.store import SandboxStore
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.server import BackgroundServer
     from commands.deps import Deps
-from commands.deps import Deps
 
 log = logging.getLogger("slabot.demo")
 
@@ -209,11 +211,10 @@ class DemoRuntime:
         from prometheus_client import CollectorRegistry
 
         from bot.app import create_app
-        from bot.config import Settings
         from bot.metrics import SchedulerMetrics
         from bot.queues import queue_health, queue_stats
         from bot.scheduler import SchedulerOptions, start_scheduler
-        from bot.server import BackgroundServer, create_server
+        from bot.server import BackgroundServer, bind_socket, create_server
         from commands.deps import Deps
         from storage import migrate
         from storage.db import make_engine
@@ -232,14 +233,10 @@ class DemoRuntime:
         migrate.upgrade(url)
         engine = make_engine(url)
         runtime._stoppers.append(engine.dispose)
-        settings = Settings.from_env({
-            "SLACK_BOT_TOKEN": DEMO_BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": DEMO_SIGNING_SECRET,
-            "SLACK_API_URL": sandbox.api_url,
-            "DATABASE_URL": url,
-            "SLABOT_ADMINS": MANAGER.id,
-            "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
-        })
+        bot_socket = bind_socket("127.0.0.1", 0)  # its URL first: the portal's public URL
+        runtime.bot_url = f"http://127.0.0.1:{bot_socket.getsockname()[1]}"
+        settings = _bot_settings(sandbox, database_url=url, bot_url=runtime.bot_url,
+                                 page_url=page_url)
         deps = Deps.build(settings, engine)
         runtime.seed_note = prepare_demo_data(deps, targets, fresh=fresh)
         registry = CollectorRegistry()
@@ -250,9 +247,9 @@ class DemoRuntime:
         scheduler = start_scheduler(deps, options, metrics=metrics)
         runtime._stoppers.insert(0, lambda: scheduler.stop(wait=True))
         bot = BackgroundServer(create_server(
-            app, deps, registry=registry, health=queue_health(deps, options.holder))).start()
+            app, deps, registry=registry, health=queue_health(deps, options.holder)),
+            sock=bot_socket).start()
         runtime._stoppers.insert(0, bot.stop)
-        runtime.bot_url = bot.url
         from commands.catchup import catch_up
 
         threading.Thread(target=catch_up, args=(deps,), name="catch-up", daemon=True).start()
@@ -267,7 +264,7 @@ class DemoRuntime:
 
         page = SandboxPage(sandbox=self.sandbox, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(self.bot_url, DEMO_SIGNING_SECRET),
-                           tracked=SUPPORT.id)
+                           tracked=SUPPORT.id, portal_url=self.bot_url)
         return BackgroundServer(create_sandbox_app(page), sock=sock,
                                 on_stop=page.close_streams, graceful_seconds=2).start()
 
@@ -278,6 +275,30 @@ class DemoRuntime:
                 stop()
             except Exception:
                 log.exception("stopping the demo")
+
+
+def _bot_settings(sandbox: FakeSlack, *, database_url: str, bot_url: str,
+                  page_url: str) -> Settings:
+    """What the bot runs with: the sandbox as its Slack, and the portal on, signing in through
+    the sandbox page (bot/sandbox/signin.py) with client credentials made for this run."""
+    from bot.config import Settings
+    from bot.sandbox.signin import AUTHORIZE_PATH
+
+    client_id, client_secret = f"demo.{secrets.token_hex(6)}", secrets.token_urlsafe(24)
+    sandbox.enable_openid(client_id, client_secret)
+    return Settings.from_env({
+        "SLACK_BOT_TOKEN": DEMO_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": DEMO_SIGNING_SECRET,
+        "SLACK_API_URL": sandbox.api_url,
+        "DATABASE_URL": database_url,
+        "SLABOT_ADMINS": MANAGER.id,
+        "LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        "SLACK_CLIENT_ID": client_id,
+        "SLACK_CLIENT_SECRET": client_secret,
+        "SLABOT_PUBLIC_URL": bot_url,
+        "SLABOT_SESSION_SECRET": secrets.token_urlsafe(32),
+        "SLACK_AUTHORIZE_URL": page_url.rstrip("/") + AUTHORIZE_PATH,
+    })
 
 
 def _populate(sandbox: FakeSlack) -> None:

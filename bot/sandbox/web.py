@@ -9,7 +9,8 @@ an Events API callback, a slash command with a `response_url` served by the sand
 ``/slack/events``. Live updates: the Web API reports each change, the page's event stream
 (``/sandbox/stream``, server-sent events) passes it on, and the page re-reads the parts
 that changed. Everything is rendered on the server with Jinja2 (autoescaped); the page's
-script (static/sandbox.js) only sends, listens and swaps fragments.
+script (static/sandbox.js) only sends, listens and swaps fragments. "Open the portal" signs in
+to the bot's portal as the person picked here (bot/sandbox/signin.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.sandbox.botlink import API_APP_ID, BotLink
 from bot.sandbox.mrkdwn import EMOJI, Mrkdwn, emoji
+from bot.sandbox.signin import PERSON_COOKIE, sign_in_routes
 from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
 from bot.sandbox.slack_api.records import ts_key
 
@@ -80,6 +82,7 @@ class SandboxPage:
     channels: Sequence[Room]
     bot: BotLink
     tracked: str
+    portal_url: str  # the bot's base URL: its portal signs in through this page
     _streams: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str | None]]] = field(
         default_factory=set)
 
@@ -146,9 +149,7 @@ class SandboxPage:
     def view_of(self, request: Request) -> dict[str, Any]:
         """Who is looking at what, from the query string (unknown values fall back)."""
         q = request.query_params
-        # The person picked last (a cookie) when a link carries none: the bot's own links.
-        wanted = q.get("as") or request.cookies.get("slabot_demo_as")
-        me = wanted if wanted in self.by_id else self.people[0].id
+        me = self.person_of(request)
         dm = "D" + me.lstrip("U")
         known = {c.id for c in self.channels} | {dm}
         channel = q.get("c") if q.get("c") in known else self.tracked
@@ -157,6 +158,12 @@ class SandboxPage:
         if thread and (channel, thread) not in self.sandbox.messages:
             thread = None
         return {"me": me, "dm": dm, "channel": channel, "thread": thread, "tab": tab}
+
+    def person_of(self, request: Request) -> str:
+        """``?as=``, else the person picked last (a cookie: the bot's own links and the
+        portal's sign-in carry no ``as``), else the first person."""
+        wanted = request.query_params.get("as") or request.cookies.get(PERSON_COOKIE)
+        return wanted if wanted in self.by_id else self.people[0].id
 
     def _context(self, view: dict[str, Any]) -> dict[str, Any]:
         sandbox, me, channel = self.sandbox, view["me"], view["channel"]
@@ -378,7 +385,7 @@ def create_sandbox_app(page: SandboxPage) -> Starlette:
         return RedirectResponse("/?" + urlencode({"c": request.path_params["channel"],
                                                   "t": ts}), status_code=303)
 
-    app = Starlette(routes=[
+    return Starlette(routes=[
         Route("/", index),
         Route("/sandbox/fragments", fragments),
         Route("/sandbox/stream", page.stream),
@@ -388,6 +395,6 @@ def create_sandbox_app(page: SandboxPage) -> Starlette:
         Route("/sandbox/home", page.home_opened, methods=["POST"]),
         Route("/files/{file_id}", file),
         Route("/archives/{channel}/{p}", archives),
+        *sign_in_routes(page),
         Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
     ])
-    return app

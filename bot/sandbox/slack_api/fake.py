@@ -151,10 +151,6 @@ class FakeSlack(ChatMethods, ConversationMethods, FileMethods, ViewMethods,
             queue[0].remaining -= 1
             return queue[0]
 
-    def _record(self, call: Call) -> None:
-        with self._lock:
-            self._calls.append(call)
-
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """The JSON body Slack would return for `method` (after auth and faults)."""
         handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
@@ -186,9 +182,7 @@ class FakeSlack(ChatMethods, ConversationMethods, FileMethods, ViewMethods,
             self.answer_response_url(name, params)
             return Reply(200, b"ok")
         if path == "/openid/connect/authorize":
-            params = dict(parse_qsl(query, keep_blank_values=True))
-            self._record(Call("openid.authorize", params, None, body))
-            status, where = self._openid_authorize(params)
+            status, where = self.openid_authorize(dict(parse_qsl(query, keep_blank_values=True)))
             if status == 302:
                 return Reply(302, headers={"Location": where})
             return Reply(status, where.encode())

@@ -8,7 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.slack_api.records import TEAM_ID
+from bot.sandbox.slack_api.records import TEAM_ID, Call
 from bot.sandbox.slack_api.state import SlackState
 
 
@@ -23,19 +23,25 @@ class OpenIdMethods(SlackState):
         """Who the authorize page signs in next (as if they clicked "Allow")."""
         self.openid_user = {"user_id": user_id, "team_id": team_id, "name": name}
 
-    def _openid_authorize(self, params: dict[str, Any]) -> tuple[int, str]:
-        """Status and Location (or error text) of the authorize page."""
+    def openid_authorize(self, params: dict[str, str], *, user_id: str | None = None,
+                         name: str = "someone") -> tuple[int, str]:
+        """Status and Location (or error text) of the authorize page. It signs in `user_id`
+        of this workspace when given (the sandbox page's person), else whom `sign_in_as`
+        named."""
+        self._record(Call("openid.authorize", dict(params), None, b""))
+        user = ({"user_id": user_id, "team_id": TEAM_ID, "name": name} if user_id
+                else self.openid_user)
         if self.openid_client is None or params.get("client_id") != self.openid_client[0]:
             return 400, "invalid_client_id"
         if params.get("response_type") != "code" or "openid" not in str(
                 params.get("scope", "")).split():
             return 400, "invalid_request"
         redirect = str(params.get("redirect_uri") or "")
-        if not redirect or self.openid_user is None:
+        if not redirect or user is None:
             return 400, "invalid_request"
         code = f"code-{next(self._openid_counter)}"
         with self._lock:
-            self._openid_codes[code] = {**self.openid_user, "nonce": str(params.get("nonce", "")),
+            self._openid_codes[code] = {**user, "nonce": str(params.get("nonce", "")),
                                         "redirect_uri": redirect}
         query = urlencode({"code": code, "state": params.get("state", "")})
         return 302, f"{redirect}{'&' if '?' in redirect else '?'}{query}"

@@ -72,6 +72,10 @@ class SlackState:
         for callback in list(self._listeners):
             callback(kind, channel)
 
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self._calls.append(call)
+
     def add_user(self, user_id: str, **kw: Any) -> FakeUser:
         """Make users.info know `user_id` (unknown users answer user_not_found)."""
         user = FakeUser(id=user_id, **kw)
