@@ -204,7 +204,9 @@ def _apply(deps: Deps, decide: Decide, *, team_id: str, user_id: str | None, loc
             priority=move.priority, note=move.note,
         )
         if assign_to and not ticket.assignee_id:
-            ticket_repo.set_assignee(session=session, ticket=ticket, assignee_id=assign_to)
+            # An assignment like any other: responder figures charge breaches from history.
+            event_repo.append_event(session=session, ticket=ticket, kind=ASSIGNED, at=now,
+                                    actor_id=assign_to, note=assign_to)
         clock = clock_of(session, ticket, now, policy=policy)
         clock_repo.apply_clock(session=session, ticket=ticket, clock=clock)
         queue_card_update(session, ticket, now)

@@ -80,7 +80,7 @@ def test_eyes_reaction_on_the_root_counts_as_first_response(bot):
     bot.slack.reaction("eyes", ts=root, user=AGENT)
     bot.settle()
     assert ticket(bot).first_response_at is not None
-    assert history(bot) == ["created", "responded"]
+    assert history(bot) == ["created", "responded", "assigned"]
 
 
 def test_eyes_by_the_requester_is_not_a_response(bot):
@@ -241,7 +241,7 @@ def test_next_response_runs_from_requester_reply_to_team_reply(bot):
     bot.slack.message("Found it, fixing", user=AGENT, thread_ts=root)
     bot.settle()
     answered = ticket(bot)
-    assert history(bot) == ["created", "responded", "requester_replied", "responded"]
+    assert history(bot) == ["created", "responded", "assigned", "requester_replied", "responded"]
     assert answered.next_response_elapsed_s == 30 * 60
     assert answered.next_response_breached is False
 

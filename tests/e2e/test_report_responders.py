@@ -80,3 +80,20 @@ def test_a_breach_is_charged_to_whoever_has_the_ticket_when_it_happens(bot):
     text = responders_text(ask(bot, "report 7d", user=ADMIN))
     assert f"<@{HELPER}> · 0 first responses · 0 resolved · 1 breach while assigned" in text
     assert f"<@{AGENT}>" not in text
+
+
+def test_the_first_responder_made_assignee_is_charged_for_a_later_breach(bot):
+    """Nobody assigned it: the agent's first answer makes them the assignee, so the
+    resolution target passing afterwards is a breach while assigned to them."""
+    ask(bot, "track P2")
+    thread, _ = bot.slack.message("Exports time out")
+    bot.settle()
+    bot.clock.advance(timedelta(minutes=10))
+    bot.slack.message("Looking", user=AGENT, thread_ts=thread)
+    bot.settle()
+    [ticket] = tickets(bot)
+    assert ticket.assignee_id == AGENT
+    bot.clock.advance(timedelta(days=7))  # far past every P2 resolution target
+    text = responders_text(ask(bot, "report 7d", user=ADMIN))
+    assert f"<@{AGENT}> · 1 first response, median 10m · 0 resolved · 1 breach " \
+        "while assigned" in text
