@@ -98,6 +98,7 @@ def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
     from commands.report_csv import csv_rows
     from sla.periods import PeriodError, parse_period
     from storage.db import make_engine, unit_of_work
+    from storage.models import stored_id
 
     engine = make_engine(url)
     try:
@@ -105,8 +106,7 @@ def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
             workspace = _workspace(session, args.team)
             if isinstance(workspace, str):
                 return workspace
-            workspace_id = workspace.id
-            assert workspace_id is not None  # a stored row always has its id
+            workspace_id = stored_id(workspace)
             channel_id = _channel_id(session, workspace_id, args.channel)
             if channel_id is None and args.channel:
                 return _unknown_channel(session, workspace_id, args.channel)

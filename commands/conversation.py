@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from commands import lifecycle
 from commands.deps import Deps
+from storage.models import stored_id
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -40,7 +41,7 @@ def done(deps: Deps, *, team_id: str, channel_id: str, ts: str, user_id: str) ->
         if workspace is None:
             return
         ticket = ticket_repo.get_ticket_by_message(
-            session=session, workspace_id=workspace.id, channel_id=channel_id, message_ts=ts
+            session=session, workspace_id=stored_id(workspace), channel_id=channel_id, message_ts=ts
         )
     if ticket is None:
         return
@@ -54,6 +55,6 @@ def responders(deps: Deps, team_id: str, channel_id: str) -> frozenset[str]:
         if workspace is None:
             return frozenset()
         channel = workspace_repo.get_channel(
-            session=session, workspace_id=workspace.id, channel_id=channel_id
+            session=session, workspace_id=stored_id(workspace), channel_id=channel_id
         )
         return frozenset(channel.responder_user_ids or ()) if channel else frozenset()

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from typing import Any
+from typing import TypedDict
+
+from sqlmodel import Session
 
 from commands.digest_send import digest_content, post_digest
 from commands.directory import is_member, require_postable
@@ -27,7 +29,7 @@ from sla.periods import (
     parse_weekly_slot,
 )
 from storage import repositories as repo
-from storage.models import DigestSubscription
+from storage.models import DigestSubscription, stored_id
 
 USAGE = (
     "/sla digest subscribe [#channel|me] [mon 09:00] [scope: this channel|all]",
@@ -137,22 +139,23 @@ def _subscribe(request: VerbRequest, args: tuple[str, ...]) -> Message:
         require_postable(request.deps, parsed.target_channel_id)
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         slot = WeeklySlot(
             DEFAULT_SLOT_WEEKDAY if parsed.weekday is None else parsed.weekday,
             DEFAULT_SLOT_TIME if parsed.at is None else parsed.at,
             workspace.tz,
         )
-        wanted = {
+        wanted: _Wanted = {
             "target_channel_id": parsed.target_channel_id,
             "target_user_id": None if parsed.target_channel_id else request.user_id,
             "weekday": slot.weekday,
             "time_of_day": f"{slot.at:%H:%M}",
             "scope_channel_id": None if parsed.all_channels else request.channel_id,
         }
-        existing = _same_subscription(session, workspace.id, wanted)
+        existing = _same_subscription(session, workspace_id, wanted)
         if existing is None:
             row = repo.add_digest_subscription(
-                session=session, workspace_id=workspace.id, tz=slot.tz,
+                session=session, workspace_id=workspace_id, tz=slot.tz,
                 created_by=request.user_id, **wanted,
             )
             subscription_id = row.id
@@ -177,11 +180,8 @@ def _unsubscribe_number(request: VerbRequest, number: int) -> Message:
     """Stop subscription `number` of `/sla digest list`: one's own, or a channel's (admins)."""
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        row = next(
-            (r for r in repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
-             if r.id == number),
-            None,
-        )
+        rows = repo.list_digest_subscriptions(session=session, workspace_id=stored_id(workspace))
+        row = next((r for r in rows if r.id == number), None)
     # Someone else's personal digest reads like a missing one: nothing to learn from ids.
     if row is None or (row.target_channel_id is None and row.target_user_id != request.user_id):
         return Message(f":information_source: No digest subscription {number} of yours; "
@@ -189,12 +189,22 @@ def _unsubscribe_number(request: VerbRequest, number: int) -> Message:
     if row.target_channel_id is not None:
         request.require_admin("stop a channel's digest")  # users.info: outside the unit
     with request.deps.unit_of_work() as session:
-        repo.remove_digest_subscription(session=session, subscription_id=row.id)
+        repo.remove_digest_subscription(session=session, subscription_id=stored_id(row))
     request.deps.wake_scheduler()
     return Message(f":wave: Removed digest subscription {number} ({_who(row)}, {_when(row)}).")
 
 
-def _same_subscription(session: Any, workspace_id: int, wanted: dict[str, Any]) -> int | None:
+class _Wanted(TypedDict):
+    """What makes two subscriptions the same (and what a new one is created with)."""
+
+    target_channel_id: str | None
+    target_user_id: str | None
+    weekday: int
+    time_of_day: str
+    scope_channel_id: str | None
+
+
+def _same_subscription(session: Session, workspace_id: int, wanted: _Wanted) -> int | None:
     """The id of an active subscription with the same target, scope and weekly slot."""
     for row in repo.list_digest_subscriptions(session=session, workspace_id=workspace_id):
         if row.cron is None and all(getattr(row, k) == v for k, v in wanted.items()):
@@ -217,14 +227,16 @@ def _unsubscribe(request: VerbRequest, args: tuple[str, ...]) -> Message:
     removed = 0
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        for row in repo.list_digest_subscriptions(session=session, workspace_id=workspace.id):
+        workspace_id = stored_id(workspace)
+        for row in repo.list_digest_subscriptions(session=session, workspace_id=workspace_id):
             mine = (
                 row.target_channel_id == target_channel
                 if target_channel
                 else row.target_user_id == request.user_id
             )
             if mine:
-                removed += repo.remove_digest_subscription(session=session, subscription_id=row.id)
+                removed += repo.remove_digest_subscription(
+                    session=session, subscription_id=stored_id(row))
     if removed:
         request.deps.wake_scheduler()
     who = f"<#{target_channel}>" if target_channel else "you"
@@ -239,7 +251,7 @@ def _list(request: VerbRequest, args: tuple[str, ...]) -> Message:
         raise UsageError(f"I did not expect `{' '.join(args)}` here", _LIST_USAGE)
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        rows = repo.list_digest_subscriptions(session=session, workspace_id=workspace.id)
+        rows = repo.list_digest_subscriptions(session=session, workspace_id=stored_id(workspace))
     may_see = _visibility(request)
     lines = [
         f"• {row.id}: to {_who(row)} about "
@@ -281,7 +293,7 @@ def _preview(request: VerbRequest, args: tuple[str, ...]) -> Result:
     now = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        workspace_id, tz = workspace.id, workspace.tz
+        workspace_id, tz = stored_id(workspace), workspace.tz
     if "me" in words:
         if request.digest_views is None:
             raise RuntimeError("`digest preview me` needs the digest views (bot/views)")

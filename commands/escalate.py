@@ -13,6 +13,7 @@ from commands.errors import UsageError
 from commands.parser import OFF_WORDS, ChannelRef, UserRef, clip, parse_channel, parse_user
 from commands.request import Message, Verb, VerbRequest
 from storage import repositories as repo
+from storage.models import stored_id
 
 USAGE = "/sla escalate #channel @user ..."
 USAGE_OFF = "/sla escalate off"
@@ -62,7 +63,7 @@ def configure_here(
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         row = repo.configure_channel(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id,
+            session=session, workspace_id=stored_id(workspace), channel_id=request.channel_id,
             escalation_channel_ids=escalation_channel_ids, manager_user_ids=manager_user_ids,
             responder_user_ids=responder_user_ids,
         )

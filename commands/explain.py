@@ -26,6 +26,7 @@ from sla.responders import ActorEvent
 from sla.targets import Metric
 from storage import repositories as repo
 from storage.mappers import clock_events
+from storage.models import stored_id
 from storage.repositories.nudges import list_nudges
 
 USAGE = "/sla explain SLA-42"
@@ -89,18 +90,19 @@ def explain_ticket(deps: Deps, *, team_id: str, user_id: str, channel_id: str,
 def _load(deps: Deps, *, team_id: str, key: str) -> _Loaded | None:
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        ticket = repo.get_ticket_by_key(session=session, workspace_id=workspace.id, key=key)
+        workspace_id = stored_id(workspace)
+        ticket = repo.get_ticket_by_key(session=session, workspace_id=workspace_id, key=key)
         if ticket is None:
             return None
-        rows = repo.list_events(session=session, ticket_id=ticket.id)
+        rows = repo.list_events(session=session, ticket_id=stored_id(ticket))
         reasons = {r.at: r.note for r in rows if r.kind == "paused" and r.note}
         nudges = [
             NudgeRecord(Metric(n.metric), n.threshold, n.seq, n.cycle, n.state,
                         n.sent_at or n.planned_at, n.late)
-            for n in list_nudges(session=session, ticket_id=ticket.id)
+            for n in list_nudges(session=session, ticket_id=stored_id(ticket))
         ]
         policy = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=ticket.channel_id
+            session=session, workspace_id=workspace_id, channel_id=ticket.channel_id
         )
         moves = handoffs(ActorEvent(r.kind, r.at, r.actor_id, r.note) for r in rows)
         return _Loaded(ticket.key, ticket.channel_id, clock_events(rows), reasons, nudges, policy,

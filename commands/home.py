@@ -12,6 +12,7 @@ from commands.forecasts import ChannelForecast, channel_forecasts
 from commands.timezones import user_tz
 from sla.clock import TicketClock
 from sla.policy import Policy
+from storage.models import stored_id
 from storage.repositories import ticket_lists as list_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -51,7 +52,7 @@ def home_tickets(deps: Deps, *, team_id: str, user_id: str) -> HomeTickets:
     with deps.unit_of_work() as session:
         workspace = workspace_repo.get_or_create_workspace(session=session, team_id=team_id)
         tz_fallback = workspace.tz
-        rows = list_repo.list_open_tickets(session=session, workspace_id=workspace.id,
+        rows = list_repo.list_open_tickets(session=session, workspace_id=stored_id(workspace),
                                            involving=user_id, limit=HOME_LIMIT)
         policies: dict[str, Policy] = {}
         for ticket in rows:

@@ -25,7 +25,7 @@ from sla.policy import Policy
 from sla.targets import Priority
 from sla.transitions import detect_priority
 from storage.errors import DuplicateTicket
-from storage.models import TrackedChannel, Workspace
+from storage.models import TrackedChannel, Workspace, stored_id
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tickets as ticket_repo
 from storage.repositories import workspaces as workspace_repo
@@ -142,8 +142,6 @@ def _draft_ticket(deps: Deps, session: Session, request: _Request, now: datetime
     if found is None:
         return None
     workspace, channel, policy = found
-    if workspace.id is None:
-        raise ValueError(f"workspace {request.team_id} is not stored yet")
     if request.only_if_tracked and (channel is None or not channel.tracking):
         return None
     created_at = posted if request.source == "message" and posted <= now else now
@@ -155,7 +153,7 @@ def _draft_ticket(deps: Deps, session: Session, request: _Request, now: datetime
     clock = compute_clock([ClockEvent(EventKind.CREATED, created_at, chosen)], policy, now)
     first_look = _first_look(clock, policy, now)
     new = ticket_repo.NewTicket(
-        workspace_id=workspace.id, channel_id=request.channel_id,
+        workspace_id=stored_id(workspace), channel_id=request.channel_id,
         message_ts=request.message_ts, thread_ts=request.thread_ts or request.message_ts,
         requester_id=request.user_id, priority=chosen, created_at=created_at, clock=clock,
         next_due_at=first_look, text=request.text, source=request.source,

@@ -29,7 +29,7 @@ from sla.policy import Policy
 from sla.responders import ASSIGNED
 from sla.targets import Priority
 from sla.transitions import LoweringRefused, Move
-from storage.models import Ticket, Workspace
+from storage.models import Ticket, Workspace, stored_id
 from storage.repositories import ticket_clock as clock_repo
 from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
@@ -233,7 +233,7 @@ def _by_key(key: str) -> Callable[[Session, Workspace], Ticket]:
 
     def locate(session: Session, workspace: Workspace) -> Ticket:
         found = ticket_repo.get_ticket_by_key(
-            session=session, workspace_id=_workspace_id(workspace), key=key)
+            session=session, workspace_id=stored_id(workspace), key=key)
         if found is None:
             raise NotFound(f"There is no ticket {_shown_key(workspace, key)} in this workspace.")
         return found
@@ -245,7 +245,7 @@ def _in_thread(channel_id: str, thread_ts: str) -> Locate:
     """The ticket of a thread (or of the message at `thread_ts`); None when it is no ticket."""
 
     def locate(session: Session, workspace: Workspace) -> Ticket | None:
-        workspace_id = _workspace_id(workspace)
+        workspace_id = stored_id(workspace)
         return ticket_repo.get_ticket_by_thread(
             session=session, workspace_id=workspace_id, channel_id=channel_id,
             thread_ts=thread_ts,
@@ -261,12 +261,6 @@ def _shown_key(workspace: Workspace, key: str) -> str:
     """`key` as this workspace writes it: `OPS-42` for `SLA-42`, `#42` or `42`."""
     number = key.strip().rsplit("-", 1)[-1].lstrip("#")
     return f"{workspace.ticket_prefix}-{number}" if number.isdigit() else key
-
-
-def _workspace_id(workspace: Workspace) -> int:
-    if workspace.id is None:
-        raise ValueError(f"workspace {workspace.team_id} is not stored yet")
-    return workspace.id
 
 
 def _found(result: TicketResult | None) -> TicketResult:

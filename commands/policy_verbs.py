@@ -25,7 +25,7 @@ from sla.events import ClockError
 from sla.policy import Policy
 from sla.targets import CreditTier, Metric, PolicyError, Priority
 from storage import repositories as repo
-from storage.models import Ticket
+from storage.models import Ticket, stored_id
 
 log = logging.getLogger(__name__)
 
@@ -257,10 +257,11 @@ def handle_policy(request: VerbRequest) -> Result:
     parse_no_args(request.args[1:], SHOW_USAGE)
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         policy = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id
         )
-        settings = channel_settings(session, workspace.id, request.channel_id)
+        settings = channel_settings(session, workspace_id, request.channel_id)
     return PolicyShown(policy, settings)
 
 
@@ -271,18 +272,19 @@ def update_channel_policy(request: VerbRequest, change: Callable[[Policy], Polic
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         current = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id
         )
         updated = change(current)
         repo.save_policy(
-            session=session, workspace_id=workspace.id, policy=updated,
+            session=session, workspace_id=workspace_id, policy=updated,
             channel_id=request.channel_id,
         )
         # Clocks are always computed with the policy in force, but /sla list, /sla status and
         # the scheduler read the stored due columns: without this they keep the old targets
         # and hours until each ticket happens to change.
-        moved = _remeasure_open_tickets(session, workspace.id, request.channel_id, updated, now)
+        moved = _remeasure_open_tickets(session, workspace_id, request.channel_id, updated, now)
         for ticket, _clock in moved:
             queue_card_update(session, ticket, now)
     if moved:
@@ -301,7 +303,7 @@ def _remeasure_open_tickets(
     ):
         try:
             clock = compute_clock(
-                repo.load_clock_events(session=session, ticket_id=ticket.id), policy, now
+                repo.load_clock_events(session=session, ticket_id=stored_id(ticket)), policy, now
             )
         except ClockError as exc:
             # One ticket with a broken history must not block a policy change.

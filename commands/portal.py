@@ -24,6 +24,7 @@ from sla.periods import Period, parse_period
 from sla.policy import Policy
 from sla.targets import Metric
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories import portal_reads
 
 PERIODS = ("7d", "30d", "90d")
@@ -70,7 +71,7 @@ def workspace_of(deps: Deps, team_id: str) -> tuple[int, str]:
     """The workspace's row id and time zone."""
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        return workspace.id, workspace.tz
+        return stored_id(workspace), workspace.tz
 
 
 def period_of(text: str | None, *, tz: str, now: datetime) -> Period:
@@ -82,7 +83,8 @@ def known_channels(deps: Deps, team_id: str) -> list[str]:
     """Channels with tickets or tracking in the workspace (what the portal can show)."""
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        return portal_reads.channels_with_tickets(session=session, workspace_id=workspace.id)
+        return portal_reads.channels_with_tickets(
+            session=session, workspace_id=stored_id(workspace))
 
 
 def compliance_page(
@@ -95,18 +97,18 @@ def compliance_page(
     trend_start = _week_start(now, TREND_WEEKS)
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        tz = workspace.tz
+        workspace_id, tz = stored_id(workspace), workspace.tz
         # One load for the period and the trend; each report keeps the tickets of its span.
         loaded = load_facts(
-            session=session, workspace_id=workspace.id, channel_id=channel_id,
+            session=session, workspace_id=workspace_id, channel_id=channel_id,
             start=min(period.start, trend_start), end=max(period.end, now), now=now,
         )
         report, _all = compliance_report(
-            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
+            session, workspace_id=workspace_id, channel_id=channel_id, period=period, now=now,
             tz=tz, scope=scope, facts=loaded,
         )
         facts = [f for f in loaded if f.alive_in(period)]
-        counts = open_counts(session, workspace_id=workspace.id, channel_id=channel_id, now=now)
+        counts = open_counts(session, workspace_id=workspace_id, channel_id=channel_id, now=now)
         trend_facts = [f for f in loaded if f.created_at < now and (
             f.resolved_at is None or f.resolved_at >= trend_start)]
         open_facts = [f for f in trend_facts if f.resolved_at is None]
@@ -114,13 +116,12 @@ def compliance_page(
 
         def policy_of(channel: str) -> Policy:
             if channel not in policies:
-                policies[channel] = repo.get_policy(session=session,
-                                                    workspace_id=workspace.id,
-                                                    channel_id=channel)
+                policies[channel] = repo.get_policy(
+                    session=session, workspace_id=workspace_id, channel_id=channel)
             return policies[channel]
 
         due_soon = _due_soon(open_facts, policy_of, now)
-        titles = portal_reads.ticket_titles(session=session, workspace_id=workspace.id,
+        titles = portal_reads.ticket_titles(session=session, workspace_id=workspace_id,
                                             keys=[b.ticket_key for b in report.worst])
     trend = tuple(_trend(trend_facts, now=now, tz=tz))
     ranks = []
@@ -148,8 +149,8 @@ def period_tickets(
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
         _data, facts = compliance_report(
-            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
-            tz=workspace.tz, scope="csv",
+            session, workspace_id=stored_id(workspace), channel_id=channel_id, period=period,
+            now=now, tz=workspace.tz, scope="csv",
         )
     return facts
 

@@ -24,7 +24,7 @@ from sla.periods import Period, month_period
 from sla.policy import Policy
 from sla.targets import Metric
 from storage import repositories as repo
-from storage.models import Ticket
+from storage.models import Ticket, stored_id
 from storage.repositories import portal_reads
 from storage.repositories.ticket_events import list_events
 
@@ -89,7 +89,7 @@ def policy_view(deps: Deps, *, team_id: str, channel_id: str) -> PolicyView:
     """The channel's policy: hours and holidays, targets, nudges, credit tiers."""
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        policy = repo.get_policy(session=session, workspace_id=workspace.id,
+        policy = repo.get_policy(session=session, workspace_id=stored_id(workspace),
                                  channel_id=channel_id)
     return _policy_view(policy)
 
@@ -124,7 +124,7 @@ def monthly_credits(
         for _ in range(months):
             period = month_period(year, month, tz=workspace.tz)
             data, _facts = compliance_report(
-                session, workspace_id=workspace.id, channel_id=channel_id, period=period,
+                session, workspace_id=stored_id(workspace), channel_id=channel_id, period=period,
                 now=now, tz=workspace.tz, scope=f"<#{channel_id}>",
             )
             if data.credit is not None:
@@ -143,19 +143,20 @@ def responders(
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
+        workspace_id = stored_id(workspace)
         facts = [
-            f for f in load_facts(session=session, workspace_id=workspace.id,
+            f for f in load_facts(session=session, workspace_id=workspace_id,
                                   start=period.start, end=period.end, now=now)
             if f.alive_in(period) and (channel_ids is None or f.channel_id in channel_ids)
         ]
         firsts = portal_reads.first_responders(
-            session=session, workspace_id=workspace.id,
+            session=session, workspace_id=workspace_id,
             keys=[f.key for f in facts
                   if f.first_response_at is not None
                   and period.start <= f.first_response_at < period.end],
         )
         resolutions = portal_reads.ticket_acts(
-            session=session, workspace_id=workspace.id, start=period.start, end=period.end,
+            session=session, workspace_id=workspace_id, start=period.start, end=period.end,
             kinds=("resolved",),
         )
     visible = {f.key: f for f in facts}
@@ -205,7 +206,7 @@ def ticket_page(
     with deps.unit_of_work() as session:
         events = [
             TimelineEntry(e.at, e.kind, e.actor_id, e.priority, e.note)
-            for e in list_events(session=session, ticket_id=ticket.id)
+            for e in list_events(session=session, ticket_id=stored_id(ticket))
         ]
     dues = [
         DueLine(str(m.metric), m.target, m.due_at, m.stopped_at, m.elapsed, str(m.state))
@@ -216,7 +217,7 @@ def ticket_page(
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
         facts = [
-            f for f in load_facts(session=session, workspace_id=workspace.id,
+            f for f in load_facts(session=session, workspace_id=stored_id(workspace),
                                   channel_id=ticket.channel_id, start=ticket.created_at,
                                   end=ticket.created_at + timedelta(microseconds=1), now=now)
             if f.key == ticket.key

@@ -22,6 +22,7 @@ from sla.periods import Period
 from sla.policy import Policy
 from sla.responders import ResponderRow, responder_rows
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories.histories import load_period_tickets
 
 USAGE = "/sla report [7d|30d|90d|YYYY-MM] [csv] [all]"
@@ -127,12 +128,13 @@ def handle_report(request: VerbRequest) -> ReportResult:
     now = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         period = parse_period_arg(args.period, tz=workspace.tz, now=now, usage=USAGE)
         data, facts = compliance_report(
-            session, workspace_id=workspace.id, channel_id=channel_id, period=period, now=now,
+            session, workspace_id=workspace_id, channel_id=channel_id, period=period, now=now,
             tz=workspace.tz, scope=scope,
         )
-        people = responders(session, workspace_id=workspace.id, channel_id=channel_id,
+        people = responders(session, workspace_id=workspace_id, channel_id=channel_id,
                             period=period, now=now)
     # Who may see whom is asked of Slack (users.info): after the unit of work, never in it.
     admin = args.workspace or is_admin(request.deps, request.user_id)

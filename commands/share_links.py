@@ -19,6 +19,7 @@ from commands.parser import parse_channel
 from commands.request import Message, Verb, VerbRequest
 from commands.text import channel_mention
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories import share_links as share_repo
 
 DEFAULT_SHARE_DAYS = 90
@@ -58,7 +59,7 @@ def open_share_link(deps: Deps, token: str) -> SharedChannel | None:
         if row is None:
             return None
         workspace = repo.get_workspace_by_id(session=session, workspace_id=row.workspace_id)
-        return SharedChannel(row.id, workspace.team_id, row.channel_id, row.details,
+        return SharedChannel(stored_id(row), workspace.team_id, row.channel_id, row.details,
                              row.expires_at)
 
 
@@ -117,7 +118,7 @@ def _share(request: VerbRequest, args: tuple[str, ...]) -> Message:
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         row = share_repo.add_share_link(
-            session=session, workspace_id=workspace.id, channel_id=channel_id,
+            session=session, workspace_id=stored_id(workspace), channel_id=channel_id,
             token_sha256=token_hash(token), details=details, created_by=request.user_id,
             created_at=now, expires_at=expires,
         )
@@ -140,7 +141,7 @@ def _links(request: VerbRequest, args: tuple[str, ...]) -> Message:
     now = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        rows = share_repo.list_share_links(session=session, workspace_id=workspace.id)
+        rows = share_repo.list_share_links(session=session, workspace_id=stored_id(workspace))
         lines = []
         for row in rows:
             if row.revoked_at is not None:
@@ -164,7 +165,7 @@ def _revoke(request: VerbRequest, args: tuple[str, ...]) -> Message:
     now = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        row = share_repo.revoke_share_link(session=session, workspace_id=workspace.id,
+        row = share_repo.revoke_share_link(session=session, workspace_id=stored_id(workspace),
                                            link_id=int(args[0]), by=request.user_id, now=now)
         if row is None:
             raise UsageError(f"there is no link {args[0]}; see `/sla portal links`",

@@ -37,6 +37,7 @@ from sla.policy import Policy
 from sla.simulation import Simulation, simulate
 from sla.targets import PolicyError
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories.histories import load_period_tickets
 
 USAGE = (
@@ -160,12 +161,13 @@ def _simulate(request: VerbRequest, args: SimulateArgs) -> SimulationResult:
     now: datetime = request.deps.clock.now()
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         period = parse_period_arg(args.period, tz=workspace.tz, now=now, usage=USAGE)
         current = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id
         )
         tickets = load_period_tickets(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id,
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id,
             start=period.start, end=period.end,
         )
     proposed = proposed_policy(current, args)

@@ -18,6 +18,7 @@ from commands.request import Result, Verb, VerbRequest
 from sla.compliance import ComplianceSummary
 from sla.forecast import Forecast
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories.ticket_counts import count_open_tickets
 
 USAGE = "/sla status [7d|30d|90d] [all]"
@@ -105,11 +106,12 @@ def handle_status(request: VerbRequest) -> StatusResult:
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         summary, counts = compliance(
-            session, workspace_id=workspace.id, channel_id=channel_id, days=parsed.days, now=now
+            session, workspace_id=stored_id(workspace), channel_id=channel_id, days=parsed.days,
+            now=now,
         )
         # One channel has one calendar; the workspace view has many, so no forecast there.
         ahead = None if channel_id is None else breach_forecast(
-            session, workspace_id=workspace.id, channel_id=channel_id, now=now
+            session, workspace_id=stored_id(workspace), channel_id=channel_id, now=now
         )
     return StatusResult(summary, counts, channel_id, parsed.days, ahead)
 

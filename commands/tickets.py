@@ -26,7 +26,7 @@ from sla.clock import TicketClock
 from sla.targets import Priority
 from sla.transitions import InvalidTransition
 from storage import repositories as repo
-from storage.models import Ticket
+from storage.models import Ticket, stored_id
 from storage.repositories.ticket_counts import count_open_tickets
 
 LIST_USAGE = "/sla list [open|at-risk|breached|mine]"
@@ -172,7 +172,7 @@ def _reader_tz(request: VerbRequest, fallback: str | None = None) -> str:
         with request.deps.unit_of_work() as session:
             workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
             fallback = repo.get_policy(
-                session=session, workspace_id=workspace.id, channel_id=request.channel_id
+                session=session, workspace_id=stored_id(workspace), channel_id=request.channel_id
             ).calendar.tz
     return user_tz(request.deps, request.user_id, fallback)
 
@@ -224,7 +224,7 @@ def handle_list(request: VerbRequest) -> TicketList:
     scope: dict[str, Any] = {"channel_id": request.channel_id, "limit": LIST_LIMIT}
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
-        scope["workspace_id"] = workspace.id
+        scope["workspace_id"] = stored_id(workspace)
         if which is ListFilter.MINE:
             tickets = repo.list_open_tickets(session=session, involving=request.user_id,
                                              **scope)
@@ -237,13 +237,13 @@ def handle_list(request: VerbRequest) -> TicketList:
             else:
                 tickets = repo.list_open_tickets(session=session, **scope)
             counts = count_open_tickets(
-                session=session, workspace_id=workspace.id, channel_id=request.channel_id,
+                session=session, workspace_id=stored_id(workspace), channel_id=request.channel_id,
                 now=now,
             )
             total = {ListFilter.AT_RISK: counts.at_risk, ListFilter.BREACHED: counts.breached,
                      ListFilter.OPEN: counts.open}[which]
         policy = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=stored_id(workspace), channel_id=request.channel_id
         )
     # The lists come oldest first; people want the most urgent first.
     return TicketList(tuple(sorted(tickets, key=_urgency)), which, request.channel_id,
@@ -260,7 +260,7 @@ def handle_ticket(request: VerbRequest) -> TicketDetail:
         history = tuple(
             HistoryEntry(at=e.at, kind=e.kind, actor_id=e.actor_id, priority=e.priority,
                          note=e.note)
-            for e in repo.list_events(session=session, ticket_id=result.ticket.id)
+            for e in repo.list_events(session=session, ticket_id=stored_id(result.ticket))
         )
     now = request.deps.clock.now()
     return TicketDetail(result.ticket, result.clock, _reader_tz(request), now, history)

@@ -13,6 +13,7 @@ from commands.parser import no_extra, parse_no_args, parse_priority
 from commands.request import Message, Verb, VerbRequest
 from sla.targets import Priority
 from storage import repositories as repo
+from storage.models import stored_id
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,13 @@ def handle_track(request: VerbRequest) -> Message:
     request.require_admin("turn ticket tracking on")
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
+        workspace_id = stored_id(workspace)
         channel = repo.track_channel(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id,
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id,
             name=request.channel_name, default_priority=priority, at=request.deps.clock.now(),
         )
         policy = repo.get_policy(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=workspace_id, channel_id=request.channel_id
         )
         default = channel.default_priority or policy.default_priority
     text = (
@@ -83,7 +85,7 @@ def handle_untrack(request: VerbRequest) -> Message:
     with request.deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         stopped = repo.untrack_channel(
-            session=session, workspace_id=workspace.id, channel_id=request.channel_id
+            session=session, workspace_id=stored_id(workspace), channel_id=request.channel_id
         )
     if not stopped:
         return Message(f"<#{request.channel_id}> was not tracked; nothing changed.")

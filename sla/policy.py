@@ -127,7 +127,9 @@ class Policy:
         return self.with_targets(priority, {Metric(metric): duration})
 
     def with_targets(
-        self, priority: Priority | str, changes: Mapping[Metric | str, timedelta | None]
+        self,
+        priority: Priority | str,
+        changes: Mapping[Metric, timedelta | None] | Mapping[str, timedelta | None],
     ) -> Policy:
         """A copy with several targets of one priority changed at once (None switches next
         response off); resolution may not end up shorter than first response."""

@@ -26,11 +26,13 @@ def render_compliance_chart(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import DateFormatter, WeekdayLocator
     from matplotlib.figure import Figure
+    from numpy import array
 
     figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    x = [d.day for d in days]
+    # As datetime64, which matplotlib's stubs accept where a list of dates is not.
+    x = array([d.day for d in days], dtype="datetime64[D]")
     # Missing days are NaN so the line breaks instead of pretending a quiet day was 0%.
     first = [_nan_if_none(d.first_response) for d in days]
     resolution = [_nan_if_none(d.resolution) for d in days]

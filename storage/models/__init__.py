@@ -6,7 +6,7 @@ job slot, one inbox row per Slack event, one outbox row per intended Slack write
 Instants are aware UTC (``UTCDateTime``). Import tables from here, not from the modules.
 """
 
-from storage.models.base import utcnow
+from storage.models.base import stored_id, utcnow
 from storage.models.digests import DigestScope, DigestSubscription
 from storage.models.queues import (
     InboxItem,
@@ -38,5 +38,6 @@ __all__ = [
     "TicketStatus",
     "TrackedChannel",
     "Workspace",
+    "stored_id",
     "utcnow",
 ]

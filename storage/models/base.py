@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey
 from sqlmodel import Field, SQLModel
@@ -42,3 +42,19 @@ def foreign_key(target: str, *, nullable: bool = False, ondelete: str = "CASCADE
         sa_column_args=[ForeignKey(target, ondelete=ondelete)],
         nullable=nullable,
     )
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Row) -> int:
+    """The primary key of a row that is in the database.
+
+    Tables declare ``id: int | None`` because a new row has no id until it is flushed; every
+    row a repository returns has one, and this says so once instead of at each use.
+    """
+    if row.id is None:
+        raise ValueError(f"this {type(row).__name__} is not stored yet: it has no id")
+    return row.id
