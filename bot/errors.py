@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
+from bot.listeners.answers import Respond
 from commands.errors import friendly_message, report_error
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ def register(app: App) -> None:
     """Install the global error handler on `app`."""
 
     @app.error
-    def handle_error(error: Exception, body: dict[str, Any], respond: Callable[..., object],
-                     context: dict[str, Any]) -> None:
+    def handle_error(error: Exception, body: dict[str, Any], respond: Respond,
+                     context: BoltContext) -> None:
         text = report_error(error)
         try:
             if body.get("response_url") or body.get("command"):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltContext, BoltResponse
 
 from bot import listeners
 from bot.metrics import SchedulerMetrics
@@ -69,11 +69,15 @@ def inbox_key(body: object) -> tuple[str, str] | None:
     return None
 
 
-def store_before_ack(deps: Deps, metrics: SchedulerMetrics | None = None) -> Callable[..., Any]:
+Middleware = Callable[[BoltContext, dict[str, Any], Callable[[], BoltResponse]], BoltResponse]
+
+
+def store_before_ack(deps: Deps, metrics: SchedulerMetrics | None = None) -> Middleware:
     """The Bolt middleware described in the module docstring (it also puts `deps` in the
     context, where Bolt hands it to listeners by parameter name)."""
 
-    def middleware(context: Any, body: Any, next: Callable[[], Any]) -> Any:
+    def middleware(context: BoltContext, body: dict[str, Any],
+                   next: Callable[[], BoltResponse]) -> BoltResponse:
         context["deps"] = deps
         found = inbox_key(body)
         if found is None:
@@ -121,7 +125,7 @@ class OutboxReplies:
         self._user_id = user_id
         self._count = itertools.count(1)
 
-    def __call__(self, text: str = "", **_: Any) -> None:
+    def __call__(self, text: str = "", **_: object) -> None:
         key = f"reply:{self._key}:{next(self._count)}"
         with self._deps.unit_of_work() as session:
             if self._response_url:
@@ -152,7 +156,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _apply(deps: Deps, item: _Item, prepared: Any) -> None:
+def _apply(deps: Deps, item: _Item, prepared: dict[str, Any] | None) -> None:
     """Run the handler of one inbox row (inside the worker's unit of work)."""
     body = item.payload
     respond = _replies_for(deps, item)
@@ -170,7 +174,7 @@ def _apply(deps: Deps, item: _Item, prepared: Any) -> None:
         listeners.INBOX_SHORTCUTS[body["callback_id"]](body, respond, deps)
 
 
-def _prepare(deps: Deps, item: _Item) -> Any:
+def _prepare(deps: Deps, item: _Item) -> dict[str, Any] | None:
     """What a row needs from Slack, read before its unit of work opens."""
     body = item.payload
     if body.get("type") == "event_callback":

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.logs import log_event, nudge_fields
+from commands.slack_notifier import Blocks
 from commands.text import channel_mention, user_mention
 from commands.text import link as link_to
 from sla.durations import format_business_duration, format_duration
@@ -232,12 +233,12 @@ def render_nudge(
 class NudgeNotifier(Protocol):
     """The part of the bot's notifier a nudge needs (see commands/deps.py)."""
 
-    def post_thread_reply(self, channel: str, thread_ts: str, text: str, **kw: Any) -> object:
-        ...
+    def post_thread_reply(self, channel: str, thread_ts: str, text: str, *,
+                          blocks: Blocks | None = None) -> object: ...
 
-    def post_message(self, channel: str, text: str, **kw: Any) -> object: ...
+    def post_message(self, channel: str, text: str, *, blocks: Blocks | None = None) -> object: ...
 
-    def dm_user(self, user: str, text: str, **kw: Any) -> object: ...
+    def dm_user(self, user: str, text: str, *, blocks: Blocks | None = None) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.metadata import Metadata
 from slack_sdk.webhook import WebhookClient
 
 from bot.metrics import SchedulerMetrics
@@ -34,6 +34,7 @@ from bot.slack_errors import PERMANENT_SLACK_ERRORS, slack_error_code
 from bot.views.card import card_text, render_ticket_card
 from commands import cards
 from commands.deps import Deps
+from commands.slack_notifier import Blocks
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import tickets as ticket_repo
 
@@ -60,7 +61,7 @@ class _Write:
     thread_ts: str | None
     user_id: str | None
     text: str
-    blocks: list[dict[str, Any]] | None
+    blocks: Blocks | None
     response_url: str | None
     file_name: str | None
     file_content: bytes | None
@@ -91,9 +92,9 @@ class Delivered:
         self.counts[result] = self.counts.get(result, 0) + 1
 
 
-def marker(key: str) -> dict[str, Any]:
+def marker(key: str) -> Metadata:
     """The message metadata that names the outbox row a post came from."""
-    return {"event_type": MARKER_EVENT, "event_payload": {"key": key}}
+    return Metadata(event_type=MARKER_EVENT, event_payload={"key": key})
 
 
 class _Retry(Exception):
@@ -189,7 +190,7 @@ def _send(deps: Deps, write: _Write, now: datetime) -> str | None:
 
 
 def _message_of(deps: Deps, write: _Write, now: datetime
-                ) -> tuple[str, str | None, str, list[dict[str, Any]] | None]:
+                ) -> tuple[str, str | None, str, Blocks | None]:
     """(channel, thread ts, text, blocks) of a post, a DM or a card (rendered now)."""
     if write.kind == outbox_repo.CARD:
         card = cards.ticket_card(deps, write.ticket_id or 0, now)

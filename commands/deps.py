@@ -14,14 +14,22 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.models.metadata import Metadata
 from slack_sdk.web import SlackResponse
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from commands.slack_notifier import SlackNotifier, build_client
+from commands.slack_notifier import (
+    Blocks,
+    HistoryMessage,
+    SlackFile,
+    SlackNotifier,
+    SlackUser,
+    build_client,
+)
 
 
 class Clock(Protocol):
@@ -41,29 +49,32 @@ class SystemClock:
 class Notifier(Protocol):
     """Everything the bot says to Slack (`SlackNotifier` is the real one)."""
 
-    def post_message(self, channel: str, text: str, **kw: Any) -> SlackResponse: ...
+    def post_message(self, channel: str, text: str, *, blocks: Blocks | None = None,
+                     metadata: Metadata | None = None,
+                     unfurl_links: bool | None = None) -> SlackResponse: ...
 
-    def post_thread_reply(self, channel: str, thread_ts: str, text: str,
-                          **kw: Any) -> SlackResponse: ...
+    def post_thread_reply(self, channel: str, thread_ts: str, text: str, *,
+                          blocks: Blocks | None = None, metadata: Metadata | None = None,
+                          unfurl_links: bool | None = None) -> SlackResponse: ...
 
-    def dm_user(self, user: str, text: str, **kw: Any) -> SlackResponse: ...
+    def dm_user(self, user: str, text: str, *, blocks: Blocks | None = None) -> SlackResponse: ...
 
     def open_dm(self, user: str) -> str: ...
 
-    def recent_messages(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]: ...
+    def recent_messages(self, channel: str, thread_ts: str | None) -> list[HistoryMessage]: ...
 
-    def update_message(self, channel: str, ts: str, text: str, **kw: Any) -> SlackResponse: ...
+    def update_message(self, channel: str, ts: str, text: str, *,
+                       blocks: Blocks | None = None) -> SlackResponse: ...
 
-    def post_ephemeral(self, channel: str, user: str, text: str,
-                       **kw: Any) -> SlackResponse: ...
+    def post_ephemeral(self, channel: str, user: str, text: str) -> SlackResponse: ...
 
-    def publish_home(self, user: str, view: dict[str, Any]) -> SlackResponse: ...
+    def publish_home(self, user: str, view: dict[str, object]) -> SlackResponse: ...
 
     def upload_file(self, channel: str, content: bytes | str, filename: str, *,
                     title: str | None = None, initial_comment: str | None = None,
                     thread_ts: str | None = None) -> SlackResponse: ...
 
-    def files_since(self, channel: str, since: datetime) -> list[dict[str, Any]]: ...
+    def files_since(self, channel: str, since: datetime) -> list[SlackFile]: ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
@@ -71,7 +82,7 @@ class Notifier(Protocol):
 
     def message_link(self, channel: str, ts: str) -> str | None: ...
 
-    def user_info(self, user: str) -> dict[str, Any]: ...
+    def user_info(self, user: str) -> SlackUser: ...
 
 
 class Wake(Protocol):
@@ -129,7 +140,7 @@ class ThreadUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._local = threading.local()
-        self._lock: AbstractContextManager[Any] = (
+        self._lock: AbstractContextManager[object] = (
             threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 

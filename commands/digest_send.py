@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from commands.charts import DailyCompliance
 from commands.deps import Deps
@@ -20,6 +20,7 @@ from commands.digest_insight import breach_causes
 from commands.errors import NotFound
 from commands.forecasts import channel_forecasts
 from commands.reporting import DEFAULT_GOAL_PERCENT, DigestData, build_chart_days, build_digest
+from commands.slack_notifier import Blocks
 from commands.ticket_facts import load_facts
 from sla.periods import CHART_DAYS, digest_weeks
 from sla.targets import CreditTier
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class DigestViews(Protocol):
     """How a digest is drawn: its message (fallback text and blocks) and its chart (PNG)."""
 
-    def message(self, data: DigestData) -> tuple[str, list[dict[str, Any]]]:
+    def message(self, data: DigestData) -> tuple[str, Blocks]:
         """The digest message."""
         ...
 

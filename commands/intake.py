@@ -9,9 +9,9 @@ work. No Slack call happens here: the outbox sender posts the card after the com
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 HUMAN_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
-def is_human_message(message: dict[str, Any]) -> bool:
+def is_human_message(message: Mapping[str, object]) -> bool:
     """A message a person wrote (not a bot, an edit, a join or another system message)."""
     return (
         message.get("subtype") in HUMAN_SUBTYPES
@@ -45,7 +45,7 @@ def is_human_message(message: dict[str, Any]) -> bool:
     )
 
 
-def is_thread_reply_event(message: dict[str, Any]) -> bool:
+def is_thread_reply_event(message: Mapping[str, object]) -> bool:
     """A reply inside a thread (a thread's first message has thread_ts == ts)."""
     thread_ts = message.get("thread_ts")
     return bool(thread_ts) and thread_ts != message.get("ts")

@@ -11,9 +11,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from commands.deps import Deps
+from commands.deps import Deps, PortalSettings
 from commands.errors import UsageError
 from commands.parser import parse_channel
 from commands.request import Message, Verb, VerbRequest
@@ -75,8 +74,8 @@ def handle_portal(request: VerbRequest) -> Message:
     return handlers[sub](request, rest)
 
 
-def _portal_settings(request: VerbRequest) -> Any:
-    portal = getattr(request.deps.settings, "portal", None)
+def _portal_settings(request: VerbRequest) -> PortalSettings:
+    portal: PortalSettings | None = getattr(request.deps.settings, "portal", None)
     if portal is None:
         raise UsageError(
             "the portal is off: set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLABOT_PUBLIC_URL "

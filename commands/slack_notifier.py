@@ -6,14 +6,58 @@ Tests point the client's base URL at a fake Slack instead of patching these.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.models.metadata import Metadata
 from slack_sdk.web import SlackResponse
 
 log = logging.getLogger(__name__)
+
+# Block Kit blocks as JSON objects: drawn by bot/views, passed through to Slack unread.
+Blocks = Sequence[dict[str, object]]
+
+
+class SlackProfile(TypedDict, total=False):
+    """What the bot reads of a users.info profile."""
+
+    display_name: str
+
+
+class SlackUser(TypedDict, total=False):
+    """What the bot reads of a users.info record (admin checks, time zone, names)."""
+
+    name: str
+    real_name: str
+    tz: str
+    is_admin: bool
+    is_owner: bool
+    is_primary_owner: bool
+    profile: SlackProfile
+
+
+class MessageMetadata(TypedDict, total=False):
+    """A message's metadata as Slack returns it (the outbox's marker is one)."""
+
+    event_type: str
+    event_payload: dict[str, str]
+
+
+class HistoryMessage(TypedDict, total=False):
+    """What the bot reads of a message in a history: its ts and metadata."""
+
+    ts: str
+    metadata: MessageMetadata
+
+
+class SlackFile(TypedDict, total=False):
+    """What the bot reads of a files.list entry."""
+
+    id: str
+    name: str
 
 
 def build_client(token: str, base_url: str) -> WebClient:
@@ -65,25 +109,30 @@ class SlackNotifier:
         self.client = client
         self._workspace_url: str | None = None
 
-    def post_message(self, channel: str, text: str, **kw: Any) -> SlackResponse:
+    def post_message(self, channel: str, text: str, *, blocks: Blocks | None = None,
+                     metadata: Metadata | None = None,
+                     unfurl_links: bool | None = None) -> SlackResponse:
         """Post a top-level message in a channel (or DM channel id)."""
-        return self.client.chat_postMessage(channel=channel, text=text, **kw)
+        return self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                            metadata=metadata, unfurl_links=unfurl_links)
 
-    def post_thread_reply(
-        self, channel: str, thread_ts: str, text: str, **kw: Any
-    ) -> SlackResponse:
+    def post_thread_reply(self, channel: str, thread_ts: str, text: str, *,
+                          blocks: Blocks | None = None, metadata: Metadata | None = None,
+                          unfurl_links: bool | None = None) -> SlackResponse:
         """Reply inside a thread."""
-        return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, **kw)
+        return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text,
+                                            blocks=blocks, metadata=metadata,
+                                            unfurl_links=unfurl_links)
 
-    def dm_user(self, user: str, text: str, **kw: Any) -> SlackResponse:
+    def dm_user(self, user: str, text: str, *, blocks: Blocks | None = None) -> SlackResponse:
         """Send a direct message to a user (opens the IM first)."""
-        return self.client.chat_postMessage(channel=self.open_dm(user), text=text, **kw)
+        return self.client.chat_postMessage(channel=self.open_dm(user), text=text, blocks=blocks)
 
     def open_dm(self, user: str) -> str:
         """The id of the bot's direct-message conversation with `user`."""
         return str(self.client.conversations_open(users=[user])["channel"]["id"])
 
-    def recent_messages(self, channel: str, thread_ts: str | None) -> list[dict[str, Any]]:
+    def recent_messages(self, channel: str, thread_ts: str | None) -> list[HistoryMessage]:
         """A thread's messages (or a channel's latest 200), with their metadata: where the
         outbox looks for a post whose answer was lost."""
         if thread_ts:
@@ -94,15 +143,16 @@ class SlackNotifier:
                 channel=channel, limit=200, include_all_metadata=True)
         return list(response.get("messages") or ())
 
-    def update_message(self, channel: str, ts: str, text: str, **kw: Any) -> SlackResponse:
+    def update_message(self, channel: str, ts: str, text: str, *,
+                       blocks: Blocks | None = None) -> SlackResponse:
         """Edit a message the bot posted (the ticket card)."""
-        return self.client.chat_update(channel=channel, ts=ts, text=text, **kw)
+        return self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
-    def post_ephemeral(self, channel: str, user: str, text: str, **kw: Any) -> SlackResponse:
+    def post_ephemeral(self, channel: str, user: str, text: str) -> SlackResponse:
         """A message only `user` sees."""
-        return self.client.chat_postEphemeral(channel=channel, user=user, text=text, **kw)
+        return self.client.chat_postEphemeral(channel=channel, user=user, text=text)
 
-    def publish_home(self, user: str, view: dict[str, Any]) -> SlackResponse:
+    def publish_home(self, user: str, view: dict[str, object]) -> SlackResponse:
         """Publish the App Home tab of `user`."""
         return self.client.views_publish(user_id=user, view=view)
 
@@ -126,7 +176,7 @@ class SlackNotifier:
             thread_ts=thread_ts,
         )
 
-    def files_since(self, channel: str, since: datetime) -> list[dict[str, Any]]:
+    def files_since(self, channel: str, since: datetime) -> list[SlackFile]:
         """Files shared in `channel` from `since` on (where the outbox looks for an upload
         whose answer was lost)."""
         response = self.client.files_list(channel=channel, ts_from=str(int(since.timestamp())),
@@ -162,7 +212,7 @@ class SlackNotifier:
             self._workspace_url + "/")
         return f"{base}archives/{channel}/p{ts.replace('.', '')}"
 
-    def user_info(self, user: str) -> dict[str, Any]:
+    def user_info(self, user: str) -> SlackUser:
         """The users.info record of `user` (for admin checks and time zones)."""
-        record: dict[str, Any] = self.client.users_info(user=user)["user"]
+        record: SlackUser = self.client.users_info(user=user)["user"]
         return record

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from enum import Enum, auto
 from types import MappingProxyType
 from typing import Any
 
@@ -45,7 +46,10 @@ _DEFAULT_TARGETS = {
 
 _DEFAULT_NUDGES = tuple(NudgeRule(f, default_audiences(f)) for f in (0.5, 0.8, 1.0))
 
-_KEEP: Any = object()  # sentinel: "leave this setting as it is"
+class _Keep(Enum):
+    """The default that means "leave this setting as it is" (None means "off")."""
+
+    KEEP = auto()
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ class Policy:
         return replace(self, targets=targets)
 
     def with_nudges(
-        self, fractions: Iterable[float], reescalate_every: timedelta | None = _KEEP
+        self, fractions: Iterable[float], reescalate_every: timedelta | _Keep | None = _Keep.KEEP
     ) -> Policy:
         """A copy nudging at ``fractions`` of the target; the breach (1.0) is always kept.
 
@@ -149,7 +153,7 @@ class Policy:
         """
         wanted = {float(f) for f in fractions} | {1.0}
         rules = [self.nudge_rule(f) or NudgeRule(f, default_audiences(f)) for f in sorted(wanted)]
-        if reescalate_every is _KEEP:
+        if reescalate_every is _Keep.KEEP:
             reescalate_every = self.reescalate_every
         else:
             check_reescalate(reescalate_every)

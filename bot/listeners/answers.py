@@ -9,17 +9,23 @@ Everything else reaches the app's one error handler (bot/errors.py), same wordin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Protocol
 
 from bot.views.replies import render
 from commands.errors import report_error
 from commands.request import Result
+from commands.slack_notifier import Blocks
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[..., Any]
+class Respond(Protocol):
+    """Bolt's `respond`, or the inbox worker's stand-in (bot/inbox.py `OutboxReplies`)."""
+
+    def __call__(self, text: str = "", *, blocks: Blocks | None = None,
+                 response_type: str | None = None,
+                 replace_original: bool | None = None) -> object: ...
 
 
 @contextmanager

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import Ack
+
 from bot.listeners.answers import Respond, errors_to_user, tell_privately
 from commands import tickets
 from commands.assign import press_take
@@ -77,7 +79,7 @@ def on_take(body: dict[str, Any], respond: Respond, deps: Deps) -> None:
             tell_privately(respond, result)
 
 
-def on_explain(ack: Callable[..., Any], body: dict[str, Any], respond: Respond,
+def on_explain(ack: Ack, body: dict[str, Any], respond: Respond,
                deps: Deps) -> None:
     """The Explain button: the ticket's ledger, privately."""
     ack()

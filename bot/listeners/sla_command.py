@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_bolt import Ack
+
 from bot.listeners.answers import Respond, errors_to_user
 from bot.views.blocks import Block
 from bot.views.digest import DIGEST_VIEWS
@@ -46,7 +48,7 @@ def make_sla_listener(router: Router | None = None) -> Callable[..., None]:
     """The Bolt listener for `/sla`: ack at once, then answer through `respond`."""
     active = router or sla_router()
 
-    def handle_sla_command(ack: Callable[..., Any], command: dict[str, Any],
+    def handle_sla_command(ack: Ack, command: dict[str, Any],
                            respond: Respond, deps: Deps) -> None:
         # Slack wants the ack within 3 s; the work and the real answer come after it.
         ack()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -24,6 +23,7 @@ from sla.clock import compute_clock
 from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
 from sla.targets import Metric, Priority
+from storage.models import stored_id
 from storage.repositories import ticket_events as event_repo
 from storage.repositories import tickets as ticket_repo
 
@@ -118,16 +118,17 @@ def seed_history(
             responded = next((e.at for e in events if e.kind is EventKind.RESPONDED), None)
             later.append((events, actors, responded, events[-1].at))
     created_rows = ticket_repo.create_tickets(session=session, new=new)
-    history: list[dict[str, Any]] = []
-    milestones: list[dict[str, Any]] = []
+    history: list[event_repo.HistoryRow] = []
+    milestones: list[event_repo.Milestones] = []
     breached = 0
     for row, (events, actors, responded, resolved) in zip(created_rows, later, strict=True):
         assert row is not None
         breached += bool(row.first_response_breached or row.resolution_breached)
-        milestones.append({"ticket_id": row.id, "first_response_at": responded,
+        ticket_id = stored_id(row)
+        milestones.append({"ticket_id": ticket_id, "first_response_at": responded,
                            "resolved_at": resolved})
         history.extend(
-            {"ticket_id": row.id, "kind": event.kind.value, "at": event.at, "actor_id": actor,
+            {"ticket_id": ticket_id, "kind": event.kind.value, "at": event.at, "actor_id": actor,
              "priority": None, "note": None}
             for event, actor in zip(events[1:], actors[1:], strict=True)
         )

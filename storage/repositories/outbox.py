@@ -10,6 +10,7 @@ it is when it sends).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +44,7 @@ def queue_write(
     thread_ts: str | None = None,
     user_id: str | None = None,
     text: str = "",
-    blocks: list[dict[str, Any]] | None = None,
+    blocks: Sequence[dict[str, object]] | None = None,
     response_url: str | None = None,
     file_name: str | None = None,
     file_content: bytes | None = None,
@@ -51,7 +52,8 @@ def queue_write(
     """Queue one Slack write; False when a write with this key was already queued."""
     return _sql.insert_ignoring_duplicates(session, OutboxMessage, {
         "key": key, "kind": kind, "ticket_id": ticket_id, "channel_id": channel_id,
-        "thread_ts": thread_ts, "user_id": user_id, "text": text, "blocks": blocks,
+        "thread_ts": thread_ts, "user_id": user_id, "text": text,
+        "blocks": None if blocks is None else list(blocks),
         "response_url": response_url, "file_name": file_name, "file_content": file_content,
         "state": _PENDING, "attempts": 0, "next_attempt_at": at, "created_at": at,
     })

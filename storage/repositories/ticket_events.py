@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
@@ -105,18 +105,36 @@ def load_clock_events(*, session: Session, ticket_id: int) -> list[ClockEvent]:
     return clock_events(list_events(session=session, ticket_id=ticket_id))
 
 
-def add_history_events(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many history rows at once (``ticket_id``, ``kind``, ``at``, ``actor_id``,
-    ``priority``, ``note``): importing tickets whose past is known, e.g. the demo's seed."""
+class HistoryRow(TypedDict):
+    """One past event of an imported ticket."""
+
+    ticket_id: int
+    kind: str
+    at: datetime
+    actor_id: str | None
+    priority: str | None
+    note: str | None
+
+
+class Milestones(TypedDict):
+    """When an imported ticket was first answered and resolved."""
+
+    ticket_id: int
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+
+def add_history_events(*, session: Session, rows: Sequence[HistoryRow]) -> None:
+    """Insert many history rows at once: importing tickets whose past is known, e.g. the
+    demo's seed."""
     if rows:
-        session.connection().execute(
-            INSERT_EVENT, [{**row, "created_at": row.get("created_at") or utcnow()}
-                           for row in rows])
+        now = utcnow()
+        session.connection().execute(INSERT_EVENT, [{**row, "created_at": now} for row in rows])
 
 
-def set_milestones(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Set ``first_response_at`` and ``resolved_at`` of many imported tickets (``ticket_id``,
-    ``first_response_at``, ``resolved_at`` per row) in one executemany."""
+def set_milestones(*, session: Session, rows: Sequence[Milestones]) -> None:
+    """Set ``first_response_at`` and ``resolved_at`` of many imported tickets in one
+    executemany."""
     if rows:
         session.connection().execute(_SET_MILESTONES, [
             {"ticket_id": row["ticket_id"], "b_first_response_at": row["first_response_at"],
