@@ -43,7 +43,9 @@ def record_outcome(deps: Deps, options: SenderOptions, prepared: Prepared, outco
 def _record_delivered(deps: Deps, prepared: Prepared, outcome: Outcome, report: SendReport,
                       metrics: SchedulerMetrics | None) -> None:
     label = str(prepared.facts.metric)
-    sent = len(outcome.reached) > len(outcome.given_up) or not prepared.deliveries
+    # Sent when anyone got it; the destinations given up stay in the row's error.
+    sent = bool(outcome.reached) or not prepared.deliveries
+    given_up = "; ".join(outcome.given_up) or None
     with deps.unit_of_work() as session:
         if sent:
             outbox.mark_nudge_sent(
@@ -52,10 +54,11 @@ def _record_delivered(deps: Deps, prepared: Prepared, outcome: Outcome, report: 
                 at=deps.clock.now(),
                 slack_channel=prepared.ticket.channel_id if outcome.thread_ts else None,
                 slack_ts=outcome.thread_ts,
+                error=given_up,
             )
         else:
             outbox.mark_nudge_failed(session=session, nudge_id=prepared.nudge_id,
-                                     error="; ".join(outcome.given_up))
+                                     error=given_up or "")
     if not sent:
         _count_failed(report, metrics, label)
         log_event(log, logging.ERROR, "nudge failed: no destination reachable",
@@ -68,7 +71,7 @@ def _record_delivered(deps: Deps, prepared: Prepared, outcome: Outcome, report: 
         if prepared.facts.lateness >= LATE_AFTER:
             metrics.nudges_late.labels(metric=label).inc()
     log_event(log, logging.INFO, "nudge sent", nudge_id=prepared.nudge_id,
-              ticket=prepared.ticket.key)
+              ticket=prepared.ticket.key, given_up=list(outcome.given_up))
 
 
 def _record_error(deps: Deps, options: SenderOptions, prepared: Prepared, error: BaseException,
@@ -144,9 +147,8 @@ def record_cancelled(deps: Deps, options: SenderOptions, nudge_id: int, cancel: 
                 outbox.record_nudge_delivery(
                     session=session, nudge_id=nudge_id, destination=destination
                 )
-            outbox.mark_nudge_sent(session=session, nudge_id=nudge_id, at=now)
-            row.last_error = f"the rest not sent: {cancel.reason}"
-            session.add(row)
+            outbox.mark_nudge_sent(session=session, nudge_id=nudge_id, at=now,
+                                   error=f"the rest not sent: {cancel.reason}")
         else:
             outbox.mark_nudge_cancelled(session=session, nudge_id=nudge_id, reason=cancel.reason)
     if reached:

@@ -146,13 +146,15 @@ def mark_nudge_sent(
     at: datetime,
     slack_channel: str | None = None,
     slack_ts: str | None = None,
+    error: str | None = None,
 ) -> Nudge:
-    """Record a delivered nudge (with the Slack message it became)."""
+    """Record a delivered nudge (with the Slack message it became, and ``error``: why some
+    destinations did not get it)."""
     nudge = _get(session, nudge_id)
     nudge.sent_at = at
     nudge.slack_channel = slack_channel
     nudge.slack_ts = slack_ts
-    return _release(session, nudge, NudgeState.SENT)
+    return _release(session, nudge, NudgeState.SENT, error)
 
 
 def mark_nudge_failed(

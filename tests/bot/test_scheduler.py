@@ -402,6 +402,31 @@ def test_a_destination_that_can_never_work_does_not_block_the_others(world):
     assert world.nudge_rows("SLA-1")[-1].state == NudgeState.SENT
 
 
+def test_a_nudge_that_reached_one_destination_is_sent_though_another_was_given_up(world):
+    key = world.open()
+    assign(world.deps, team_id=TEAM, key=key, assignee_id=AGENT, by=AGENT)
+    world.notifier.fail_next(AGENT, slack_error("user_disabled"))
+    world.at(MONDAY_10 + timedelta(minutes=48))  # 80%: the thread and the assignee's DM
+    assert [(p.kind, p.target) for p in world.notifier.nudges()] == [("thread", CHANNEL)]
+    row = world.nudge_rows(key)[-1]
+    assert (row.threshold, row.state) == (0.8, NudgeState.SENT)
+    assert row.last_error == f"dm:{AGENT}: user_disabled"
+    assert world.metrics.nudges_failed.labels(metric="first_response")._value.get() == 0
+    assert world.metrics.nudges_sent.labels(metric="first_response")._value.get() == 1
+
+
+def test_a_nudge_whose_every_destination_was_given_up_fails(world, caplog):
+    world.open()
+    world.notifier.fail_next(CHANNEL, slack_error("is_archived"))
+    world.at(MONDAY_10 + timedelta(minutes=30))  # 50%: the thread only
+    assert world.notifier.nudges() == []
+    row = world.nudge_rows("SLA-1")[0]
+    assert (row.state, row.last_error) == (NudgeState.FAILED, f"thread:{CHANNEL}: is_archived")
+    assert world.metrics.nudges_failed.labels(metric="first_response")._value.get() == 1
+    assert any(getattr(r, "event", None) == "nudge failed: no destination reachable"
+               for r in caplog.records)
+
+
 def test_a_retry_after_a_partial_failure_skips_destinations_already_reached(world):
     world.open()
     world.notifier.fail_next(MANAGER, slack_error("ratelimited"))
