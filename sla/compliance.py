@@ -123,14 +123,61 @@ def nearest_rank(values: Sequence[timedelta], p: float) -> timedelta | None:
 
 
 @dataclass
-class _Tally:
-    met: int = 0
-    breached: int = 0
+class MetricCounts:
+    """How many metrics of a period ended met or late, and how the open ones stand: what
+    ``summarize`` tallies in Python and storage counts in SQL, made figures in one place."""
+
     closed_met: int = 0
     closed_breached: int = 0
     open: int = 0
     at_risk: int = 0
     breached_now: int = 0
+
+    @property
+    def breached(self) -> int:
+        """Breached for met %: stopped late, or still open and already late."""
+        return self.closed_breached + self.breached_now
+
+    @property
+    def met_percent(self) -> float | None:
+        """Met % (see the module docstring)."""
+        return percent(self.closed_met, self.breached)
+
+    def to_summary(
+        self,
+        metric: Metric | None,
+        *,
+        median_elapsed: timedelta | None,
+        p90_elapsed: timedelta | None,
+        previous_met_percent: float | None,
+    ) -> MetricSummary:
+        """These counts as a summary, with the trend against ``previous_met_percent``."""
+        met_percent = self.met_percent
+        trend = (
+            None
+            if met_percent is None or previous_met_percent is None
+            else met_percent - previous_met_percent
+        )
+        return MetricSummary(
+            metric=metric,
+            met=self.closed_met,
+            breached=self.breached,
+            met_percent=met_percent,
+            closed_met=self.closed_met,
+            closed_breached=self.closed_breached,
+            closed_met_percent=percent(self.closed_met, self.closed_breached),
+            open=self.open,
+            at_risk=self.at_risk,
+            breached_now=self.breached_now,
+            median_elapsed=median_elapsed,
+            p90_elapsed=p90_elapsed,
+            previous_met_percent=previous_met_percent,
+            trend_points=trend,
+        )
+
+
+@dataclass
+class _Tally(MetricCounts):
     closed_elapsed: list[timedelta] = field(default_factory=list)
 
     def add(
@@ -150,42 +197,22 @@ class _Tally:
         if not standing.is_open:
             self.closed_elapsed.append(outcome.elapsed)
             if standing.counts_as_breached:
-                self.breached += 1
                 self.closed_breached += 1
             else:
-                self.met += 1
                 self.closed_met += 1
             return
         self.open += 1
         if standing is Standing.BREACHED_NOW:
-            self.breached += 1
             self.breached_now += 1
         elif standing is Standing.AT_RISK:
             self.at_risk += 1
 
-    def summary(self, metric: Metric | None, previous: _Tally | None) -> MetricSummary:
-        met_percent = percent(self.met, self.breached)
-        previous_percent = percent(previous.met, previous.breached) if previous else None
-        trend = (
-            None
-            if met_percent is None or previous_percent is None
-            else met_percent - previous_percent
-        )
-        return MetricSummary(
-            metric=metric,
-            met=self.met,
-            breached=self.breached,
-            met_percent=met_percent,
-            closed_met=self.closed_met,
-            closed_breached=self.closed_breached,
-            closed_met_percent=percent(self.closed_met, self.closed_breached),
-            open=self.open,
-            at_risk=self.at_risk,
-            breached_now=self.breached_now,
+    def summary(self, metric: Metric | None, previous: _Tally) -> MetricSummary:
+        return self.to_summary(
+            metric,
             median_elapsed=nearest_rank(self.closed_elapsed, 50),
             p90_elapsed=nearest_rank(self.closed_elapsed, 90),
-            previous_met_percent=previous_percent,
-            trend_points=trend,
+            previous_met_percent=previous.met_percent,
         )
 
 
@@ -301,6 +328,7 @@ __all__ = [
     "FORMULA",
     "ComplianceError",
     "ComplianceSummary",
+    "MetricCounts",
     "MetricOutcome",
     "MetricSummary",
     "credit_owed",

@@ -39,7 +39,13 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from sla.compliance import ComplianceError, ComplianceSummary, MetricSummary, percent
+from sla.compliance import (
+    ComplianceError,
+    ComplianceSummary,
+    MetricCounts,
+    MetricSummary,
+    percent,
+)
 from sla.events import as_utc
 from sla.targets import Metric
 from storage.columns import UTCDateTime
@@ -58,12 +64,7 @@ Micros = npt.NDArray[np.int64]  # elapsed times in whole microseconds
 
 
 @dataclass
-class _Counts:
-    closed_met: int = 0
-    closed_breached: int = 0
-    open: int = 0
-    at_risk: int = 0
-    breached_now: int = 0
+class _Counts(MetricCounts):
     previous_met: int = 0
     previous_breached: int = 0
     percentiles: dict[int, timedelta | None] = field(default_factory=dict)
@@ -86,27 +87,11 @@ class _Counts:
         self.previous_breached += int(breached_before)
 
     def summary(self, metric: Metric | None) -> MetricSummary:
-        met = self.closed_met
-        breached = self.closed_breached + self.breached_now
-        met_percent = percent(met, breached)
-        previous = percent(self.previous_met, self.previous_breached)
-        return MetricSummary(
-            metric=metric,
-            met=met,
-            breached=breached,
-            met_percent=met_percent,
-            closed_met=self.closed_met,
-            closed_breached=self.closed_breached,
-            closed_met_percent=percent(self.closed_met, self.closed_breached),
-            open=self.open,
-            at_risk=self.at_risk,
-            breached_now=self.breached_now,
+        return self.to_summary(
+            metric,
             median_elapsed=self.percentiles.get(50),
             p90_elapsed=self.percentiles.get(90),
-            previous_met_percent=previous,
-            trend_points=(
-                None if met_percent is None or previous is None else met_percent - previous
-            ),
+            previous_met_percent=percent(self.previous_met, self.previous_breached),
         )
 
 
