@@ -5,15 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Table, func, inspect, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
 from storage.errors import NotFound
+from storage.models import utcnow
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+class _Stamped(Protocol):
+    updated_at: datetime
+
+
+Stamped = TypeVar("Stamped", bound=_Stamped)
+
+
+def save_changed(session: Session, row: Stamped) -> Stamped:
+    """Stamp a changed row's ``updated_at`` and flush it, so the rest of the unit of work
+    (and a constraint that fails) sees the change now rather than at commit."""
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -142,12 +159,14 @@ def due_count(session: Session, model: type[SQLModel], *, state: str, now: datet
     ).one()
 
 
-def waiting_and_oldest(
-    session: Session, model: type[SQLModel], *, state: str, arrived: str
-) -> tuple[int, datetime | None]:
-    """How many rows are in ``state``, and the earliest ``arrived`` instant among them."""
+def queue_depth(
+    session: Session, model: type[SQLModel], *, waiting: str, given_up: str, arrived: str
+) -> tuple[int, int, datetime | None]:
+    """A queue's health: how many rows are ``waiting``, how many were ``given_up`` for good
+    (states), and the earliest ``arrived`` instant among those waiting."""
     columns = table_of(model).c
-    count, oldest = session.exec(
-        select(func.count(), func.min(columns[arrived])).where(columns.state == state)
+    pending, oldest = session.exec(
+        select(func.count(), func.min(columns[arrived])).where(columns.state == waiting)
     ).one()
-    return count, oldest
+    stuck = session.exec(select(func.count()).where(columns.state == given_up)).one()
+    return pending, stuck, oldest

@@ -7,8 +7,8 @@ import re
 from sqlmodel import Session, col, select
 
 from storage.errors import StorageError
-from storage.models import DigestScope, DigestSubscription, utcnow
-from storage.repositories._sql import get_row
+from storage.models import DigestScope, DigestSubscription
+from storage.repositories._sql import get_row, save_changed
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -74,7 +74,5 @@ def remove_digest_subscription(*, session: Session, subscription_id: int) -> boo
     if row is None or not row.active:
         return False
     row.active = False
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
+    save_changed(session, row)
     return True

@@ -80,11 +80,8 @@ class InboxStats:
 
 def inbox_stats(*, session: Session) -> InboxStats:
     """How many rows wait, how many are parked, and when the oldest waiting one arrived."""
-    pending, oldest = _sql.waiting_and_oldest(session, InboxItem, state=_PENDING,
-                                              arrived="received_at")
-    parked, _ = _sql.waiting_and_oldest(session, InboxItem, state=InboxState.PARKED.value,
-                                        arrived="received_at")
-    return InboxStats(pending, parked, oldest)
+    return InboxStats(*_sql.queue_depth(session, InboxItem, waiting=_PENDING,
+                                        given_up=InboxState.PARKED.value, arrived="received_at"))
 
 
 def forget_done_before(*, session: Session, before: datetime) -> int:

@@ -200,14 +200,7 @@ def _release(
         nudge.last_error = error[:ERROR_LENGTH]
     nudge.claimed_by = None
     nudge.claimed_until = None
-    return _save(session, nudge)
-
-
-def _save(session: Session, nudge: Nudge) -> Nudge:
-    nudge.updated_at = utcnow()
-    session.add(nudge)
-    session.flush()
-    return nudge
+    return _sql.save_changed(session, nudge)
 
 
 def record_nudge_delivery(
@@ -225,7 +218,7 @@ def record_nudge_delivery(
     done = list(nudge.delivered or [])
     if destination not in done:
         nudge.delivered = [*done, destination]
-    _save(session, nudge)
+    _sql.save_changed(session, nudge)
     return True
 
 

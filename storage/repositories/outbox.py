@@ -157,11 +157,8 @@ class OutboxStats:
 
 def outbox_stats(*, session: Session) -> OutboxStats:
     """How many writes wait, how many failed for good, when the oldest waiting one was queued."""
-    pending, oldest = _sql.waiting_and_oldest(session, OutboxMessage, state=_PENDING,
-                                              arrived="created_at")
-    failed, _ = _sql.waiting_and_oldest(session, OutboxMessage, state=OutboxState.FAILED.value,
-                                        arrived="created_at")
-    return OutboxStats(pending, failed, oldest)
+    return OutboxStats(*_sql.queue_depth(session, OutboxMessage, waiting=_PENDING,
+                                         given_up=OutboxState.FAILED.value, arrived="created_at"))
 
 
 def next_write_at(*, session: Session) -> datetime | None:

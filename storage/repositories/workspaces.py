@@ -17,7 +17,7 @@ from sla.targets import Priority
 from storage.errors import StorageError
 from storage.mappers import policy_from_row
 from storage.models import PolicyRow, TrackedChannel, Workspace, utcnow
-from storage.repositories._sql import get_row, insert_ignoring_duplicates
+from storage.repositories._sql import get_row, insert_ignoring_duplicates, save_changed
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -76,10 +76,7 @@ def update_workspace(
         workspace.tz = tz
     if name is not None:
         workspace.name = name
-    workspace.updated_at = utcnow()
-    session.add(workspace)
-    session.flush()
-    return workspace
+    return save_changed(session, workspace)
 
 
 def get_channel(*, session: Session, workspace_id: int, channel_id: str) -> TrackedChannel | None:
@@ -118,10 +115,7 @@ def track_channel(
         channel.name = name
     if default_priority is not None:
         channel.default_priority = Priority.parse(default_priority).value
-    channel.updated_at = utcnow()
-    session.add(channel)
-    session.flush()
-    return channel
+    return save_changed(session, channel)
 
 
 def untrack_channel(*, session: Session, workspace_id: int, channel_id: str) -> bool:
@@ -130,9 +124,7 @@ def untrack_channel(*, session: Session, workspace_id: int, channel_id: str) -> 
     if channel is None or not channel.tracking:
         return False
     channel.tracking = False
-    channel.updated_at = utcnow()
-    session.add(channel)
-    session.flush()
+    save_changed(session, channel)
     return True
 
 
@@ -159,10 +151,7 @@ def configure_channel(
         channel.manager_user_ids = list(dict.fromkeys(manager_user_ids))
     if responder_user_ids is not None:
         channel.responder_user_ids = list(dict.fromkeys(responder_user_ids))
-    channel.updated_at = utcnow()
-    session.add(channel)
-    session.flush()
-    return channel
+    return save_changed(session, channel)
 
 
 def list_all_tracked_channels(*, session: Session) -> list[tuple[str, TrackedChannel]]:
@@ -208,15 +197,11 @@ def save_policy(
         row = PolicyRow(workspace_id=workspace_id, name=name, spec=spec)
     else:
         row.spec = spec
-        row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
+    save_changed(session, row)
     if channel_id is not None:
         channel = _channel_row(session, workspace_id, channel_id)
         channel.policy_id = row.id
-        channel.updated_at = utcnow()
-        session.add(channel)
-        session.flush()
+        save_changed(session, channel)
     return row
 
 
