@@ -15,7 +15,7 @@ from commands.clocks import clock_of
 from commands.deps import Deps
 from commands.timezones import user_tz
 from sla.clock import TicketClock
-from storage.models import Ticket
+from storage.models import Ticket, stored_id
 from storage.repositories import outbox as outbox_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -42,14 +42,14 @@ def ticket_card(deps: Deps, ticket_id: int, now: datetime
 def queue_card_update(session: Session, ticket: Ticket, now: datetime,
                       because: str | None = None) -> None:
     """Queue a redraw of the ticket's card in the caller's unit of work."""
-    outbox_repo.queue_card_update(session=session, ticket_id=_stored_id(ticket),
+    outbox_repo.queue_card_update(session=session, ticket_id=stored_id(ticket),
                                   version=ticket.version, at=now, because=because)
 
 
 def queue_thread_note(session: Session, ticket: Ticket, now: datetime, text: str) -> None:
     """Queue a short note in the ticket's thread in the caller's unit of work (`text` is
     mrkdwn made safe by the caller); one note per version of the ticket."""
-    ticket_id = _stored_id(ticket)
+    ticket_id = stored_id(ticket)
     outbox_repo.queue_write(
         session=session, key=f"note:{ticket_id}:v{ticket.version}", kind=outbox_repo.POST,
         ticket_id=ticket_id, channel_id=ticket.channel_id, thread_ts=ticket.thread_ts,
@@ -65,9 +65,3 @@ def refresh_card(deps: Deps, ticket_id: int) -> None:
         if ticket is not None:
             queue_card_update(session, ticket, now, because=f"at{now.timestamp():.6f}")
     deps.wake_outbox()
-
-
-def _stored_id(ticket: Ticket) -> int:
-    if ticket.id is None:
-        raise ValueError(f"ticket {ticket.key} is not stored yet: it has no card")
-    return ticket.id

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from sla.clock import TicketClock, compute_clock
 from sla.policy import Policy
-from storage.models import Ticket
+from storage.models import Ticket, stored_id
 from storage.repositories import ticket_events as event_repo
 from storage.repositories import workspaces as workspace_repo
 
@@ -27,7 +27,5 @@ def clock_of(session: Session, ticket: Ticket, now: datetime, *,
              policy: Policy | None = None) -> TicketClock:
     """The ticket's clock at `now` from its stored history, under `policy` (by default the
     one in force for its channel; callers reading many tickets pass the one they hold)."""
-    if ticket.id is None:
-        raise ValueError(f"ticket {ticket.key} is not stored yet: it has no history")
-    events = event_repo.load_clock_events(session=session, ticket_id=ticket.id)
+    events = event_repo.load_clock_events(session=session, ticket_id=stored_id(ticket))
     return compute_clock(events, policy or policy_of(session, ticket), now)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from commands.deps import Deps
 from sla.forecast import Forecast, forecast, team_pace
 from storage import repositories as repo
+from storage.models import stored_id
 from storage.repositories.histories import load_forecast_inputs, waiting_channels
 
 FORECAST_HOURS = 4  # `/sla status`, the App Home and the digest look this far ahead
@@ -74,6 +75,6 @@ def channel_forecast(deps: Deps, *, team_id: str, channel_id: str,
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        ahead = breach_forecast(session, workspace_id=workspace.id, channel_id=channel_id,
+        ahead = breach_forecast(session, workspace_id=stored_id(workspace), channel_id=channel_id,
                                 now=now, hours=hours)
     return ChannelForecast(channel_id, ahead)

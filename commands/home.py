@@ -65,7 +65,7 @@ def home_tickets(deps: Deps, *, team_id: str, user_id: str) -> HomeTickets:
                 clock=clock_of(session, ticket, now, policy=policy),
             ))
         keys = {item.key for item in items}
-        ahead = channel_forecasts(session, workspace_id=workspace.id, channel_ids=policies,
+        ahead = channel_forecasts(session, workspace_id=stored_id(workspace), channel_ids=policies,
                                   now=now)
     tz = user_tz(deps, user_id, tz_fallback)
     mine = tuple(f.only(keys) for f in ahead if f.waits_for(keys))

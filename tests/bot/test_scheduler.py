@@ -404,7 +404,7 @@ def test_a_destination_that_can_never_work_does_not_block_the_others(world):
 
 def test_a_nudge_that_reached_one_destination_is_sent_though_another_was_given_up(world):
     key = world.open()
-    assign(world.deps, team_id=TEAM, key=key, assignee_id=AGENT, by=AGENT)
+    lifecycle.assign(world.deps, team_id=TEAM, user_id=AGENT, key=key, assignee_id=AGENT)
     world.notifier.fail_next(AGENT, slack_error("user_disabled"))
     world.at(MONDAY_10 + timedelta(minutes=48))  # 80%: the thread and the assignee's DM
     assert [(p.kind, p.target) for p in world.notifier.nudges()] == [("thread", CHANNEL)]
