@@ -11,6 +11,10 @@ Database fixtures (use them in any test that needs storage):
   ``Deps.unit_of_work`` has): ``with uow() as session: ...``.
 - ``empty_db_url``: like ``db_url`` but with no tables at all (migration tests).
 
+Time: ``slack_retry_waits`` records the waits slack_sdk's rate-limit retries ask for instead
+of sleeping them. Servers a test started close in the background (``tests/closing.py``); the
+session waits for them at its end.
+
 PostgreSQL isolation: each pytest process migrates its own schema once (``search_path`` is in
 the URL) and empties its tables before every test, so parallel runs never see each other's rows.
 """
@@ -40,6 +44,28 @@ ENGINES = [
         marks=[pytest.mark.postgres, pytest.mark.skipif(not TEST_DATABASE_URL, reason=_NO_PG)],
     ),
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_closed_at_the_end() -> Iterator[None]:
+    from tests.closing import wait_all_closed
+
+    yield
+    wait_all_closed()
+
+
+@pytest.fixture
+def slack_retry_waits(monkeypatch) -> list[float]:
+    """Seconds slack_sdk's retry handlers waited, recorded instead of slept on the wall clock
+    (a 429 costs its Retry-After plus up to a second of jitter)."""
+    from types import SimpleNamespace
+
+    from slack_sdk.http_retry import builtin_handlers, handler
+
+    waits: list[float] = []
+    for module in (builtin_handlers, handler):
+        monkeypatch.setattr(module, "time", SimpleNamespace(sleep=waits.append))
+    return waits
 
 
 @pytest.fixture(autouse=True)

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox.slack_api import FakeSlack
 from commands.slack_notifier import SlackNotifier, build_client
 from tests.clocks import FixedClock
+from tests.closing import running_fake_slack
 
 
 @pytest.fixture
 def fake():
-    with FakeSlack(token="xoxb-t") as fake:
+    with running_fake_slack(token="xoxb-t") as fake:
         yield fake
 
 
@@ -38,10 +38,12 @@ def test_server_errors_are_not_retried_by_the_client(fake, notifier):
     assert len(fake.calls("chat.postMessage")) == 1
 
 
-def test_rate_limit_honours_retry_after(fake, notifier):
+def test_rate_limit_honours_retry_after(fake, notifier, slack_retry_waits):
     fake.fail("chat.postMessage", status=429, times=1, retry_after=1)
     assert notifier.post_message("C1", "eventually")["ok"]
     assert len(fake.calls("chat.postMessage")) == 2
+    [wait] = slack_retry_waits
+    assert 1 <= wait < 2  # Retry-After, plus slack_sdk's jitter
 
 
 def test_persistent_failure_surfaces_as_an_error(fake, notifier):

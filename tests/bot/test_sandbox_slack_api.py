@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.sandbox.slack_api import BOT_USER_ID, FakeSlack
+from tests.closing import running_fake_slack
 
 TOKEN = "xoxb-sandbox-test"
 SUPPORT, QUIET = "C0SUPPORT", "C0QUIET"
@@ -41,7 +42,7 @@ def wall() -> Wall:
 
 @pytest.fixture
 def slack(wall: Wall) -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, strict=True, now=wall) as fake:
+    with running_fake_slack(token=TOKEN, strict=True, now=wall) as fake:
         fake.add_user(RITA, name="rita")
         fake.add_user(ALEX, name="alex")
         fake.add_channel(SUPPORT, name="support", members=[RITA, ALEX, BOT_USER_ID])

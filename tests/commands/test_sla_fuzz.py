@@ -23,12 +23,13 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.listeners.sla_command import answer, sla_router
-from bot.sandbox.slack_api import TEAM_ID, FakeSlack
+from bot.sandbox.slack_api import TEAM_ID
 from commands import intake
 from commands.deps import Deps, ThreadUnitOfWork
 from commands.slack_notifier import SlackNotifier, build_client
 from commands.text import MAX_REPLY_CHARS
 from tests.clocks import FixedClock
+from tests.closing import running_fake_slack
 from tests.hostile_text import HOSTILE, assert_ampersands_escaped, user_markup_in
 
 EXAMPLES = int(os.environ.get("SLA_FUZZ_EXAMPLES", "300"))
@@ -86,7 +87,7 @@ COMMAND_LINES = st.builds(
 @pytest.fixture
 def world(engine) -> Iterator[SimpleNamespace]:
     """Real deps on the test database and the fake Slack, a tracked channel with tickets."""
-    with FakeSlack(token=TOKEN) as fake:
+    with running_fake_slack(token=TOKEN) as fake:
         fake.add_user(ADMIN, name="ada", is_admin=True, tz="UTC")
         fake.add_user(AGENT, name="alex", tz="America/New_York")
         fake.add_channel(CHANNEL, name="support", members=[ADMIN, AGENT])

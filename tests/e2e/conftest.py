@@ -52,6 +52,7 @@ from commands.slack_notifier import SlackNotifier, build_client
 from storage.repositories import inbox as inbox_repo
 from storage.repositories import outbox as outbox_repo
 from tests.clocks import FixedClock
+from tests.closing import close_later, running_fake_slack
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, inside business hours
 SIGNING_SECRET = "e2e-signing-secret"
@@ -375,7 +376,7 @@ class BotHarness:
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API with the usual people of these tests."""
-    with FakeSlack(token=BOT_TOKEN) as fake:
+    with running_fake_slack(token=BOT_TOKEN) as fake:
         fake.add_user(REQUESTER, name="rita", tz="Europe/Berlin")
         fake.add_user(AGENT, name="alex", tz="America/New_York")
         fake.add_user(ADMIN, name="ada", is_admin=True, tz="UTC")
@@ -441,10 +442,11 @@ _WATCHED_LOGGERS = ("bot", "commands", "slack_bolt")
 
 
 def stop_bot(harness: BotHarness) -> None:
-    """Stop the server and the listener pool (the `bot` fixture does it for you)."""
+    """Stop the server and the listener pool (the `bot` fixture does it for you); the
+    server's last poll is waited out in the background (tests/closing.py)."""
     for name in _WATCHED_LOGGERS:
         logging.getLogger(name).removeHandler(harness.error_log)
-    harness.server.stop()
+    close_later(harness.server.stop)
     harness.executor.shutdown(wait=True)
 
 

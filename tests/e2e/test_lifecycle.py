@@ -192,12 +192,13 @@ def test_reopen_button_resumes_resolution_where_it_stopped(bot):
     assert reopened.resolution_elapsed_s == 3600
 
 
-def test_card_update_survives_a_rate_limit(bot):
+def test_card_update_survives_a_rate_limit(bot, slack_retry_waits):
     open_ticket(bot)
     bot.fake.fail("chat.update", status=429, times=1, retry_after=1)
     press(bot, Action.PAUSE)
     updates = bot.fake.calls("chat.update")
     assert len(updates) == 2  # the 429, then the retry after Retry-After
+    assert len(slack_retry_waits) == 1 and slack_retry_waits[0] >= 1
     assert "Paused" in bot.fake.messages[(CHANNEL, ticket(bot).card_ts)]["text"]
 
 

@@ -14,7 +14,7 @@ import pytest
 from commands.router import default_router
 from sla.policy import Policy
 from sla.targets import Audience, Metric, Priority
-from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER, build_bot
+from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER, build_bot, stop_bot
 from tests.e2e.verbs_helpers import ask, channel_row, policy_of, tickets
 
 
@@ -106,8 +106,7 @@ def test_slabot_admins_may_configure_without_being_workspace_admins(
         assert "only workspace admins" in ask(harness, "untrack", user=REQUESTER).text
         harness.settle()
     finally:
-        harness.server.stop()
-        harness.executor.shutdown(wait=True)
+        stop_bot(harness)
 
 
 # -- policy -----------------------------------------------------------------------------------
