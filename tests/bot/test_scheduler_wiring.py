@@ -1,13 +1,13 @@
 """The dispatcher's wake-ups and the digest jobs, on a real APScheduler with injected work.
 
-These tests wait for scheduler threads with short event timeouts; no SLA is ever waited out.
+These tests wait on conditions the scheduler threads bring about; no SLA is ever waited out.
 """
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.triggers.date import DateTrigger
 
 from bot.scheduler import (
     DigestJobs,
@@ -17,6 +17,7 @@ from bot.scheduler import (
     latest_fire_at_or_before,
     new_background_scheduler,
 )
+from tests.waits import wait_until
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def scheduler():
     sched = new_background_scheduler()
     sched.start()
     yield sched
-    sched.shutdown(wait=True)
+    if sched.running:
+        sched.shutdown(wait=True)
 
 
 class RecordingCycle:
@@ -35,6 +37,8 @@ class RecordingCycle:
         self.next_at: datetime | None = None
         self.hold = hold
         self.ran = threading.Event()
+        self.dispatcher: Dispatcher | None = None
+        self.woken_for: list[datetime | None] = []  # the wake-up each run was started for
         self.concurrent = 0
         self.max_concurrent = 0
         self._lock = threading.Lock()
@@ -47,20 +51,13 @@ class RecordingCycle:
             if self.hold is not None:
                 self.hold.wait(5)
             self.runs.append(datetime.now(UTC))
+            if self.dispatcher is not None:
+                self.woken_for.append(self.dispatcher.state().next_wake_at)
             self.ran.set()
             return self.next_at
         finally:
             with self._lock:
                 self.concurrent -= 1
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_dispatcher_runs_at_start_so_overdue_work_goes_out_first(scheduler):
@@ -73,22 +70,23 @@ def test_dispatcher_runs_again_at_the_instant_the_cycle_asks_for(scheduler):
     cycle = RecordingCycle()
     asked = datetime.now(UTC) + timedelta(milliseconds=300)
     cycle.next_at = asked
-    dispatcher = Dispatcher(scheduler, cycle)
+    dispatcher = Dispatcher(scheduler, cycle, sweep_every=timedelta(hours=1))
+    cycle.dispatcher = dispatcher
     dispatcher.start()
-    assert wait_for(lambda: len(cycle.runs) >= 1)
+    wait_until(lambda: len(cycle.runs) >= 1, "the first run")
     cycle.next_at = None
-    assert wait_for(lambda: len(cycle.runs) >= 2)
+    wait_until(lambda: len(cycle.runs) >= 2, "the run that was asked for")
     assert cycle.runs[1] >= asked
-    assert cycle.runs[1] - asked < timedelta(milliseconds=500)
+    assert cycle.woken_for[1] == asked  # its own wake-up, not a sweep (an hour away)
 
 
 def test_wake_runs_a_cycle_now(scheduler):
     cycle = RecordingCycle()
     dispatcher = Dispatcher(scheduler, cycle, sweep_every=timedelta(hours=1))
     dispatcher.start()
-    assert wait_for(lambda: len(cycle.runs) == 1)
+    wait_until(lambda: len(cycle.runs) == 1, "the first run")
     dispatcher.wake()
-    assert wait_for(lambda: len(cycle.runs) == 2)
+    wait_until(lambda: len(cycle.runs) == 2, "the run the wake-up started")
     assert dispatcher.state().cycles == 2
 
 
@@ -97,13 +95,15 @@ def test_wake_during_a_cycle_makes_it_run_once_more_and_never_concurrently(sched
     cycle = RecordingCycle(hold=hold)
     dispatcher = Dispatcher(scheduler, cycle, sweep_every=timedelta(hours=1))
     dispatcher.start()
-    assert wait_for(lambda: cycle.concurrent == 1)
+    wait_until(lambda: cycle.concurrent == 1, "the first run")
     for _ in range(5):
         dispatcher.wake()
     hold.set()
-    assert wait_for(lambda: len(cycle.runs) == 2)
-    time.sleep(0.2)  # room for any spurious extra run to show up
+    wait_until(lambda: len(cycle.runs) == 2, "the second run")
+    scheduler.shutdown(wait=True)  # the run in progress, if any, is over
     assert len(cycle.runs) == 2
+    # ...and no third is coming: no wake-up is pending, only the hourly sweep.
+    assert not [job for job in scheduler.get_jobs() if isinstance(job.trigger, DateTrigger)]
     assert cycle.max_concurrent == 1
 
 
@@ -118,17 +118,17 @@ def test_a_failing_cycle_is_reported_and_the_dispatcher_keeps_going(scheduler):
 
     dispatcher = Dispatcher(scheduler, cycle, sweep_every=timedelta(hours=1))
     dispatcher.start()
-    assert wait_for(lambda: dispatcher.state().cycles == 1)
+    wait_until(lambda: dispatcher.state().cycles == 1, "the failing run")
     assert dispatcher.state().last_error == "RuntimeError: database is locked"
     dispatcher.wake()
-    assert wait_for(lambda: dispatcher.state().cycles == 2)
+    wait_until(lambda: dispatcher.state().cycles == 2, "the run after it")
     assert dispatcher.state().last_error is None
 
 
 def test_sweep_runs_the_cycle_even_without_wake_ups(scheduler):
     cycle = RecordingCycle()
     Dispatcher(scheduler, cycle, sweep_every=timedelta(milliseconds=200)).start()
-    assert wait_for(lambda: len(cycle.runs) >= 3)
+    wait_until(lambda: len(cycle.runs) >= 3, "three sweeps")
 
 
 # --- digest jobs ---------------------------------------------------------------------------

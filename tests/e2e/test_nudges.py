@@ -1,32 +1,37 @@
 """Nudges end to end: the real bot and its scheduler against the fake Slack Web API.
 
 Tickets are born from signed Slack message events; the scheduler runs on APScheduler as in
-`slabot run`. The first tests move a controlled clock and wake the scheduler; the last ones
-run on the wall clock with targets of a few seconds, with Slack failing part of the time.
+`slabot run`, on the bot's clock, which only the tests move. The first tests move it and wake
+the scheduler; the last ones leave the scheduler on its own with targets of a few seconds and
+let time pass from one wake-up it asked for to the next, with Slack failing part of the time.
+Nothing waits for time to pass: when a test needs to know that no duplicate will come, it stops
+the scheduler (running cycles finish) and looks once more itself.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.triggers.date import DateTrigger
 from sqlmodel import select
 
 from bot.nudges import SenderOptions
 from bot.sandbox.slack_api import TEAM_ID
 from bot.scheduler import SchedulerOptions, run_cycle, start_scheduler
 from bot.server import BackgroundServer, create_server
-from commands.deps import SystemClock
 from sla.calendar import BusinessCalendar
 from sla.policy import Policy
 from sla.targets import Metric, Priority
 from storage.models import Nudge, NudgeState
 from storage.repositories import nudges as outbox
 from storage.repositories import workspaces as workspace_repo
-from tests.e2e.conftest import AGENT, CHANNEL, START, build_bot, stop_bot
+from tests.e2e.conftest import AGENT, CHANNEL, START
+from tests.waits import wait_until
 
 ESCALATION_CHANNEL = "C0ESCALATE"
 MANAGER = "UMANAGER"
@@ -67,29 +72,55 @@ def nudge_messages(fake) -> list[tuple[str, str, str]]:
     return found
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+def dispatcher_states(handle):
+    return [handle.planner.state(), handle.sender.state(), handle.inbox.state()]
+
+
+def quiet(handle, now) -> bool:
+    """No dispatcher has a wake-up due by `now`: a cycle keeps the wake-up that started it
+    until it is over and has asked for the next (sweeps, which would not, are an hour apart)."""
+    return all(s.next_wake_at is None or s.next_wake_at > now for s in dispatcher_states(handle))
+
+
+def wait_quiet(bot, handle) -> None:
+    wait_until(lambda: quiet(handle, bot.clock.now()), "the scheduler's cycles to finish")
+
+
+def start_scheduled(bot, options: SchedulerOptions):
+    """Start the scheduler (sweeps an hour apart) once its first sweeps are over."""
+    handle = start_scheduler(bot.deps, options, send_digest=lambda sid, slot: None)
+    wait_until(lambda: all(s.cycles for s in dispatcher_states(handle)), "the first sweeps")
+    return handle
+
+
+def settled(bot, handle) -> list[tuple[str, str, str]]:
+    """Every nudge the bot will ever send up to the clock's instant: stop the scheduler (its
+    running cycles finish) and plan and send once more in the test's thread."""
+    handle.stop()
+    run_cycle(bot.deps, handle.options)
+    return nudge_messages(bot.fake)
 
 
 @pytest.fixture
 def scheduled(bot):
     """The harness bot with its scheduler running (sweep off: the test wakes it)."""
     configure(bot.deps, p2_always())
-    options = SchedulerOptions(holder="e2e", sweep_every=timedelta(hours=1))
-    handle = start_scheduler(bot.deps, options, send_digest=lambda sid, slot: None)
+    handle = start_scheduled(bot, SchedulerOptions(holder="e2e", sweep_every=timedelta(hours=1)))
     yield bot, handle
     handle.stop()
 
 
-def step(bot, handle, minutes: float, expect: int) -> list[tuple[str, str, str]]:
-    """Move the clock to START + minutes, wake the scheduler, wait for `expect` nudges in all."""
+def look(bot, handle, minutes: float) -> None:
+    """Move the clock to START + minutes, wake the scheduler, wait until its cycles are over."""
     bot.clock.set(START + timedelta(minutes=minutes))
     handle.wake()
-    wait_until(lambda: len(nudge_messages(bot.fake)) >= expect, 10, f"{expect} nudges")
+    wait_quiet(bot, handle)
+
+
+def step(bot, handle, minutes: float, expect: int) -> list[tuple[str, str, str]]:
+    """`look` at START + minutes and wait for `expect` nudges in all."""
+    look(bot, handle, minutes)
+    wait_until(lambda: len(nudge_messages(bot.fake)) >= expect, f"{expect} nudges")
     return nudge_messages(bot.fake)
 
 
@@ -102,11 +133,10 @@ def test_fifty_eighty_and_breach_arrive_in_order_once_each(scheduled):
     assert nudge_messages(bot.fake) == []
     step(bot, handle, 30, 1)
     step(bot, handle, 48, 2)
-    sent = step(bot, handle, 60, 5)
+    step(bot, handle, 60, 5)
     for minutes in (60, 61, 75):  # later looks find nothing new
-        step(bot, handle, minutes, 5)
-    time.sleep(0.3)
-    sent = nudge_messages(bot.fake)
+        look(bot, handle, minutes)
+    sent = settled(bot, handle)
     assert [(channel, text.split(" ", 2)[2][:40]) for _m, channel, text in sent] == [
         (CHANNEL, "First response due in 30m of business ti"),
         (CHANNEL, "First response due in 12m of business ti"),
@@ -142,10 +172,10 @@ def test_the_ticket_card_shows_the_breach_once_the_breach_nudge_is_out(scheduled
     card_ts = _card_ts(bot)
     assert "in 1 h, 12:00 Berlin" in str(bot.fake.messages[(CHANNEL, card_ts)]["blocks"])
     step(bot, handle, 30, 1)
-    wait_until(lambda: len(card_updates(bot, card_ts)) >= 1, 10, "the card after the 50%")
+    wait_until(lambda: len(card_updates(bot, card_ts)) >= 1, "the card after the 50%")
     assert "*First response*\nin 30 min, 12:00 Berlin" in card_updates(bot, card_ts)[-1][1]
     step(bot, handle, 62, 4)  # the breach, two minutes late (thread, escalation, manager)
-    wait_until(lambda: "SLA breached" in card_updates(bot, card_ts)[-1][0], 10, "the breached card")
+    wait_until(lambda: "SLA breached" in card_updates(bot, card_ts)[-1][0], "the breached card")
     text, due = card_updates(bot, card_ts)[-1]
     assert text == "SLA-1 · P2 · Open · SLA breached"
     assert "*First response*\n:rotating_light: overdue by 2 min (was due 12:00 Berlin)" in due
@@ -169,9 +199,8 @@ def test_the_eighty_percent_nudge_reaches_the_assignee_by_dm(scheduled):
     bot.settle()
     sent = step(bot, handle, 4 * 60, 1)  # resolution 50%: the thread only
     assert [channel for _m, channel, _t in sent] == [CHANNEL]
-    sent = step(bot, handle, 6 * 60 + 24, 3)  # resolution 80%: the thread and the assignee
-    time.sleep(0.3)  # room for anyone else to be told by mistake
-    sent = nudge_messages(bot.fake)
+    step(bot, handle, 6 * 60 + 24, 3)  # resolution 80%: the thread and the assignee
+    sent = settled(bot, handle)  # nobody else is told by mistake
     assert [channel for _m, channel, _t in sent] == [CHANNEL, CHANNEL, "D" + AGENT.lstrip("U")]
     dm = sent[2][2]
     assert dm.startswith(
@@ -196,7 +225,7 @@ def test_health_and_metrics_show_the_scheduler_and_the_outbox(scheduled):
         bot.slack.message("printer on fire")
         bot.settle()
         step(bot, handle, 30, 1)
-        wait_until(lambda: handle.health()["outbox_backlog"] == 0, 5, "an empty outbox")
+        wait_until(lambda: handle.health()["outbox_backlog"] == 0, "an empty outbox")
         health = _get_json(server.url + "/healthz")
         assert health["status"] == "ok"
         assert health["scheduler"]["running"] is True
@@ -234,10 +263,8 @@ def test_resolving_by_reaction_stops_the_nudges(scheduled):
     bot.slack.reaction("white_check_mark", ts=ts)
     bot.settle()
     for minutes in (48, 60, 600):
-        bot.clock.set(START + timedelta(minutes=minutes))
-        handle.wake()
-    time.sleep(0.5)
-    assert len(nudge_messages(bot.fake)) == 1
+        look(bot, handle, minutes)
+    assert len(settled(bot, handle)) == 1
 
 
 def claimed_by_a_dead_process(bot) -> int:
@@ -322,7 +349,7 @@ def test_a_claimed_nudge_nobody_posted_is_cancelled_when_superseded(bot):
         )
 
 
-# --------------------------------------------------------------------- on the wall clock
+# ------------------------------------------------------- the scheduler on its own
 
 
 def seconds_policy(seconds: float) -> Policy:
@@ -331,25 +358,51 @@ def seconds_policy(seconds: float) -> Policy:
 
 
 @pytest.fixture
-def live(db_url, engine, fake_slack):
-    """Start the bot on the wall clock with its scheduler, as `slabot run` does."""
+def on_its_own(bot):
+    """Start the scheduler as `slabot run` does (sender backoff 300 ms), with a target of
+    `target_seconds`; nobody wakes it: tests only let time pass (`let_time_pass`)."""
     started = []
 
     def start(target_seconds: float):
-        harness = build_bot(db_url, engine, fake_slack, SystemClock())
-        configure(harness.deps, seconds_policy(target_seconds))
+        configure(bot.deps, seconds_policy(target_seconds))
         options = SchedulerOptions(
             holder="live",
+            sweep_every=timedelta(hours=1),
             sender=SenderOptions(holder="live", backoff=timedelta(milliseconds=300)),
         )
-        handle = start_scheduler(harness.deps, options, send_digest=lambda sid, slot: None)
-        started.append((harness, handle))
-        return harness
+        started.append(start_scheduled(bot, options))
+        return started[-1]
 
     yield start
-    for harness, handle in started:
+    for handle in started:
         handle.stop()
-        stop_bot(harness)
+
+
+def fire_timers(handle, now: datetime) -> None:
+    """Run at once the wake-up timers (APScheduler date jobs) of the dispatchers that asked to
+    be woken by `now`: each set its timer on the wall clock, which has not moved as far."""
+    due = [d for d in (handle.planner, handle.sender, handle.inbox)
+           if d.state().next_wake_at is not None and d.state().next_wake_at <= now]
+    for job in handle.scheduler.get_jobs():
+        if isinstance(job.trigger, DateTrigger) and getattr(job.func, "__self__", None) in due:
+            with suppress(JobLookupError):  # it ran and went meanwhile
+                job.modify(next_run_time=datetime.now(UTC))
+
+
+def let_time_pass(bot, handle, done, *, until: timedelta) -> None:
+    """Until `done()`: wait for the scheduler's cycles to be over, move the clock to the
+    earliest wake-up it asked for and fire the timers it set for it. Fails if it asks for none
+    or for one past START + `until`."""
+    while True:
+        wait_quiet(bot, handle)
+        if done():
+            return
+        wakes = [s.next_wake_at for s in dispatcher_states(handle) if s.next_wake_at]
+        assert wakes, "the scheduler is waiting for nothing"
+        at = min(wakes)
+        assert at <= START + until, f"not done by START + {until}; next wake-up at {at}"
+        bot.clock.set(at)
+        fire_timers(handle, at)
 
 
 def sent_rows(bot) -> list[Nudge]:
@@ -361,27 +414,29 @@ def expected_markers(sent) -> Counter:
     return Counter(marker for marker, _channel, _text in sent)
 
 
-def test_short_targets_on_the_wall_clock_nudge_in_order_once_each(live):
-    bot = live(4)  # nudges 2 s, 3.2 s and 4 s after the request
-    started = time.monotonic()
+def test_the_scheduler_wakes_itself_at_each_threshold_and_nudges_once_each(bot, on_its_own):
+    handle = on_its_own(4)  # nudges 2 s, 3.2 s and 4 s after the request
     bot.slack.message("the VPN drops every minute")
     bot.settle()
-    wait_until(lambda: len(nudge_messages(bot.fake)) >= 5, 15, "5 nudge posts")
-    elapsed = time.monotonic() - started
-    time.sleep(1.0)  # room for a duplicate to show up
-    sent = nudge_messages(bot.fake)
+    let_time_pass(bot, handle, lambda: len(nudge_messages(bot.fake)) >= 5,
+                  until=timedelta(seconds=12))
+    sent = settled(bot, handle)
     thread = [text for _m, channel, text in sent if channel == CHANNEL]
     assert ["50%" in thread[0], "80%" in thread[1], "breached" in thread[2]] == [True] * 3
     assert max(expected_markers(sent).values()) == 1
-    assert elapsed < 12
     rows = sent_rows(bot)
-    # Each went out within a second of its planned instant (2 s, 3.2 s, 4 s after the post).
     assert [r.threshold for r in rows] == [0.5, 0.8, 1.0]
-    assert all(timedelta(0) <= r.sent_at - r.planned_at < timedelta(seconds=1) for r in rows)
+    # Each went out at its planned instant (2 s, 3.2 s, 4 s after the post): the clock only
+    # ever moved to the wake-ups the scheduler asked for, and it asked for these.
+    assert [r.planned_at - rows[0].planned_at for r in rows] == [
+        timedelta(0), timedelta(seconds=1.2), timedelta(seconds=2)]
+    assert [r.sent_at for r in rows] == [r.planned_at for r in rows]
 
 
-def test_rate_limits_and_server_errors_still_deliver_each_nudge_once(live):
-    bot = live(30)  # nudges 15 s, 24 s and 30 s after the request
+def test_rate_limits_and_server_errors_still_deliver_each_nudge_once(
+    bot, on_its_own, slack_retry_waits
+):
+    handle = on_its_own(30)  # nudges 15 s, 24 s and 30 s after the request
     bot.slack.message("orders are stuck")
     bot.settle()
     # From now on Slack answers 429 (Retry-After: 1) and 5xx part of the time: slack_sdk's
@@ -389,9 +444,9 @@ def test_rate_limits_and_server_errors_still_deliver_each_nudge_once(live):
     bot.fake.fail("chat.postMessage", status=429, retry_after=1, times=2)
     bot.fake.fail("chat.postMessage", status=503, times=3)
     bot.fake.fail("chat.postMessage", status=502, times=1)
-    wait_until(lambda: len(nudge_messages(bot.fake)) >= 5, 60, "5 nudge posts despite faults")
-    time.sleep(1.0)
-    sent = nudge_messages(bot.fake)
+    let_time_pass(bot, handle, lambda: len(nudge_messages(bot.fake)) >= 5,
+                  until=timedelta(seconds=60))
+    sent = settled(bot, handle)
     assert max(expected_markers(sent).values()) == 1
     thread = [text for _m, channel, text in sent if channel == CHANNEL]
     assert ["50%" in thread[0], "80%" in thread[1], "breached" in thread[2]] == [True] * 3
@@ -405,3 +460,4 @@ def test_rate_limits_and_server_errors_still_deliver_each_nudge_once(live):
     assert sum(r.attempts for r in rows) > 3  # some needed the outbox's own retry
     failed_calls = len(bot.fake.calls("chat.postMessage")) - len(sent) - 1  # minus the card
     assert failed_calls == 6
+    assert len(slack_retry_waits) == 2 and min(slack_retry_waits) >= 1  # Retry-After honoured

@@ -27,21 +27,14 @@ from storage.models import Ticket
 from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 from tests.fakes.socket_mode import FakeSocketMode
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-socket"
 APP_TOKEN = "xapp-1-socket"
 
 
-def wait_for(predicate, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+pytestmark = pytest.mark.slow  # a real `slabot run` process
 
 
 @pytest.fixture
@@ -100,7 +93,8 @@ def event_payload(text: str, ts: str, event_id: str) -> dict:
 def test_socket_mode_turns_a_message_into_a_ticket_answers_sla_and_stops_on_sigterm(socket_bot):
     process, fake, socket_mode, engine, log_path, port = socket_bot
     # Health and metrics are served in Socket Mode too, on PORT.
-    health = wait_for(lambda: _get_json(f"http://127.0.0.1:{port}/healthz"), "/healthz")
+    health = wait_until(lambda: _get_json(f"http://127.0.0.1:{port}/healthz"), "/healthz",
+                        timeout=15)
     assert health["scheduler"]["running"] is True and health["database_writes"] == "ok"
     ts = f"{time.time():.6f}"
     fake.add_message(CHANNEL, ts, REQUESTER, "The wiki is down", None)
@@ -112,10 +106,10 @@ def test_socket_mode_turns_a_message_into_a_ticket_answers_sla_and_stops_on_sigt
         with unit_of_work(engine) as session:
             return list(session.exec(select(Ticket)))
 
-    [ticket] = wait_for(stored, "the ticket")
+    [ticket] = wait_until(stored, "the ticket", timeout=15)
     assert (ticket.key, ticket.message_ts) == ("SLA-1", ts)
-    card = wait_for(lambda: [c for c in fake.calls("chat.postMessage")
-                             if c.params.get("thread_ts") == ts], "the card")
+    card = wait_until(lambda: [c for c in fake.calls("chat.postMessage")
+                               if c.params.get("thread_ts") == ts], "the card", timeout=15)
     assert "SLA-1" in str(card[0].json_param("blocks"))
 
     # Slack redelivers the event (the same event id, a retry attempt): still one ticket.
@@ -129,7 +123,7 @@ def test_socket_mode_turns_a_message_into_a_ticket_answers_sla_and_stops_on_sigt
         "trigger_id": "trigger-1", "api_app_id": "AAPP0001",
     })
     socket_mode.wait_ack(command)
-    [answer] = wait_for(lambda: fake.calls("response_url"), "the /sla answer")
+    [answer] = wait_until(lambda: fake.calls("response_url"), "the /sla answer", timeout=15)
     assert "SLA-1" in str(answer.params)
     assert len(stored()) == 1
 
