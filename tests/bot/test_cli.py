@@ -26,6 +26,7 @@ def run_slabot(
     )
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_without_tokens_says_what_to_set_and_exits_2(tmp_path):
     result = run_slabot("run", cwd=tmp_path)
     assert result.returncode == EXIT_CONFIG
@@ -34,6 +35,7 @@ def test_run_without_tokens_says_what_to_set_and_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_without_slack_settings_offers_the_demo_in_one_line(tmp_path):
     result = run_slabot("run", cwd=tmp_path)
     assert result.returncode == EXIT_CONFIG
@@ -42,6 +44,7 @@ def test_run_without_slack_settings_offers_the_demo_in_one_line(tmp_path):
     assert line.endswith("slabot demo")
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_reads_tokens_from_dotenv_and_still_names_what_is_missing(tmp_path):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_slabot("run", cwd=tmp_path)
@@ -71,6 +74,7 @@ def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
     assert "migrated" not in out
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_names_every_problem_once_without_repeating_the_prefix(tmp_path):
     result = run_slabot("run", cwd=tmp_path, env={
         "SLACK_BOT_TOKEN": "xoxp-user-token", "PORT": "99999"})
@@ -109,9 +113,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_migrates_then_serves_slack_over_http(tmp_path):
     import json
     import time
+    from contextlib import suppress
     from urllib.request import Request, urlopen
 
     from sqlmodel import select
@@ -121,6 +127,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
     from storage.models import Ticket
     from storage.repositories.workspaces import get_or_create_workspace, track_channel
     from tests.e2e.conftest import slack_signature
+    from tests.waits import wait_until
 
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"
     port = _free_port()
@@ -135,16 +142,14 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
              "run"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                        health = json.loads(response.read())
-                        break
-                except OSError:
-                    assert process.poll() is None, process.stdout.read().decode()
-                    assert time.monotonic() < deadline, "bot did not start within 30 s"
-                    time.sleep(0.1)
+            def health_once_up():
+                assert process.poll() is None, process.stdout.read().decode()
+                with suppress(OSError), urlopen(f"http://127.0.0.1:{port}/healthz",
+                                                timeout=1) as response:
+                    return json.loads(response.read())
+                return None
+
+            health = wait_until(health_once_up, "the bot to answer /healthz", timeout=30)
             assert health["database"] == "ok"
             assert health["scheduler"]["running"] is True  # nudges are being planned
             assert health["database_writes"] == "ok"
@@ -196,6 +201,7 @@ def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.Compl
         })
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_with_slack_unreachable_says_so_in_one_line_and_exits_2(tmp_path):
     result = run_slabot("run", cwd=tmp_path, env={
         "SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s",
@@ -209,12 +215,14 @@ def test_run_with_slack_unreachable_says_so_in_one_line_and_exits_2(tmp_path):
     assert "network" in line
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_start_up_says_what_it_does_without_framework_noise(tmp_path):
     result = _run_against_fake(tmp_path, fake_token="xoxb-the-real-one", LOG_LEVEL="INFO")
     assert "token` will be unused" not in result.stderr
     assert "alembic.runtime.migration" not in result.stderr
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_run_with_a_token_slack_rejects_says_so_and_exits_2(tmp_path):
     result = _run_against_fake(tmp_path, fake_token="xoxb-the-real-one")
     assert result.returncode == EXIT_CONFIG
@@ -223,6 +231,7 @@ def test_run_with_a_token_slack_rejects_says_so_and_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_socket_mode_with_a_rejected_app_token_says_so_and_exits_2(tmp_path):
     result = _run_against_fake(tmp_path, fake_token="xoxb-given", SLACK_APP_TOKEN="xapp-bad")
     assert result.returncode == EXIT_CONFIG
@@ -244,6 +253,7 @@ def _one_line_about_the_database(result: subprocess.CompletedProcess, *names: st
     return line
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_migrate_and_run_with_an_unreachable_database_say_so_in_one_line(tmp_path):
     migrate = run_slabot("migrate", "--database-url", UNREACHABLE, cwd=tmp_path)
     line = _one_line_about_the_database(migrate, "postgresql://slabot:***@127.0.0.1:1/slabot")
@@ -255,6 +265,7 @@ def test_migrate_and_run_with_an_unreachable_database_say_so_in_one_line(tmp_pat
     assert _one_line_about_the_database(run, "127.0.0.1:1") == line
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_migrate_with_a_bad_database_url_says_so_in_one_line(tmp_path):
     for url in ("not a url", "postgresql+nodriver://slabot:s3cret-pw@db/slabot",
                 "mysql://slabot:s3cret-pw@db/slabot",

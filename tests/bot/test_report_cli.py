@@ -128,6 +128,7 @@ def test_a_channel_is_found_by_its_name_now_or_when_tracked_or_by_id(
     assert code == 0 and "1 ticket" in text
 
 
+@pytest.mark.slow  # a real `slabot` process
 def test_slabot_report_runs_from_the_shell(db_url, november):
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "report", "--database-url", db_url,

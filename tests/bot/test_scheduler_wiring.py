@@ -252,6 +252,7 @@ def test_a_sweep_that_is_not_a_number_is_named_in_the_error():
         SchedulerOptions.from_env({"SLABOT_SCHEDULER_SWEEP_SECONDS": "soon"})
 
 
+@pytest.mark.slow  # a real `slabot run` process
 def test_slabot_run_with_a_bad_scheduler_setting_names_it_in_one_line_and_exits_2(tmp_path):
     """`slabot run` with SLABOT_SCHEDULER_SWEEP_SECONDS=soon: one line, no traceback, exit 2."""
     import socket

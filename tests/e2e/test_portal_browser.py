@@ -17,6 +17,8 @@ from tests.e2e.conftest import ADMIN, CHANNEL, REQUESTER, stop_bot
 from tests.e2e.portal_helpers import portal_bot, seed_history
 from tests.e2e.verbs_helpers import ask
 
+pytestmark = pytest.mark.slow  # a real browser: chromium and chromedriver processes
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 DESKTOP = (1280, 900)

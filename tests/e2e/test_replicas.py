@@ -3,7 +3,9 @@ processes sharing one database (SQLite file, and PostgreSQL when TEST_DATABASE_U
 for nudges, and for events (inbox) and the cards they imply (outbox).
 
 Each bot is a real `python -m bot.cli run` subprocess on the wall clock, talking to the fake
-Slack over HTTP; tickets come in as signed Slack events. Targets are a few seconds long.
+Slack over HTTP; tickets come in as signed Slack events. Targets are a few seconds long, so
+these are the tests that let real time pass (marked slow). Before counting what reached Slack,
+a test stops the bots with SIGTERM (deliveries in flight finish): nothing can arrive later.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from storage.models import (
 from storage.repositories.workspaces import get_or_create_workspace, track_channel
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, SlackSender
 from tests.e2e.test_nudges import configure, nudge_messages, seconds_policy
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -81,18 +84,18 @@ class BotProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"bot exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urlopen(self.url + "/healthz", timeout=1) as response:
-                    if json.loads(response.read()).get("scheduler", {}).get("running"):
-                        return self
-            except (URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.1)
-        raise AssertionError("bot did not become healthy")
+        wait_until(self._healthy, "the bot to become healthy", timeout)
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"bot exited: {self.log_path.read_text()[-2000:]}")
+        try:
+            with urlopen(self.url + "/healthz", timeout=1) as response:
+                return bool(json.loads(response.read()).get("scheduler", {}).get("running"))
+        except (URLError, ConnectionError, OSError):
+            return False
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no flush, like a crash or an OOM kill."""
@@ -101,6 +104,7 @@ class BotProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM, as a deploy does: deliveries in flight finish before the exit."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -119,6 +123,7 @@ def processes(tmp_path):
 
 
 def open_tickets(sender: SlackSender, count: int, gap: float) -> None:
+    """`count` tickets `gap` seconds apart on the wall clock, so their thresholds interleave."""
     for n in range(count):
         result = sender.message(f"incident {n}: checkout fails")[1]
         assert result.status == 200
@@ -132,19 +137,20 @@ def outbox_rows(engine) -> list[Nudge]:
 
 def wait_settled(engine, tickets: int, timeout: float) -> list[Nudge]:
     """Until every ticket's breach is sent and nothing is pending or being sent."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def settled() -> list[Nudge]:
         rows = outbox_rows(engine)
         breaches = [r for r in rows if r.threshold == 1.0 and r.state == NudgeState.SENT]
         busy = [r for r in rows if r.state in (NudgeState.PENDING, NudgeState.SENDING)]
-        if len(breaches) == tickets and not busy:
-            return rows
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{len(breaches)}/{tickets} breaches sent, {len(busy)} busy: "
-                f"{[(r.ticket_id, r.threshold, r.state) for r in rows]}"
-            )
-        time.sleep(0.2)
+        return rows if len(breaches) == tickets and not busy else []
+
+    return wait_until(settled, f"{tickets} breaches sent and nothing busy", timeout)
+
+
+def stop_all(bots: list[BotProcess]) -> None:
+    """SIGTERM every bot and wait for it: what they were sending is sent, nothing more comes."""
+    for bot in bots:
+        bot.stop()
 
 
 def assert_each_nudge_once(fake, rows: list[Nudge], tickets: int) -> None:
@@ -175,16 +181,13 @@ def test_killed_and_restarted_bot_loses_and_doubles_nothing(
     sender = SlackSender(bot.url, SIGNING_SECRET, fake_slack, SystemClock())
     tickets = 12
     open_tickets(sender, tickets, gap=0.4)  # 50% nudges start 3 s after the first one
-    wait = time.monotonic() + 10
-    while not nudge_messages(fake_slack) and time.monotonic() < wait:
-        time.sleep(0.05)
-    time.sleep(0.7)  # in the middle of sending
-    bot.kill()
+    wait_until(lambda: len(nudge_messages(fake_slack)) >= 3, "the first nudges")
+    bot.kill()  # in the middle of sending
     killed_with = len(nudge_messages(fake_slack))
-    time.sleep(2.5)  # thresholds pass while nobody is running
+    time.sleep(2.5)  # the wall clock runs on: thresholds pass while nobody is running
     bot.start()
     rows = wait_settled(engine, tickets, timeout=60)
-    time.sleep(1.0)  # room for a late duplicate
+    stop_all(processes)
     assert 0 < killed_with < len(nudge_messages(fake_slack))
     assert_each_nudge_once(fake_slack, outbox_rows(engine), tickets)
     with unit_of_work(engine) as session:
@@ -210,9 +213,9 @@ def test_two_bot_processes_on_one_database_send_each_nudge_once(
         # Slack delivers each event to one of the replicas behind the load balancer.
         sender.url = bots[n % 2].url
         assert sender.message(f"request {n}", channel=CHANNEL)[1].status == 200
-        time.sleep(0.15)
+        time.sleep(0.15)  # spread on the wall clock: both replicas' nudges interleave
     rows = wait_settled(engine, tickets, timeout=60)
-    time.sleep(1.0)
+    stop_all(processes)
     assert_each_nudge_once(fake_slack, outbox_rows(engine), tickets)
     # Nobody was down: every threshold of every ticket went out, none skipped.
     assert Counter(r.threshold for r in rows if r.state == NudgeState.SENT) == {
@@ -233,14 +236,6 @@ def bot_posts_by_thread(fake) -> Counter:
     with fake._lock:
         messages = list(fake.messages.items())
     return Counter(m.get("thread_ts") for (c, _), m in messages if c == CHANNEL and m.get("bot_id"))
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def ticket_threads(engine) -> Counter:
@@ -281,8 +276,9 @@ def test_killed_mid_burst_of_200_requests_loses_and_doubles_no_ticket_or_card(
             assert sender.message(f"burst {event_id}", ts=ts, event_id=event_id,
                                   retry_num=1)[1].status == 200
     threads = {ts for ts, _ in requests}
-    wait_for(lambda: set(ticket_threads(engine)) == threads, 60, "200 tickets")
-    wait_for(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, 60, "200 cards")
+    wait_until(lambda: set(ticket_threads(engine)) == threads, "200 tickets", 60)
+    wait_until(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, "200 cards", 60)
+    stop_all(processes)
     assert set(ticket_threads(engine).values()) == {1}
     assert bot_posts_by_thread(fake_slack) == Counter(dict.fromkeys(threads, 1))
 
@@ -305,7 +301,8 @@ def test_two_replicas_drain_one_inbox_and_outbox_each_event_and_card_once(
             assert sender.message(f"request {n}", ts=ts, event_id=event_id,
                                   retry_num=None if replica is bots[n % 2] else 1
                                   )[1].status == 200
-    wait_for(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, 60, "40 cards")
+    wait_until(lambda: set(bot_posts_by_thread(fake_slack)) >= threads, "40 cards", 60)
+    stop_all(processes)  # a card is in Slack a moment before its outbox row says so
     assert ticket_threads(engine) == Counter(dict.fromkeys(threads, 1))
     assert bot_posts_by_thread(fake_slack) == Counter(dict.fromkeys(threads, 1))
     with unit_of_work(engine) as session:
