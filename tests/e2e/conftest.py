@@ -27,6 +27,7 @@ import hmac
 import itertools
 import json
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -138,8 +139,10 @@ class SlackSender:
         self.secret = secret
         self.fake = fake
         self.clock = clock
-        self._event_ids = itertools.count(1)
-        self._ts = itertools.count(1)
+        # Numbers of the next event id and message ts (a test that starts from a recorded
+        # history continues them: Slack never repeats either).
+        self.event_ids = itertools.count(1)
+        self.ts_numbers = itertools.count(1)
 
     # ------------------------------------------------------------------ transport
     def post(
@@ -182,7 +185,7 @@ class SlackSender:
     # ------------------------------------------------------------------ builders
     def next_ts(self) -> str:
         """A fresh message ts (Slack's "seconds.micro" string), increasing."""
-        n = next(self._ts)
+        n = next(self.ts_numbers)
         return f"{int(self.clock.now().timestamp())}.{n:06d}"
 
     def event(
@@ -190,7 +193,7 @@ class SlackSender:
         **kw: Any,
     ) -> HttpResult:
         """Deliver one Events API event (retry_num > 0 marks a redelivery, like Slack)."""
-        event_id = event_id or f"Ev{next(self._event_ids):08d}"
+        event_id = event_id or f"Ev{next(self.event_ids):08d}"
         payload = {
             "token": "verification-token-unused",
             "team_id": TEAM_ID,
@@ -373,18 +376,34 @@ class BotHarness:
                               time.perf_counter() - started)
 
 
+def add_the_usual_people(fake: FakeSlack) -> FakeSlack:
+    """The people and channels of these tests."""
+    fake.add_user(REQUESTER, name="rita", tz="Europe/Berlin")
+    fake.add_user(AGENT, name="alex", tz="America/New_York")
+    fake.add_user(ADMIN, name="ada", is_admin=True, tz="UTC")
+    fake.add_channel(CHANNEL, name="support", members=[REQUESTER, AGENT, ADMIN])
+    # Where tests escalate and send digests: channels the bot was invited to.
+    fake.add_channel("C0LEADS", name="support-leads", members=[ADMIN])
+    fake.add_channel("C0MANAGERS", name="managers", members=[ADMIN])
+    return fake
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API with the usual people of these tests."""
     with running_fake_slack(token=BOT_TOKEN) as fake:
-        fake.add_user(REQUESTER, name="rita", tz="Europe/Berlin")
-        fake.add_user(AGENT, name="alex", tz="America/New_York")
-        fake.add_user(ADMIN, name="ada", is_admin=True, tz="UTC")
-        fake.add_channel(CHANNEL, name="support", members=[REQUESTER, AGENT, ADMIN])
-        # Where tests escalate and send digests: channels the bot was invited to.
-        fake.add_channel("C0LEADS", name="support-leads", members=[ADMIN])
-        fake.add_channel("C0MANAGERS", name="managers", members=[ADMIN])
-        yield fake
+        yield add_the_usual_people(fake)
+
+
+@pytest.fixture(scope="session")
+def portal_history(_sqlite_template, tmp_path_factory):
+    """``portal_helpers.seed_history``'s result, recorded once (on SQLite) for
+    ``replay_history`` to lay into each test's bot, whatever its database."""
+    from tests.e2e.portal_helpers import record_history
+
+    path = tmp_path_factory.mktemp("portal-history") / "history.db"
+    shutil.copyfile(_sqlite_template, path)
+    return record_history(f"sqlite:///{path}")
 
 
 @pytest.fixture

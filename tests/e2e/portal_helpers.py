@@ -3,17 +3,27 @@ cookies, and a seeded history of tickets in two channels.
 
 ``portal_bot`` serves the bot on a port known before its settings are made, so
 SLABOT_PUBLIC_URL (and the redirect URI Slack sends people back to) is the bot itself.
+
+``seed_history`` sends two weeks of requests through the bot, which takes a couple of
+seconds; ``record_history`` does it once and ``replay_history`` lays the result (database
+rows, the fake Slack's state, the clock) into the bot of each test that needs it.
 """
 
 from __future__ import annotations
 
+import copy
 import http.cookiejar
+import itertools
 import time
 import urllib.request
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urljoin, urlsplit
+
+from sqlalchemy import Integer, text
+from sqlmodel import SQLModel
 
 from bot.app import create_app
 from bot.config import Settings
@@ -21,6 +31,9 @@ from bot.queues import queue_health
 from bot.server import BackgroundServer, create_server
 from commands.deps import Deps, ThreadUnitOfWork
 from commands.slack_notifier import SlackNotifier, build_client
+from storage.db import make_engine
+from tests.clocks import FixedClock
+from tests.closing import running_fake_slack
 from tests.e2e.conftest import (
     _WATCHED_LOGGERS,
     ADMIN,
@@ -29,10 +42,13 @@ from tests.e2e.conftest import (
     CHANNEL,
     HOLDER,
     SIGNING_SECRET,
+    START,
     BotHarness,
     HttpResult,
     SlackSender,
     TrackingExecutor,
+    add_the_usual_people,
+    stop_bot,
 )
 
 CLIENT_ID = "1111.2222"
@@ -175,3 +191,89 @@ def seed_history(bot: BotHarness) -> None:
                 bot.settle()
         bot.clock.advance(timedelta(days=1))
     bot.settle()
+
+
+# The fake Slack's state a history leaves behind (its public record of the workspace).
+_FAKE_STATE = ("users", "channels", "messages", "views", "uploads", "file_names",
+               "shared_files", "ephemerals", "response_targets")
+
+
+@dataclass(frozen=True)
+class History:
+    """What ``seed_history`` left behind, to lay into another bot with ``replay_history``."""
+
+    rows: dict[str, list[dict[str, Any]]]  # table name -> rows
+    fake_state: dict[str, Any]
+    fake_ts_handed_out: int  # message ts the fake gave the bot's posts
+    next_event_id: int
+    next_ts_number: int
+    now: datetime
+
+
+def record_history(db_url: str) -> History:
+    """Run ``seed_history`` once through a portal bot on `db_url` (migrated, empty)."""
+    engine = make_engine(db_url)
+    try:
+        with running_fake_slack(token=BOT_TOKEN) as fake:
+            bot = portal_bot(db_url, engine, add_the_usual_people(fake), FixedClock(START))
+            try:
+                seed_history(bot)
+                return history_of(bot)
+            finally:
+                stop_bot(bot)
+    finally:
+        engine.dispose()
+
+
+def history_of(bot: BotHarness) -> History:
+    """What `bot` went through so far (uses up a number of its fake and its sender: last)."""
+    # next_ts hands out 1_800_000_000 + n seconds and n micro: n - 1 were handed out before.
+    handed_out = int(bot.fake.next_ts().split(".")[1]) - 1
+    return History(
+        rows=_table_rows(bot.deps.engine),
+        fake_state={name: copy.deepcopy(getattr(bot.fake, name)) for name in _FAKE_STATE},
+        fake_ts_handed_out=handed_out,
+        next_event_id=next(bot.slack.event_ids),
+        next_ts_number=next(bot.slack.ts_numbers),
+        now=bot.clock.now(),
+    )
+
+
+def replay_history(bot: BotHarness, history: History) -> None:
+    """Make `bot` (just built, on an empty database) what ``seed_history`` would have made it."""
+    _insert_rows(bot.deps.engine, history.rows)
+    for name, value in history.fake_state.items():
+        state = getattr(bot.fake, name)
+        state.clear()
+        (state.update if isinstance(state, dict) else state.extend)(copy.deepcopy(value))
+    for _ in range(history.fake_ts_handed_out):
+        bot.fake.next_ts()
+    bot.slack.event_ids = itertools.count(history.next_event_id)
+    bot.slack.ts_numbers = itertools.count(history.next_ts_number)
+    bot.clock.set(history.now)
+    bot.deps.notifier.learn_workspace_url()  # as seed_history does
+
+
+def _table_rows(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as connection:
+        return {
+            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def _insert_rows(engine: Any, rows: dict[str, list[dict[str, Any]]]) -> None:
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            if rows[table.name]:
+                connection.execute(table.insert(), rows[table.name])
+        if engine.dialect.name != "postgresql":
+            return
+        # Explicit ids leave PostgreSQL's sequences behind: move them past the rows.
+        for table in SQLModel.metadata.sorted_tables:
+            for column in table.primary_key.columns:
+                if isinstance(column.type, Integer) and rows[table.name]:
+                    connection.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:table, :column), :last)"),
+                        {"table": f'"{table.name}"', "column": column.name,
+                         "last": max(row[column.name] for row in rows[table.name])})

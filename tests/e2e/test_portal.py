@@ -19,10 +19,11 @@ from tests.e2e.portal_helpers import (
     OUTSIDER,
     PRIVATE,
     Browser,
+    history_of,
     location,
     portal_bot,
     query_of,
-    seed_history,
+    replay_history,
 )
 from tests.e2e.verbs_helpers import ask
 
@@ -39,9 +40,23 @@ def pbot(db_url, engine, fake_slack, clock):
 
 
 @pytest.fixture
-def seeded(pbot):
-    seed_history(pbot)
+def seeded(pbot, portal_history):
+    """The portal bot with two weeks of history (``seed_history``, recorded once)."""
+    replay_history(pbot, portal_history)
     return pbot
+
+
+def test_a_replayed_history_is_what_seeding_makes(pbot, portal_history):
+    """The harness' own check: the seeded tests see what ``seed_history`` would have made,
+    and the bot goes on from there (new rows get new ids on PostgreSQL too)."""
+    replay_history(pbot, portal_history)
+    assert history_of(pbot) == portal_history
+    tickets = portal_history.rows["tickets"]
+    assert len(tickets) == 20 and sum(map(len, portal_history.rows.values())) > 100
+    pbot.slack.message("one more request")
+    pbot.settle()
+    answer = ask(pbot, "ticket SLA-21", channel=CHANNEL)
+    assert answer.text.startswith("SLA-21") and "one more request" in str(answer.blocks)
 
 
 # -- sign-in ------------------------------------------------------------------------------------

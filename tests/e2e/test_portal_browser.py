@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ADMIN, CHANNEL, REQUESTER, stop_bot
-from tests.e2e.portal_helpers import portal_bot, seed_history
+from tests.e2e.portal_helpers import portal_bot, replay_history
 from tests.e2e.verbs_helpers import ask
 
 pytestmark = pytest.mark.slow  # a real browser: chromium and chromedriver processes
@@ -66,10 +66,10 @@ def browser(tmp_path):
 
 
 @pytest.fixture
-def seeded(engine, db_url, fake_slack, clock):
+def seeded(engine, db_url, fake_slack, clock, portal_history):
     harness = portal_bot(db_url, engine, fake_slack, clock)
     try:
-        seed_history(harness)
+        replay_history(harness, portal_history)
         yield harness
         harness.settle()
     finally:
