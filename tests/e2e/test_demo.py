@@ -21,8 +21,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -31,6 +31,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from bot.sandbox.demo import AGENT_ALEX, MANAGER, REQUESTER, SUPPORT
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -75,14 +76,19 @@ def start_demo(workdir: Path, *arguments: str) -> Demo:
     out, err = process.stdout, process.stderr
     lines: queue.Queue[str] = queue.Queue()
     demo = Demo(f"http://127.0.0.1:{port}", workdir, process, "")
-    threading.Thread(target=_pump, args=(out, lines.put), daemon=True).start()
+
+    def pump_out() -> None:
+        _pump(out, lines.put)
+        lines.put("")  # its output closed: the demo exited (no need to wait the timeout out)
+
+    threading.Thread(target=pump_out, daemon=True).start()
     threading.Thread(target=_pump, args=(err, demo.errors.append), daemon=True).start()
-    try:
+    with suppress(queue.Empty):
         demo.ready_line = lines.get(timeout=START_TIMEOUT)
-    except queue.Empty:
+    if not demo.ready_line:
         stop_demo(demo)
-        pytest.fail(f"slabot demo did not say it was ready within {START_TIMEOUT}s: "
-                    + "".join(demo.errors)[-2000:])
+        pytest.fail(f"slabot demo exited, or said nothing for {START_TIMEOUT}s, before it was "
+                    "ready: " + "".join(demo.errors)[-2000:])
     assert "http://127.0.0.1:" in demo.ready_line, demo.ready_line + "".join(demo.errors)
     return demo
 
@@ -134,15 +140,14 @@ def test_history_answers_sla_status_at_once(demo: Demo) -> None:
                       headers={"Content-Type": "application/json"})
     with urlopen(request, timeout=10) as response:
         assert json.loads(response.read())["ok"] is True
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
+
+    def main_pane_with_the_report() -> str | None:
         _, fragments = _get(f"{demo.url}/sandbox/fragments?as={MANAGER.id}&c={SUPPORT.id}")
-        main = json.loads(fragments)["main"]
-        if "SLA compliance report" in main:
-            break
-        time.sleep(0.2)  # the answer travels bot -> response_url -> sandbox
-    else:
-        pytest.fail("no /sla report answer in the sandbox")
+        main = str(json.loads(fragments)["main"])
+        return main if "SLA compliance report" in main else None
+
+    # The answer travels bot -> response_url -> sandbox.
+    main = wait_until(main_pane_with_the_report, "the /sla report answer in the sandbox", WAIT)
     assert "last 90 days" in main and "Only visible to you" in main
 
 
@@ -182,10 +187,8 @@ def test_reset_starts_over_and_a_plain_restart_keeps_the_demo_data(tmp_path: Pat
     try:
         _seeded(first.ready_line)
         _post(first, REQUESTER.id, marker)
-        deadline = time.monotonic() + WAIT
-        while _count_tickets(database, marker) == 0:  # the bot files it through its inbox
-            assert time.monotonic() < deadline, "the request never became a ticket"
-            time.sleep(0.2)
+        # The bot files it through its inbox.
+        wait_until(lambda: _count_tickets(database, marker), "the request as a ticket", WAIT)
     finally:
         stop_demo(first)
 
