@@ -37,8 +37,6 @@ class RecordingCycle:
         self.next_at: datetime | None = None
         self.hold = hold
         self.ran = threading.Event()
-        self.dispatcher: Dispatcher | None = None
-        self.woken_for: list[datetime | None] = []  # the wake-up each run was started for
         self.concurrent = 0
         self.max_concurrent = 0
         self._lock = threading.Lock()
@@ -51,8 +49,6 @@ class RecordingCycle:
             if self.hold is not None:
                 self.hold.wait(5)
             self.runs.append(datetime.now(UTC))
-            if self.dispatcher is not None:
-                self.woken_for.append(self.dispatcher.state().next_wake_at)
             self.ran.set()
             return self.next_at
         finally:
@@ -67,17 +63,21 @@ def test_dispatcher_runs_at_start_so_overdue_work_goes_out_first(scheduler):
 
 
 def test_dispatcher_runs_again_at_the_instant_the_cycle_asks_for(scheduler):
-    cycle = RecordingCycle()
-    asked = datetime.now(UTC) + timedelta(milliseconds=300)
-    cycle.next_at = asked
+    runs, asked, woken_for = [], [], []
+
+    def cycle():
+        runs.append(datetime.now(UTC))
+        woken_for.append(dispatcher.state().next_wake_at)  # the wake-up that started this run
+        if len(runs) == 1:
+            asked.append(datetime.now(UTC) + timedelta(milliseconds=300))
+            return asked[0]
+        return None
+
     dispatcher = Dispatcher(scheduler, cycle, sweep_every=timedelta(hours=1))
-    cycle.dispatcher = dispatcher
     dispatcher.start()
-    wait_until(lambda: len(cycle.runs) >= 1, "the first run")
-    cycle.next_at = None
-    wait_until(lambda: len(cycle.runs) >= 2, "the run that was asked for")
-    assert cycle.runs[1] >= asked
-    assert cycle.woken_for[1] == asked  # its own wake-up, not a sweep (an hour away)
+    wait_until(lambda: len(runs) >= 2, "the run that was asked for")
+    assert runs[1] >= asked[0]
+    assert woken_for[1] == asked[0]  # its own wake-up, not a sweep (an hour away)
 
 
 def test_wake_runs_a_cycle_now(scheduler):
@@ -127,7 +127,7 @@ def test_a_failing_cycle_is_reported_and_the_dispatcher_keeps_going(scheduler):
 
 def test_sweep_runs_the_cycle_even_without_wake_ups(scheduler):
     cycle = RecordingCycle()
-    Dispatcher(scheduler, cycle, sweep_every=timedelta(milliseconds=200)).start()
+    Dispatcher(scheduler, cycle, sweep_every=timedelta(milliseconds=50)).start()
     wait_until(lambda: len(cycle.runs) >= 3, "three sweeps")
 
 

@@ -78,7 +78,6 @@ class HttpResult:
     status: int
     body: bytes
     headers: dict[str, str]
-    elapsed: float
 
     def json(self) -> Any:
         """The body parsed as JSON (slash command replies, health checks)."""
@@ -165,14 +164,11 @@ class SlackSender:
         }
         request = Request(self.url + "/slack/events", data=body, headers=all_headers,
                           method="POST")
-        started = time.perf_counter()
         try:
             with urlopen(request, timeout=10) as response:
-                return HttpResult(response.status, response.read(), dict(response.headers),
-                                  time.perf_counter() - started)
+                return HttpResult(response.status, response.read(), dict(response.headers))
         except HTTPError as error:
-            return HttpResult(error.code, error.read(), dict(error.headers),
-                              time.perf_counter() - started)
+            return HttpResult(error.code, error.read(), dict(error.headers))
 
     def post_json(self, payload: dict[str, Any], **kw: Any) -> HttpResult:
         """Events API delivery (JSON body)."""
@@ -366,14 +362,11 @@ class BotHarness:
 
     def get(self, path: str) -> HttpResult:
         """GET a path of the bot's HTTP server."""
-        started = time.perf_counter()
         try:
             with urlopen(self.url + path, timeout=10) as response:
-                return HttpResult(response.status, response.read(), dict(response.headers),
-                                  time.perf_counter() - started)
+                return HttpResult(response.status, response.read(), dict(response.headers))
         except HTTPError as error:
-            return HttpResult(error.code, error.read(), dict(error.headers),
-                              time.perf_counter() - started)
+            return HttpResult(error.code, error.read(), dict(error.headers))
 
 
 def add_the_usual_people(fake: FakeSlack) -> FakeSlack:

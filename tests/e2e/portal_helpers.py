@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import http.cookiejar
 import itertools
-import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,15 +117,12 @@ class Browser:
         """One request, no redirect followed."""
         full = urljoin(self.base, url)
         data = b"" if method == "POST" else None
-        started = time.perf_counter()
         try:
             with self._opener.open(urllib.request.Request(full, data=data, method=method),
                                    timeout=15) as response:
-                return HttpResult(response.status, response.read(), dict(response.headers),
-                                  time.perf_counter() - started)
+                return HttpResult(response.status, response.read(), dict(response.headers))
         except HTTPError as error:
-            return HttpResult(error.code, error.read(), dict(error.headers),
-                              time.perf_counter() - started)
+            return HttpResult(error.code, error.read(), dict(error.headers))
 
     def get(self, url: str, *, follow: bool = True, hops: int = 8) -> HttpResult:
         """GET, following redirects (also to the fake Slack and back) when `follow`."""

@@ -14,8 +14,6 @@ from storage.models import Ticket, TrackedChannel
 from storage.repositories.workspaces import get_or_create_workspace, get_policy
 from tests.e2e.conftest import ADMIN, CHANNEL
 
-SLACK_ACK_LIMIT_S = 3.0
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -24,7 +22,6 @@ class Answer:
     text: str
     blocks: list[dict[str, Any]]
     response_type: str
-    ack_seconds: float
 
     @property
     def everything(self) -> str:
@@ -41,8 +38,7 @@ def ask(bot, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> Answer:
     """Send `/sla <text>` exactly as Slack does and return the one answer it got."""
     before = len(bot.fake.calls("response_url"))
     response = bot.slack.slash(text, user=user, channel=channel)
-    assert response.status == 200, response.body
-    assert response.elapsed < SLACK_ACK_LIMIT_S
+    assert response.status == 200, response.body  # how fast: bench/bench_http.py
     bot.settle()
     calls = bot.fake.calls("response_url")
     assert len(calls) == before + 1, f"expected one answer to /sla {text}, got {calls[before:]}"
@@ -54,7 +50,6 @@ def ask(bot, text: str, *, user: str = ADMIN, channel: str = CHANNEL) -> Answer:
         text=params.get("text", ""),
         blocks=blocks,
         response_type=params.get("response_type", ""),
-        ack_seconds=response.elapsed,
     )
 
 
