@@ -30,6 +30,7 @@ from sla.targets import Metric, Priority
 from storage.models import Nudge, NudgeState
 from storage.repositories import nudges as outbox
 from storage.repositories import workspaces as workspace_repo
+from tests.closing import close_later
 from tests.e2e.conftest import AGENT, CHANNEL, START
 from tests.waits import wait_until
 
@@ -236,7 +237,7 @@ def test_health_and_metrics_show_the_scheduler_and_the_outbox(scheduled):
         assert "slabot_outbox_pending 0.0" in metrics
         assert "slabot_slack_requests_total" in metrics  # one registry for the whole bot
     finally:
-        server.stop()
+        close_later(server.stop)
 
 
 def _get_json(url):
