@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from bot.cli import EXIT_CONFIG, main
 from storage.db import make_engine
+from tests.closing import running_fake_slack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +123,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
     from sqlmodel import select
 
-    from bot.sandbox.slack_api import TEAM_ID, FakeSlack
+    from bot.sandbox.slack_api import TEAM_ID
     from storage.db import unit_of_work
     from storage.models import Ticket
     from storage.repositories.workspaces import get_or_create_workspace, track_channel
@@ -131,7 +132,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"
     port = _free_port()
-    with FakeSlack(token="xoxb-sub") as fake:
+    with running_fake_slack(token="xoxb-sub") as fake:
         env = {
             "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-sub",
             "SLACK_SIGNING_SECRET": "sub-secret", "SLACK_API_URL": fake.api_url,
@@ -191,9 +192,7 @@ def test_run_migrates_then_serves_slack_over_http(tmp_path):
 
 
 def _run_against_fake(tmp_path, fake_token: str, **env: str) -> subprocess.CompletedProcess:
-    from bot.sandbox.slack_api import FakeSlack
-
-    with FakeSlack(token=fake_token) as fake:
+    with running_fake_slack(token=fake_token) as fake:
         return run_slabot("run", cwd=tmp_path, env={
             "SLACK_BOT_TOKEN": "xoxb-given", "SLACK_SIGNING_SECRET": "s",
             "SLACK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",

@@ -13,12 +13,12 @@ import pytest
 
 from bot import report_cli
 from bot.cli import build_parser, main
-from bot.sandbox.slack_api import FakeSlack
 from sla.calendar import BusinessCalendar
 from sla.events import EventKind
 from sla.policy import Policy
 from storage.db import unit_of_work
 from storage.repositories.workspaces import get_or_create_workspace, track_channel
+from tests.closing import running_fake_slack
 from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
 
 NOW = utc(2026, 12, 2, 12)
@@ -117,7 +117,7 @@ def test_a_channel_is_found_by_its_name_now_or_when_tracked_or_by_id(
     with unit_of_work(november) as s:
         track_channel(session=s, workspace_id=get_or_create_workspace(
             session=s, team_id=TEAM).id, channel_id="C1", name="support")
-    with FakeSlack(token="xoxb-cli") as fake:
+    with running_fake_slack(token="xoxb-cli") as fake:
         fake.add_channel("C1", name="help-desk")  # renamed in Slack since it was tracked
         monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli")
         monkeypatch.setenv("SLACK_API_URL", fake.api_url)

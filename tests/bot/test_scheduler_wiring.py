@@ -17,6 +17,7 @@ from bot.scheduler import (
     latest_fire_at_or_before,
     new_background_scheduler,
 )
+from tests.closing import running_fake_slack
 from tests.waits import wait_until
 
 
@@ -261,13 +262,12 @@ def test_slabot_run_with_a_bad_scheduler_setting_names_it_in_one_line_and_exits_
     from pathlib import Path
 
     from bot.cli import EXIT_CONFIG
-    from bot.sandbox.slack_api import FakeSlack
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     root = Path(__file__).resolve().parents[2]
-    with FakeSlack(token="xoxb-given") as fake:
+    with running_fake_slack(token="xoxb-given") as fake:
         env = {
             "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "SLACK_BOT_TOKEN": "xoxb-given",
             "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url,

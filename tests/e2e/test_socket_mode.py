@@ -20,11 +20,12 @@ from urllib.request import urlopen
 import pytest
 from sqlmodel import select
 
-from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID, FakeSlack
+from bot.sandbox.slack_api import BOT_USER_ID, TEAM_ID
 from storage import migrate
 from storage.db import make_engine, unit_of_work
 from storage.models import Ticket
 from storage.repositories.workspaces import get_or_create_workspace, track_channel
+from tests.closing import running_fake_slack
 from tests.e2e.conftest import AGENT, CHANNEL, REQUESTER
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.waits import wait_until
@@ -49,7 +50,7 @@ def socket_bot(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with FakeSlack(token=BOT_TOKEN) as fake:
+    with running_fake_slack(token=BOT_TOKEN) as fake:
         fake.app_token, fake.socket_mode_url = APP_TOKEN, socket_mode.url
         log = (tmp_path / "bot.log").open("wb")
         process = subprocess.Popen(
