@@ -3,10 +3,12 @@
 Database fixtures (use them in any test that needs storage):
 
 - ``db_url``: a database URL at the newest migration with every table empty, once per engine:
-  ``sqlite`` (a file in the test's tmp dir) and ``postgresql`` (when ``TEST_DATABASE_URL`` is
+  ``sqlite`` (a file of this pytest process) and ``postgresql`` (when ``TEST_DATABASE_URL`` is
   set; otherwise that parameter is skipped with the reason). Pass it to ``make_engine``,
   ``storage.migrate.upgrade`` (a no-op: already at head) or to a bot subprocess.
-- ``engine``: ``storage.db.make_engine(db_url)``, disposed after the test.
+- ``engine``: ``storage.db.make_engine(db_url)``, made once per process and database so
+  SQLAlchemy compiles each statement once per run, not once per test; its connections are
+  closed after each test.
 - ``uow``: a zero-argument callable returning ``storage.db.unit_of_work(engine)`` (the shape
   ``Deps.unit_of_work`` has): ``with uow() as session: ...``.
 - ``empty_db_url``: like ``db_url`` but with no tables at all (migration tests).
@@ -15,8 +17,9 @@ Time: ``slack_retry_waits`` records the waits slack_sdk's rate-limit retries ask
 of sleeping them. Servers a test started close in the background (``tests/closing.py``); the
 session waits for them at its end.
 
-PostgreSQL isolation: each pytest process migrates its own schema once (``search_path`` is in
-the URL) and empties its tables before every test, so parallel runs never see each other's rows.
+Isolation: each pytest process has its own database (SQLite: a copy of a template migrated
+once; PostgreSQL: a schema, ``search_path`` in the URL, migrated once) and empties its tables
+before every test, so tests, and parallel runs (``pytest -n 2``), never see each other's rows.
 """
 
 from __future__ import annotations
@@ -131,24 +134,37 @@ def _empty_all_tables(engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def _pg_cleaner(_pg_schema_url):
+def _sqlite_session_url(_sqlite_template, tmp_path_factory) -> str:
+    """This pytest process's SQLite database, a copy of the template."""
+    path = tmp_path_factory.mktemp("db") / "slabot.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _session_engine(url: str) -> Iterator:
     from storage.db import make_engine
 
-    engine = make_engine(_pg_schema_url)
+    engine = make_engine(url)
     yield engine
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_engine(_sqlite_session_url):
+    yield from _session_engine(_sqlite_session_url)
+
+
+@pytest.fixture(scope="session")
+def _postgresql_engine(_pg_schema_url):
+    yield from _session_engine(_pg_schema_url)
+
+
 @pytest.fixture(params=ENGINES)
-def db_url(request, tmp_path) -> str:
+def db_url(request) -> str:
     """URL of a database at the newest migration with empty tables (sqlite, postgresql)."""
-    if request.param == "sqlite":
-        template = request.getfixturevalue("_sqlite_template")
-        path = tmp_path / "slabot.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("_pg_schema_url")
-    _empty_all_tables(request.getfixturevalue("_pg_cleaner"))
+    url = request.getfixturevalue(
+        "_sqlite_session_url" if request.param == "sqlite" else "_pg_schema_url")
+    _empty_all_tables(request.getfixturevalue(f"_{request.param}_engine"))
     return url
 
 
@@ -167,13 +183,12 @@ def empty_db_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url):
-    """``storage.db.make_engine(db_url)``: the shared engine of one test, disposed after it."""
-    from storage.db import make_engine
-
-    engine = make_engine(db_url)
+def engine(request, db_url):
+    """``storage.db.make_engine(db_url)``, made once per pytest process and database."""
+    engine = request.getfixturevalue(
+        "_sqlite_engine" if db_url.startswith("sqlite") else "_postgresql_engine")
     yield engine
-    engine.dispose()
+    engine.dispose()  # the test's connections; the engine (and its statement cache) stays
 
 
 @pytest.fixture
