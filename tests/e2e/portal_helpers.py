@@ -253,7 +253,8 @@ def replay_history(bot: BotHarness, history: History) -> None:
 def _table_rows(engine: Any) -> dict[str, list[dict[str, Any]]]:
     with engine.connect() as connection:
         return {
-            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            table.name: [dict(row._mapping) for row in connection.execute(
+                table.select().order_by(*table.primary_key.columns))]
             for table in SQLModel.metadata.sorted_tables
         }
 
