@@ -18,6 +18,7 @@ from bot.sandbox.signin import PERSON_COOKIE
 from bot.sandbox.slack_api import FakeSlack
 from bot.sandbox.web import SandboxPage, create_sandbox_app
 from bot.server import BackgroundServer
+from tests.closing import close_later, running_fake_slack
 
 PORTAL = "http://127.0.0.1:9"  # the bot: never called, only redirected to
 CALLBACK = PORTAL + "/portal/auth/callback"
@@ -32,7 +33,7 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with FakeSlack(token="xoxb-sandbox", strict=True) as slack:
+    with running_fake_slack(token="xoxb-sandbox", strict=True) as slack:
         slack.enable_openid(CLIENT_ID, CLIENT_SECRET)
         page = SandboxPage(sandbox=slack, people=PEOPLE, channels=CHANNELS,
                            bot=BotLink(PORTAL, "secret"), tracked=SUPPORT.id, portal_url=PORTAL)
@@ -40,7 +41,7 @@ def sandbox() -> Iterator[Sandbox]:
         try:
             yield Sandbox(slack, server.url)
         finally:
-            server.stop()
+            close_later(server.stop)
 
 
 class _Stay(HTTPRedirectHandler):
