@@ -16,15 +16,22 @@ from commands.forecasts import channel_forecast
 from storage.db import unit_of_work
 from storage.models import Ticket
 from tests.e2e.conftest import ADMIN, CHANNEL, REQUESTER, stop_bot
-from tests.e2e.portal_helpers import OUTSIDER, PRIVATE, Browser, location, portal_bot, seed_history
+from tests.e2e.portal_helpers import (
+    OUTSIDER,
+    PRIVATE,
+    Browser,
+    location,
+    portal_bot,
+    replay_history,
+)
 from tests.e2e.verbs_helpers import ask
 
 
 @pytest.fixture
-def seeded(db_url, engine, fake_slack, clock):
+def seeded(db_url, engine, fake_slack, clock, portal_history):
     harness = portal_bot(db_url, engine, fake_slack, clock)
     try:
-        seed_history(harness)
+        replay_history(harness, portal_history)
         yield harness
         harness.settle()
     finally:
