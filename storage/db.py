@@ -9,7 +9,7 @@ read transaction tries to upgrade to a write.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -83,3 +83,15 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def vacuum_analyze(engine: Engine, tables: Sequence[str]) -> None:
+    """Refresh the planner's statistics of ``tables`` after a bulk change (an import, a
+    rebuild); on PostgreSQL vacuum them too, which also marks their pages all-visible so
+    index-only scans need not read the table. VACUUM cannot run in a transaction."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+            else:
+                connection.exec_driver_sql(f'ANALYZE "{table}"')

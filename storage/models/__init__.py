@@ -17,6 +17,7 @@ from storage.models.queues import (
     OutboxMessage,
     OutboxState,
 )
+from storage.models.rollups import MetricRollup, TicketRollup, WorkspaceRollup
 from storage.models.tickets import UNRESOLVED, Ticket, TicketEvent, TicketStatus
 from storage.models.workspaces import PolicyRow, ShareLink, TrackedChannel, Workspace
 
@@ -27,6 +28,7 @@ __all__ = [
     "InboxItem",
     "InboxState",
     "JobLease",
+    "MetricRollup",
     "Nudge",
     "NudgeState",
     "OutboxMessage",
@@ -35,9 +37,11 @@ __all__ = [
     "ShareLink",
     "Ticket",
     "TicketEvent",
+    "TicketRollup",
     "TicketStatus",
     "TrackedChannel",
     "Workspace",
+    "WorkspaceRollup",
     "stored_id",
     "utcnow",
 ]

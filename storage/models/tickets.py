@@ -45,6 +45,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_unresolved", "workspace_id", "channel_id", "created_at",
               sqlite_where=text(UNRESOLVED), postgresql_where=text(UNRESOLVED)),
         Index(None, "workspace_id", "status", "assignee_id"),
+        # Rollups: tickets created or resolved in the part of a day before or after an instant.
+        Index(None, "workspace_id", "created_at"),
+        Index(None, "workspace_id", "resolved_at"),
         # Compliance aggregates: metrics that stopped in a period, per workspace and channel.
         # The trailing columns make them covering, so the aggregates never touch the table
         # (started/due answer "was it open and already late at the period's start?").
@@ -59,6 +62,12 @@ class Ticket(SQLModel, table=True):
                 Index(f"ix_tickets_ws_ch_{short}_stopped", "workspace_id", "channel_id",
                       f"{prefix}_stopped_at", f"{prefix}_breached", f"{prefix}_elapsed_s",
                       f"{prefix}_started_at", f"{prefix}_due_at"),
+                # Rollups: the part of a day before or after an instant is read from tickets
+                # by when their metrics started or fell due (stopped tells closed ones).
+                Index(f"ix_tickets_ws_{short}_started", "workspace_id", f"{prefix}_started_at",
+                      f"{prefix}_stopped_at"),
+                Index(f"ix_tickets_ws_{short}_due", "workspace_id", f"{prefix}_due_at",
+                      f"{prefix}_stopped_at"),
             )
         ),
     )

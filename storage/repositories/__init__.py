@@ -6,7 +6,8 @@ Convention: plain functions, every argument keyword-only, the session first
 (``storage.models``); ``storage.mappers`` turns rows into ``sla`` objects.
 """
 
-from storage.repositories.compliance import compliance_counts
+from storage.repositories.compliance import compliance_counts, period_figures
+from storage.repositories.compliance_scan import scan_compliance_counts
 from storage.repositories.digests import (
     add_digest_subscription,
     get_digest_subscription,
@@ -104,10 +105,12 @@ __all__ = [
     "mark_nudge_failed",
     "mark_nudge_sent",
     "outbox_backlog",
+    "period_figures",
     "record_nudge_delivery",
     "release_ticket",
     "remove_digest_subscription",
     "save_policy",
+    "scan_compliance_counts",
     "set_assignee",
     "track_channel",
     "untrack_channel",

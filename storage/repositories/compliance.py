@@ -1,98 +1,43 @@
-"""Compliance aggregates in SQL: the numbers of ``sla.compliance.summarize``, without loading
-tickets into Python.
+"""Compliance of a period from the daily rollups: the numbers of the ticket scan
+(``storage.repositories.compliance_scan``, itself ``sla.compliance.summarize`` in SQL) at a
+cost that does not grow with the tickets of the period.
 
-Each metric's stored columns (see ``storage.models.Ticket``) are one ``MetricOutcome``;
-the counting rules are those of ``sla.compliance`` (its module docstring). Closed metrics
-are counted on covering indexes ``(workspace, [channel,] <metric>_stopped_at, breached,
-elapsed, started, due)``; open ones come from unresolved tickets (a partial index) plus,
-for a past instant, metrics that stopped after it. Median and p90 are nearest-rank over the
-period's elapsed column, read straight off the same covering index and selected with numpy
-(parsed and partitioned in C: neither engine sorts tens of thousands of values faster).
+A period ``[start, end)`` seen at ``now`` needs, per metric: the metrics that stopped in it
+and in the previous period (whole UTC days from the rollups, the parts of days at either end
+from tickets), the stopped metrics open at ``t = min(end, now)`` (late, at risk) and those
+open and late at ``t_before = min(start, now)`` (differences of sums over the days after the
+instant, ``storage.repositories.rollups``), and the metrics still running on unresolved
+tickets (the partial index). Everything is counted per channel, priority, metric and target,
+so a report's rows and a portal's channel ranking come from the same figures as the total.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
-from sqlalchemy import (
-    BigInteger,
-    BindParameter,
-    ColumnElement,
-    CompoundSelect,
-    Float,
-    Select,
-    and_,
-    bindparam,
-    cast,
-    func,
-    literal,
-    not_,
-    null,
-    select,
-    union_all,
-)
 from sqlmodel import Session
 
-from sla.compliance import (
-    ComplianceError,
-    ComplianceSummary,
-    MetricCounts,
-    MetricSummary,
-    percent,
-)
-from sla.events import as_utc
+from sla.breach import AT_RISK_FRACTION, AT_RISK_HORIZON
+from sla.compliance import ComplianceSummary
 from sla.targets import Metric
-from storage.columns import UTCDateTime
-from storage.repositories._sql import dialect_name
-from storage.repositories.ticket_conditions import (
-    at_risk_by,
-    breached_by,
-    in_scope,
-    metric_column,
-    running,
-    unresolved,
+from storage.repositories import rollup_edges as edges
+from storage.repositories import rollup_reads as reads
+from storage.repositories.compliance_scan import scan_compliance_counts
+from storage.repositories.compliance_tally import (
+    Micros,
+    Tally,
+    build_summary,
+    checked_period,
+    concatenate,
 )
+from storage.repositories.rollup_days import after_part, ceil_day, day_parts, whole_days
+from storage.repositories.rollup_reads import DayRanges, GroupKey, Parts, ValuesKey
+from storage.repositories.rollups import at_risk_by_elapsed
 
-PERCENTILES = (50, 90)
-Micros = npt.NDArray[np.int64]  # elapsed times in whole microseconds
-
-
-@dataclass
-class _Counts(MetricCounts):
-    previous_met: int = 0
-    previous_breached: int = 0
-    percentiles: dict[int, timedelta | None] = field(default_factory=dict)
-
-    @property
-    def closed(self) -> int:
-        return self.closed_met + self.closed_breached
-
-    def add(self, other: _Counts) -> None:
-        for name in ("closed_met", "closed_breached", "open", "at_risk", "breached_now",
-                     "previous_met", "previous_breached"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def add_open(self, total: int, breached: int, at_risk: int, breached_before: int) -> None:
-        """Metrics open at the period's ``t``: how many, late, at risk; and how many of all
-        these were open and late at the previous period's end."""
-        self.open += int(total)
-        self.breached_now += int(breached)
-        self.at_risk += int(at_risk)
-        self.previous_breached += int(breached_before)
-
-    def summary(self, metric: Metric | None) -> MetricSummary:
-        return self.to_summary(
-            metric,
-            median_elapsed=self.percentiles.get(50),
-            p90_elapsed=self.percentiles.get(90),
-            previous_met_percent=percent(self.previous_met, self.previous_breached),
-        )
+Grouping = Literal["channel", "priority"]
 
 
 def compliance_counts(
@@ -103,218 +48,229 @@ def compliance_counts(
     end: datetime,
     now: datetime,
     channel_id: str | None = None,
-    at_risk_fraction: float = 0.8,
-    horizon: timedelta = timedelta(hours=1),
+    at_risk_fraction: float = AT_RISK_FRACTION,
+    horizon: timedelta = AT_RISK_HORIZON,
 ) -> ComplianceSummary:
-    """Compliance of a workspace (or one channel) for ``[start, end)`` seen at ``now``.
+    """Compliance of a workspace (or one channel) for ``[start, end)`` seen at ``now``, with
+    the trend against the previous period of the same length (``sla.compliance``'s numbers).
 
-    Equal to ``sla.compliance.summarize`` over the stored outcomes of the same tickets,
-    trend against the previous period of the same length included. First response and
-    resolution are always listed; next response only when some ticket has it in play.
+    The rollups count at-risk metrics at ``AT_RISK_FRACTION``; another fraction is answered
+    by the ticket scan.
     """
-    start, end, now = as_utc(start, "start"), as_utc(end, "end"), as_utc(now, "now")
-    if end <= start:
-        raise ComplianceError(f"period end {end.isoformat()} must be after its start")
-    if not 0 < at_risk_fraction <= 1:
-        raise ComplianceError(f"at_risk_fraction must be in (0, 1], got {at_risk_fraction!r}")
-    t_now, t_before = min(end, now), min(start, now)
-    params = {
-        "workspace_id": workspace_id, "channel_id": channel_id,
-        "previous_start": start - (end - start), "start": start, "end": end, "t_now": t_now,
-        "t_before": t_before, "t_horizon": t_now + horizon, "fraction": float(at_risk_fraction),
-    }
-    shape = _Shape(channel_id is not None, t_now == now, t_before == now)
-    counts, elapsed = _tally(session, params, shape)
-    per_metric = {
-        metric: tally for metric, tally in counts.items()
-        if metric is not Metric.NEXT_RESPONSE or _has_any(tally)
-    }
-    overall = _Counts()
-    for tally in per_metric.values():
-        overall.add(tally)
-    _percentiles(elapsed, per_metric, overall)
-    return ComplianceSummary(
-        start=start,
-        end=end,
-        now=now,
-        metrics={metric: counts.summary(metric) for metric, counts in per_metric.items()},
-        overall=overall.summary(None),
-    )
+    if at_risk_fraction != AT_RISK_FRACTION:
+        return scan_compliance_counts(
+            session=session, workspace_id=workspace_id, start=start, end=end, now=now,
+            channel_id=channel_id, at_risk_fraction=at_risk_fraction, horizon=horizon)
+    return period_figures(session=session, workspace_id=workspace_id, start=start, end=end,
+                          now=now, channel_id=channel_id, horizon=horizon,
+                          detailed=False).summary()
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """What a statement's text depends on (its values are bound parameters)."""
+class PeriodFigures:
+    """A period's counts per group and elapsed times per (channel, priority, metric) (see
+    ``GroupKey``): any grouping of them is a ``ComplianceSummary``. Groups by channel and
+    priority need figures asked for ``detailed``."""
 
-    scoped: bool  # one channel, not the whole workspace
-    t_now_is_now: bool  # the period is seen at ``now``, not at its end (already past)
-    t_before_is_now: bool  # the period starts after ``now``
+    start: datetime
+    end: datetime
+    now: datetime
+    tallies: dict[GroupKey, Tally]
+    elapsed: dict[ValuesKey, list[Micros]]
 
+    def summary(self, *, channel: str | None = None, priority: str | None = None
+                ) -> ComplianceSummary:
+        """The summary of everything, or of one channel and/or one priority."""
+        def wanted(group_channel: str | None, group_priority: str | None) -> bool:
+            return ((channel is None or group_channel == channel)
+                    and (priority is None or group_priority == priority))
 
-def _tally(
-    session: Session, params: dict[str, Any], shape: _Shape
-) -> tuple[dict[Metric, _Counts], dict[Metric, Micros]]:
-    """Every count of every metric, and the period's elapsed times of stopped metrics.
+        per_metric: dict[Metric, Tally] = defaultdict(Tally)
+        for (group_channel, group_priority, metric, _target), tally in self.tallies.items():
+            if wanted(group_channel, group_priority):
+                per_metric[Metric(metric)].add(tally)
+        runs: dict[Metric, list[Micros]] = defaultdict(list)
+        for (group_channel, group_priority, metric), found in self.elapsed.items():
+            if wanted(group_channel, group_priority):
+                runs[Metric(metric)] += found
+        return build_summary(per_metric, {m: concatenate(r) for m, r in runs.items()},
+                             start=self.start, end=self.end, now=self.now)
 
-    A handful of statements whatever the scope, built once per shape with bound
-    parameters: building them costs more than running them.
-    """
-    counts = {metric: _Counts() for metric in Metric}
-    elapsed: dict[Metric, Micros] = {}
-    closed = _closed_statement(dialect_name(session), shape.scoped)
-    for metric, period, total, breached, late_before, values in session.execute(closed, params):
-        tally = counts[Metric(metric)]
-        if period == "current":
-            elapsed[Metric(metric)] = _micros(values, int(total))
-            tally.closed_breached, tally.closed_met = int(breached), int(total) - int(breached)
-        else:
-            tally.previous_breached += int(breached)
-            tally.previous_met += int(total) - int(breached)
-        tally.previous_breached += int(late_before)
-    running = session.execute(_running_statement(shape), params).one()
-    for index, metric in enumerate(Metric):
-        counts[metric].add_open(*running[4 * index: 4 * index + 4])
-    for metric, *found in session.execute(_stopped_after_statement(shape), params):
-        counts[Metric(metric)].add_open(*found)
-    return counts, elapsed
+    def by(self, key: Grouping) -> dict[str, ComplianceSummary]:
+        """One summary per channel or per priority that has any counts, sorted."""
+        if key == "channel":
+            channels = sorted({channel for channel, _p, _m, _t in self.tallies if channel})
+            return {name: self.summary(channel=name) for name in channels}
+        priorities = sorted({priority for _c, priority, _m, _t in self.tallies if priority})
+        return {name: self.summary(priority=name) for name in priorities}
 
+    def met_breached(self, *, channel: str | None = None) -> tuple[int, int]:
+        """Met and breached over every metric (the summary's overall figures, without
+        reading a single elapsed time)."""
+        met = breached = 0
+        for (group_channel, _p, _m, _t), tally in self.tallies.items():
+            if channel is None or group_channel == channel:
+                met += tally.closed_met
+                breached += tally.closed_breached + tally.breached_now
+        return met, breached
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count().filter(condition)
-
-
-def _scope(scoped: bool) -> list[ColumnElement[bool]]:
-    return in_scope(bindparam("workspace_id"), bindparam("channel_id") if scoped else None)
-
-
-_T_BEFORE: BindParameter[datetime] = bindparam("t_before", type_=UTCDateTime())
-_T_NOW: BindParameter[datetime] = bindparam("t_now", type_=UTCDateTime())
-
-
-def _at_risk_at_t_now(metric: Metric) -> ColumnElement[bool]:
-    return at_risk_by(metric, _T_NOW, horizon_end=bindparam("t_horizon", type_=UTCDateTime()),
-                      fraction=bindparam("fraction", type_=Float()))
-
-
-@cache
-def _closed_statement(dialect: str, scoped: bool) -> CompoundSelect[*tuple[Any, ...]]:
-    """How many metrics stopped, and how many of them late, in the period and the previous
-    one: one covering index range each. The period's rows also tell which of them were
-    open and already late at the previous period's end (it is the period's start), and
-    give their elapsed times for the percentiles, aggregated into one value by the database
-    (a row per value costs several times more to fetch)."""
-    parts = []
-    for metric in Metric:
-        started, stopped = metric_column(metric, "started_at"), metric_column(metric, "stopped_at")
-        late_before = _count_if(and_(started < _T_BEFORE, stopped >= _T_BEFORE,
-                                     breached_by(metric, _T_BEFORE, seen_now=False)))
-        # Whole microseconds (exact, as timedelta keeps them): integers are quicker than
-        # REALs for the database to write out and for Python to read and sort.
-        micros = cast(func.round(metric_column(metric, "elapsed_s") * 1_000_000), BigInteger)
-        values = func.group_concat(micros) if dialect == "sqlite" else func.array_agg(micros)
-        for period, low, high, extra in (
-            ("current", "start", "end", (late_before, values)),
-            ("previous", "previous_start", "start", (literal(0), null())),
-        ):
-            parts.append(
-                select(
-                    literal(metric.value).label("metric"),
-                    literal(period).label("period"),
-                    func.count(),
-                    _count_if(metric_column(metric, "breached").is_(True)),
-                    *extra,
-                ).where(*_scope(scoped), stopped >= bindparam(low, type_=UTCDateTime()),
-                        stopped < bindparam(high, type_=UTCDateTime()))
-            )
-    return union_all(*parts)
+    def targets(self, priority: str, metric: Metric) -> set[float]:
+        """The targets (seconds) of the metrics counted as met or breached in a row."""
+        return {target for (_c, group_priority, group_metric, target), tally
+                in self.tallies.items()
+                if group_priority == priority and group_metric == metric.value
+                and target is not None and tally.closed + tally.breached_now}
 
 
-@cache
-def _running_statement(shape: _Shape) -> Select[*tuple[Any, ...]]:
-    """Metrics still running on unresolved tickets, open at the period's ``t`` (and late), or
-    open and late at the previous period's: one pass over the partial index, four counts
-    per metric."""
-    columns = []
-    for metric in Metric:
-        started = metric_column(metric, "started_at")
-        open_now = and_(running(metric), started < _T_NOW)
-        breached_now = breached_by(metric, _T_NOW, seen_now=shape.t_now_is_now)
-        columns += [
-            _count_if(open_now),
-            _count_if(and_(open_now, breached_now)),
-            _count_if(and_(open_now, not_(breached_now), _at_risk_at_t_now(metric))),
-            _count_if(and_(open_now, started < _T_BEFORE,
-                           breached_by(metric, _T_BEFORE, seen_now=shape.t_before_is_now))),
-        ]
-    return select(*columns).where(*_scope(shape.scoped), unresolved())
+def period_figures(
+    *,
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    channel_id: str | None = None,
+    horizon: timedelta = AT_RISK_HORIZON,
+    detailed: bool = True,
+    previous: bool = True,
+) -> PeriodFigures:
+    """The figures of a workspace (or one channel) for ``[start, end)`` seen at ``now``;
+    per channel, priority and target when ``detailed``, else per metric only. Without
+    ``previous`` the previous period is not read (no trend: half the days to sum)."""
+    start, end, now = checked_period(start, end, now, AT_RISK_FRACTION)
+    question = _Question(start, end, now, horizon, previous)
+    scope = _Scope(session, workspace_id, channel_id, detailed)
+    parts: dict[GroupKey, Parts] = defaultdict(Counter)
+    for key, found in reads.day_sums(session, workspace_id=workspace_id, channel_id=channel_id,
+                                     days=question.days(), detailed=detailed).items():
+        parts[key].update(found)
+    elapsed = _whole_day_values(scope, question.days().current)
+    _add_parts_of_days(scope, question, parts, elapsed)
+    _add_whole_stories(scope, question, parts)
+    running = edges.running_counts(
+        session, workspace_id=workspace_id, channel_id=channel_id, t=question.t,
+        t_before=question.t_before, now=now, horizon_end=question.t + horizon,
+        fraction=AT_RISK_FRACTION, detailed=detailed)
+    tallies = {key: _tally(parts.get(key, Counter()), running.get(key), previous)
+               for key in set(parts) | set(running)}
+    return PeriodFigures(start, end, now, tallies, elapsed)
 
 
-@cache
-def _stopped_after_statement(shape: _Shape) -> CompoundSelect[*tuple[Any, ...]]:
-    """Metrics that stopped after the period (or, for a period still ahead of ``now``,
-    between now and its start): open at the period's ``t`` all the same, and for the
-    previous period, open at its end and maybe already late. Stopped within the periods
-    is the closed statement's business."""
-    start = bindparam("start", type_=UTCDateTime())
-    end = bindparam("end", type_=UTCDateTime())
-    parts = []
-    for metric in Metric:
-        started, stopped = metric_column(metric, "started_at"), metric_column(metric, "stopped_at")
-        breached_now = breached_by(metric, _T_NOW, seen_now=shape.t_now_is_now)
-        open_now = and_(started < _T_NOW, stopped >= _T_NOW)
-        open_counts = (
-            literal(metric.value).label("metric"),
-            _count_if(open_now),
-            _count_if(and_(open_now, breached_now)),
-            _count_if(and_(open_now, not_(breached_now), _at_risk_at_t_now(metric))),
-        )
-        late_before = _count_if(and_(
-            started < _T_BEFORE, breached_by(metric, _T_BEFORE, seen_now=shape.t_before_is_now)))
-        parts.append(select(*open_counts, late_before)
-                     .where(*_scope(shape.scoped), stopped >= end))
-        parts.append(select(*open_counts, literal(0))
-                     .where(*_scope(shape.scoped), stopped >= _T_BEFORE, stopped < start))
-    return union_all(*parts)
+@dataclass(frozen=True)
+class _Scope:
+    session: Session
+    workspace_id: int
+    channel_id: str | None
+    detailed: bool
 
 
-def _has_any(counts: _Counts) -> bool:
-    return any((counts.closed, counts.open, counts.previous_met, counts.previous_breached))
+
+@dataclass(frozen=True)
+class _Question:
+    start: datetime
+    end: datetime
+    now: datetime
+    horizon: timedelta
+    previous: bool
+
+    @property
+    def previous_start(self) -> datetime:
+        """The previous period's start (its own start: none, when not asked for)."""
+        return self.start - (self.end - self.start) if self.previous else self.start
+
+    @property
+    def t(self) -> datetime:
+        return min(self.end, self.now)
+
+    @property
+    def t_before(self) -> datetime:
+        return min(self.start, self.now)
+
+    def days(self) -> DayRanges:
+        current = whole_days(self.start, self.end)
+        # Without the previous period, nothing is summed for it: its days are none.
+        previous = whole_days(self.previous_start, self.start) if self.previous else (
+            current[0], current[0])
+        after_before = ceil_day(self.t_before) if self.previous else date.max
+        return DayRanges(current, previous, ceil_day(self.t), after_before)
 
 
-def _percentiles(
-    elapsed: dict[Metric, Micros], per_metric: dict[Metric, _Counts], overall: _Counts
-) -> None:
-    """Nearest-rank median and p90 per metric and pooled (``sla.compliance.nearest_rank``).
-
-    Selected, not sorted: ``numpy.partition`` puts the wanted ranks in place in linear time.
-    """
-    runs = []
-    for metric, tally in per_metric.items():
-        values = elapsed.get(metric, _EMPTY)
-        tally.percentiles = _ranks(values)
-        runs.append(values)
-    overall.percentiles = _ranks(np.concatenate(runs) if runs else _EMPTY)
+def _whole_day_values(scope: _Scope, days: tuple[date, date]) -> dict[ValuesKey, list[Micros]]:
+    found = reads.elapsed_values(scope.session, workspace_id=scope.workspace_id,
+                                 channel_id=scope.channel_id, days=days,
+                                 detailed=scope.detailed)
+    return defaultdict(list, {key: [values] for key, values in found.items()})
 
 
-def _ranks(values: Micros) -> dict[int, timedelta | None]:
-    if values.size == 0:
-        return dict.fromkeys(PERCENTILES)
-    ranks = [max(math.ceil(p / 100 * values.size), 1) - 1 for p in PERCENTILES]
-    chosen = np.partition(values, ranks)
-    return {p: timedelta(microseconds=int(chosen[rank]))
-            for p, rank in zip(PERCENTILES, ranks, strict=True)}
+def _add_parts_of_days(scope: _Scope, question: _Question, parts: dict[GroupKey, Parts],
+                       elapsed: dict[ValuesKey, list[Micros]]) -> None:
+    """What the rollups' whole days miss, read from tickets in one statement: metrics stopped
+    in the parts of days at the ends of the period (and of the one before); stops, starts
+    and due instants in the rest of the days of ``t`` and ``t_before``, which complete the
+    sums over the days after them."""
+    asks: list[tuple[str, edges.WindowAsk]] = [
+        ("cur", edges.WindowAsk("stopped_at", ("stopped", "breached"), *part, values=True))
+        for part in day_parts(question.start, question.end)]
+    if question.previous:
+        asks += [("prev", edges.WindowAsk("stopped_at", ("stopped", "breached"), *part))
+                 for part in day_parts(question.previous_start, question.start)]
+    after_t = after_part(question.t)
+    if after_t is not None:
+        asks += [("t", edges.WindowAsk("stopped_at", ("stopped", "late_until", "risk_until"),
+                                       *after_t)),
+                 ("t", edges.WindowAsk("started_at", ("started", "risk_from"), *after_t)),
+                 ("t", edges.WindowAsk("due_at", ("late_from", "risk_until"), *after_t))]
+    after_before = after_part(question.t_before) if question.previous else None
+    if after_before is not None:
+        asks += [("tb", edges.WindowAsk("stopped_at", ("late_until",), *after_before)),
+                 ("tb", edges.WindowAsk("due_at", ("late_from",), *after_before))]
+    found = edges.windows(scope.session, workspace_id=scope.workspace_id,
+                          channel_id=scope.channel_id, asks=[ask for _p, ask in asks],
+                          fraction=AT_RISK_FRACTION, detailed=scope.detailed)
+    for (prefix, _ask), window in zip(asks, found, strict=True):
+        for key, counts in window.counts.items():
+            parts[key].update({f"{prefix}_{name}": value for name, value in counts.items()})
+        for values_key, runs in window.elapsed.items():
+            elapsed[values_key] += runs
 
 
-_EMPTY: Micros = np.empty(0, dtype=np.int64)
+def _add_whole_stories(scope: _Scope, question: _Question, parts: dict[GroupKey, Parts]
+                       ) -> None:
+    """Stopped metrics looked at whole: due within the horizon after ``t`` (at risk by their
+    due instant), and the rare ones stopped after ``t`` inside the period (or after
+    ``t_before`` inside the previous one): closed there, so not open at that instant."""
+    t, t_before, start, end = question.t, question.t_before, question.start, question.end
+    stopped_in = [(t, end)] if t < end else []
+    stopped_in += [(t_before, start)] if t_before < start else []
+    for found in edges.stopped_metrics(
+            scope.session, workspace_id=scope.workspace_id, channel_id=scope.channel_id,
+            due_between=(t, t + question.horizon), stopped_in=stopped_in,
+            detailed=scope.detailed):
+        due, stop, opened = found.due_at, found.stopped_at, found.started_at
+        risky = at_risk_by_elapsed(found.elapsed_s, found.target_s)
+        late_at_t = due is not None and due < t
+        if (due is not None and t <= due <= t + question.horizon and not risky
+                and opened < t <= stop and not start <= stop < end):
+            parts[found.key].update(due_risk=1)
+        if t <= stop < end and opened < t:
+            parts[found.key].update(adj_open=1, adj_late=int(late_at_t),
+                                    adj_risk=int(risky and not late_at_t))
+        if question.previous and t_before <= stop < start and due is not None and (
+                due < t_before):
+            parts[found.key].update(adj_before=1)
 
 
-def _micros(found: str | list[int] | None, count: int) -> Micros:
-    """The period's elapsed microseconds as integers, parsed in C (numpy)."""
-    if not found:
-        return _EMPTY
-    if isinstance(found, str):  # SQLite's group_concat: "12,7,..."
-        values = np.fromstring(found, dtype=np.int64, sep=",")
-        if values.size != count:  # something unexpected in the text: parse it the slow way
-            values = np.array([int(part) for part in found.split(",")], dtype=np.int64)
-        return values
-    return np.array(found, dtype=np.int64)  # PostgreSQL's array_agg
+def _tally(parts: Parts, running: tuple[int, int, int, int] | None, previous: bool) -> Tally:
+    tally = Tally()
+    tally.add_closed(parts["cur_stopped"], parts["cur_breached"])
+    tally.add_previous(parts["prev_stopped"], parts["prev_breached"])
+    tally.add_open(
+        parts["t_stopped"] - parts["t_started"] - parts["adj_open"],
+        parts["t_late_until"] - parts["t_late_from"] - parts["adj_late"],
+        parts["t_risk_until"] - parts["t_risk_from"] - parts["adj_risk"] + parts["due_risk"],
+        parts["tb_late_until"] - parts["tb_late_from"] - parts["adj_before"],
+    )
+    if running is not None:
+        total, breached, at_risk, breached_before = running
+        tally.add_open(total, breached, at_risk, breached_before if previous else 0)
+    return tally

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from sla.clock import MetricClock, MetricState, TicketClock
 from sla.targets import Metric, Priority
 from storage.models import Ticket, TicketStatus
+from storage.repositories import rollups
 
 AT_RISK_FRACTION = 0.8
 
@@ -41,13 +42,16 @@ def apply_clock(
 
     ``next_due_at`` defaults to ``clock.now`` while any metric runs (so the scheduler plans
     the ticket right after every change, including thresholds a change made overdue) and to
-    None otherwise; the scheduler passes its plan's ``next_wake_at``.
+    None otherwise; the scheduler passes its plan's ``next_wake_at``. The daily rollups move
+    with the stored columns, in the same unit of work.
     """
+    before = rollups.ticket_image(ticket)
     for name, value in clock_columns(clock, next_due_at, at_risk_fraction).items():
         setattr(ticket, name, value)
     ticket.touch()
     session.add(ticket)
     session.flush()
+    rollups.track(session.connection(), before, rollups.ticket_image(ticket))
     return ticket
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, literal_column, not_, or_, true
+from sqlalchemy import ColumnElement, and_, literal_column, not_, or_, true
 
 from sla.targets import Metric
 from storage.models import UNRESOLVED, Ticket
@@ -34,8 +34,10 @@ def metric_column(metric: Metric, name: str) -> ColumnElement[Any]:
 
 def unresolved() -> ColumnElement[bool]:
     """Not resolved, written like the partial index's predicate (a literal, not a bound
-    parameter) so that the planner of either engine may use ``ix_tickets_unresolved``."""
-    return literal_column(f"tickets.{UNRESOLVED}", Boolean)
+    parameter) so that the planner of either engine may use ``ix_tickets_unresolved``.
+    Untyped on purpose: a Boolean literal would be compared with 1 on SQLite, which no
+    longer matches the index's predicate."""
+    return literal_column(f"tickets.{UNRESOLVED}")
 
 
 def in_scope(

@@ -15,6 +15,7 @@ from sla.targets import Priority
 from storage.errors import StorageError
 from storage.mappers import clock_events
 from storage.models import Ticket, TicketEvent, TicketStatus, utcnow
+from storage.repositories import rollups
 from storage.repositories._sql import table_of
 
 # Events that are history only (they do not move the clock), next to sla.clock.EventKind.
@@ -43,8 +44,9 @@ def append_event(
 ) -> TicketEvent:
     """Add one event to a ticket's history and keep its plain facts in step.
 
-    Facts: first response instant, resolved instant, status and priority. The SLA columns
-    follow with ``apply_clock`` once the caller recomputed the clock.
+    Facts: first response instant, resolved instant, status and priority (the daily rollups
+    move with them). The SLA columns follow with ``apply_clock`` once the caller recomputed
+    the clock.
     """
     kind = str(kind.value if isinstance(kind, EventKind) else kind)
     if kind not in _KINDS:
@@ -60,10 +62,12 @@ def append_event(
         priority=parsed.value if parsed else None, note=note,
     )
     session.add(event)
+    before = rollups.ticket_image(ticket)
     _keep_facts(ticket, kind, at, parsed, actor_id if note is None else note)
     ticket.touch()
     session.add(ticket)
     session.flush()
+    rollups.track(session.connection(), before, rollups.ticket_image(ticket))
     return event
 
 
@@ -134,8 +138,17 @@ def add_history_events(*, session: Session, rows: Sequence[HistoryRow]) -> None:
 
 def set_milestones(*, session: Session, rows: Sequence[Milestones]) -> None:
     """Set ``first_response_at`` and ``resolved_at`` of many imported tickets in one
-    executemany."""
-    if rows:
-        session.connection().execute(_SET_MILESTONES, [
-            {"ticket_id": row["ticket_id"], "b_first_response_at": row["first_response_at"],
-             "b_resolved_at": row["resolved_at"]} for row in rows])
+    executemany (the daily rollups move with the resolved instants)."""
+    if not rows:
+        return
+    connection = session.connection()
+    before = rollups.images(connection, [row["ticket_id"] for row in rows])
+    connection.execute(_SET_MILESTONES, [
+        {"ticket_id": row["ticket_id"], "b_first_response_at": row["first_response_at"],
+         "b_resolved_at": row["resolved_at"]} for row in rows])
+    delta = rollups.RollupDelta()
+    for row in rows:
+        old = before[row["ticket_id"]]
+        delta.add(old, -1)
+        delta.add(old._replace(resolved_at=row["resolved_at"]))
+    delta.apply(connection)

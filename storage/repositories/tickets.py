@@ -20,6 +20,7 @@ from sla.policy import Policy
 from sla.targets import Priority
 from storage.errors import DuplicateTicket, NotFound
 from storage.models import Ticket, TicketStatus, Workspace, utcnow
+from storage.repositories import rollups
 from storage.repositories._sql import table_of
 from storage.repositories.ticket_clock import AT_RISK_FRACTION, FROM_CLOCK, NextDue, clock_columns
 from storage.repositories.ticket_events import INSERT_EVENT
@@ -111,6 +112,7 @@ def _insert_one(session: Session, item: NewTicket) -> int:
         row = _ticket_row(item, number, prefix)
         ticket_id: int = connection.execute(_INSERT_TICKET, row).scalar_one()
         connection.execute(INSERT_EVENT, _created_event(ticket_id, row))
+        rollups.add_tickets(connection, [rollups.row_image({**row, "id": ticket_id})])
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -165,6 +167,10 @@ def create_tickets(*, session: Session, new: Sequence[NewTicket]) -> list[Ticket
     ])
     for index, row in created:
         results[index] = loaded[row["workspace_id"], row["number"]]
+    rollups.add_tickets(connection, [
+        rollups.row_image({**row, "id": loaded[row["workspace_id"], row["number"]].id})
+        for _index, row in created
+    ])
     return results
 
 

@@ -109,7 +109,8 @@ def test_hand_counted_channel_status(uow):
 def test_percentile_ranks_are_picked_as_a_full_sort_would():
     import numpy as np
 
-    from storage.repositories.compliance import PERCENTILES, _ranks
+    from storage.repositories.compliance_tally import PERCENTILES
+    from storage.repositories.compliance_tally import ranks as _ranks
 
     rng = random.Random(7)
     for _ in range(500):

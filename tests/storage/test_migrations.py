@@ -17,7 +17,8 @@ from storage.models import TrackedChannel, Workspace
 
 TABLES = {
     "workspaces", "policies", "tracked_channels", "tickets", "ticket_events", "nudges",
-    "inbox", "outbox", "digest_subscriptions", "job_leases", "share_links",
+    "inbox", "outbox", "digest_subscriptions", "job_leases", "share_links", "metric_rollups",
+    "workspace_rollups", "ticket_rollups",
 }
 
 
@@ -32,7 +33,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
     migrate.upgrade(empty_db_url)
     assert _tables(empty_db_url) == TABLES
-    assert migrate.current_revision(empty_db_url) == "0005"
+    assert migrate.current_revision(empty_db_url) == "0006"
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == set()
@@ -44,7 +45,7 @@ def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
 
 def test_upgrade_twice_is_a_no_op(db_url):
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0005"
+    assert migrate.current_revision(db_url) == "0006"
 
 
 def test_models_and_migrations_agree(empty_db_url):
@@ -126,3 +127,53 @@ def test_0005_drops_workspace_admins_and_keeps_workspaces_and_their_channels(emp
     assert (kept, channels) == ([("T1", "Europe/Paris", 7)], ["C1"])
     assert [(team, json.loads(admins) if isinstance(admins, str) else admins)
             for team, admins in restored] == [("T1", [])]
+
+
+def test_0006_fills_the_rollups_from_the_tickets_there_are(empty_db_url):
+    """Tickets stored before 0006 are in the rollups right after it: read from them, a
+    period's numbers are the ticket scan's."""
+    from datetime import timedelta
+
+    from sla.calendar import BusinessCalendar
+    from sla.clock import compute_clock
+    from sla.events import ClockEvent, EventKind
+    from sla.policy import Policy
+    from storage.models import Ticket
+    from storage.repositories import compliance_counts, scan_compliance_counts
+    from storage.repositories._sql import table_of
+    from storage.repositories.ticket_clock import AT_RISK_FRACTION, clock_columns
+
+    migrate.upgrade(empty_db_url, "0005")
+    now = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
+    policy = Policy.default(BusinessCalendar.always())
+    engine = make_engine(empty_db_url)
+    try:
+        with unit_of_work(engine) as session:
+            session.add(Workspace(id=1, team_id="T1"))
+        with engine.begin() as connection:
+            for n in range(12):
+                created = now - timedelta(days=n, hours=n)
+                events = [ClockEvent(EventKind.CREATED, created, "P2"),
+                          ClockEvent(EventKind.RESPONDED, created + timedelta(minutes=20 * n))]
+                if n % 3:
+                    events.append(ClockEvent(EventKind.RESOLVED, created + timedelta(hours=n)))
+                columns = clock_columns(compute_clock(events, policy, now), None,
+                                        AT_RISK_FRACTION)
+                connection.execute(table_of(Ticket).insert().values(
+                    workspace_id=1, number=n + 1, key=f"SLA-{n + 1}", channel_id="C1",
+                    message_ts=f"{n}.0", thread_ts=f"{n}.0", requester_id="U1", title="",
+                    text="", source="message", created_at=created, version=1, updated_at=now,
+                    resolved_at=events[-1].at if n % 3 else None, **columns))
+        migrate.upgrade(empty_db_url)
+        with unit_of_work(engine) as session:
+            found = [
+                (compliance_counts(session=session, workspace_id=1, start=start, end=now,
+                                   now=now),
+                 scan_compliance_counts(session=session, workspace_id=1, start=start, end=now,
+                                        now=now))
+                for start in (now - timedelta(days=3, hours=5), now - timedelta(days=30))]
+    finally:
+        engine.dispose()
+    for from_rollups, from_scan in found:
+        assert from_rollups == from_scan
+    assert found[-1][0].overall.met and found[-1][0].overall.breached

@@ -1,0 +1,193 @@
+"""The breaches a period counts, to list the worst: stopped metrics with their final time over
+target (from the rollups' breach records and, for the parts of days at the edges, from
+tickets), and the metrics still running past their due instant (whose time over target is
+the caller's to measure: it grows until they stop).
+
+The metrics listed are those ``sla.compliance`` counts as breached in ``[start, end)`` seen at
+``now``: stopped in it past their target, or open at ``t = min(end, now)`` and late by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import numpy as np
+from sqlalchemy import and_, case, literal, or_, select, union_all
+from sqlmodel import Session
+
+from sla.targets import Metric
+from storage.repositories import rollup_reads as reads
+from storage.repositories.rollup_days import ceil_day, day_of, day_parts, midnight
+from storage.repositories.rollup_reads import Records
+from storage.repositories.rollups import (
+    BREACH_FIELDS,
+    EPOCH,
+    NO_DUE,
+    BreachRecord,
+    ClosedMetric,
+    breach_record,
+)
+from storage.repositories.ticket_conditions import (
+    TICKETS,
+    breached_by,
+    in_scope,
+    metric_column,
+    running,
+    unresolved,
+)
+
+
+class StoppedBreach(NamedTuple):
+    """A stopped metric counted as breached, and by how much it went over its target."""
+
+    over_by: timedelta
+    ticket_id: int
+    metric: Metric
+
+
+class RunningBreach(NamedTuple):
+    """A metric still running that is late at the instant looked at, as last stored."""
+
+    ticket_id: int
+    channel_id: str
+    metric: Metric
+    due_at: datetime | None  # None while paused
+    elapsed_s: float
+    target_s: float
+
+
+def stopped_breaches(
+    *, session: Session, workspace_id: int, start: datetime, end: datetime, now: datetime,
+    limit: int, channel_id: str | None = None,
+) -> list[StoppedBreach]:
+    """The stopped metrics counted as breached, most over their target first: the first
+    ``limit`` and any tied with the last of them."""
+    t_micros = (min(end, now) - EPOCH) // _MICRO
+    scope = _Scope(session, workspace_id, channel_id, limit)
+    # Stopped in the period past their target.
+    found = scope.stopped(start, end, lambda records: records[:, 3] == 1)
+
+    def late_at_t(records: Records) -> Any:
+        return (records[:, 2] != NO_DUE) & (records[:, 2] < t_micros)
+
+    # Open and late at t, stopped since (outside the period).
+    t = min(end, now)
+    found += scope.stopped(max(t, end), None, late_at_t)
+    if t < start:
+        found += scope.stopped(t, start, late_at_t)
+    return _top(found, limit)
+
+
+def _top(found: list[StoppedBreach], limit: int) -> list[StoppedBreach]:
+    """The first ``limit`` by time over target, with any tied with the last of them."""
+    found.sort(key=lambda breach: breach.over_by, reverse=True)
+    if len(found) > limit:
+        last = found[limit - 1].over_by
+        found = [breach for breach in found if breach.over_by >= last]
+    return found
+
+
+_MICRO = timedelta(microseconds=1)
+
+
+class _Scope(NamedTuple):
+    session: Session
+    workspace_id: int
+    channel_id: str | None
+    limit: int
+
+    def stopped(self, low: datetime, high: datetime | None,
+                keep: Callable[[Records], Any]) -> list[StoppedBreach]:
+        """The worst records ``keep`` accepts of the metrics stopped in ``[low, high)``."""
+        first, last = ceil_day(low), None if high is None else day_of(high)
+        found: list[StoppedBreach] = []
+        if last is None or first < last:
+            for metric, records in reads.breach_records(
+                    self.session, workspace_id=self.workspace_id, channel_id=self.channel_id,
+                    low=first, high=last).items():
+                found += _worst(metric, records[keep(records)], self.limit)
+        for part_low, part_high in _parts(low, high):
+            for metric, records in _edge_records(self, part_low, part_high).items():
+                found += _worst(metric, records[keep(records)], self.limit)
+        return found
+
+
+def _worst(metric: str, records: Records, limit: int) -> list[StoppedBreach]:
+    """The records among the ``limit`` most over target (and ties), as breaches."""
+    if len(records) > limit:
+        over = records[:, 0]
+        cut = np.partition(over, len(over) - limit)[len(over) - limit]
+        records = records[over >= cut]
+    return [StoppedBreach(timedelta(microseconds=over), ticket, Metric(metric))
+            for over, ticket, _due, _breached in records.tolist()]
+
+
+def _parts(low: datetime, high: datetime | None) -> list[tuple[datetime, datetime]]:
+    if high is not None:
+        return day_parts(low, high)
+    following = midnight(ceil_day(low))
+    return [(low, following)] if low < following else []
+
+
+def _edge_records(scope: _Scope, low: datetime, high: datetime) -> dict[str, Records]:
+    """Per metric: the breach records of the metrics stopped in a part of a day, read from
+    tickets (the records the rollups keep for whole days)."""
+    parts = []
+    for metric in Metric:
+        stopped, due = metric_column(metric, "stopped_at"), metric_column(metric, "due_at")
+        breached = metric_column(metric, "breached")
+        parts.append(
+            select(literal(metric.value).label("metric"), TICKETS.c.id,
+                   metric_column(metric, "elapsed_s"), metric_column(metric, "target_s"),
+                   stopped, due, breached)
+            .where(*in_scope(scope.workspace_id, scope.channel_id), stopped >= low,
+                   stopped < high, or_(breached.is_(True), and_(due.is_not(None), due < stopped)))
+        )
+    found: dict[str, list[BreachRecord]] = {}
+    for metric, ticket, elapsed, target, stopped, due, breached in scope.session.execute(
+            union_all(*parts)):
+        record = breach_record(ticket, ClosedMetric(Metric(metric), float(target), stopped,
+                                                    due, stopped, float(elapsed or 0.0),
+                                                    bool(breached)))
+        if record is not None:
+            found.setdefault(metric, []).append(record)
+    return {metric: np.array(records, dtype=np.int64).reshape(-1, BREACH_FIELDS)
+            for metric, records in found.items()}
+
+
+def running_breaches(
+    *, session: Session, workspace_id: int, t: datetime, now: datetime,
+    over_at_least: timedelta | None = None, channel_id: str | None = None,
+) -> list[RunningBreach]:
+    """The metrics running on unresolved tickets that are open and late at ``t`` (as
+    ``sla.compliance`` counts them from the stored columns), earliest due first.
+
+    With ``over_at_least``, only those that may be that far over their target by ``now``: a
+    running metric is at most the wall-clock time since its due instant over (a paused one
+    exactly as stored, which its pause froze). Each metric is one pass over the partial
+    index of unresolved tickets: the rule sits in an expression no index can serve.
+    """
+    parts = []
+    for metric in Metric:
+        due = metric_column(metric, "due_at")
+        late = and_(running(metric), metric_column(metric, "started_at") < t,
+                    breached_by(metric, t, seen_now=t == now))
+        if over_at_least is not None:
+            late = and_(late, or_(due.is_(None), due <= now - over_at_least))
+        parts.append(
+            select(TICKETS.c.id, TICKETS.c.channel_id, literal(metric.value).label("metric"),
+                   due.label("due_at"), metric_column(metric, "elapsed_s"),
+                   metric_column(metric, "target_s"))
+            .where(*in_scope(workspace_id, channel_id), unresolved(),
+                   case((late, 1), else_=0) == 1)
+        )
+    found = [RunningBreach(ticket, channel, Metric(metric), due, float(elapsed or 0.0),
+                           float(target))
+             for ticket, channel, metric, due, elapsed, target in session.execute(
+                 union_all(*parts))]
+    if over_at_least is not None:
+        found = [breach for breach in found if breach.due_at is not None or timedelta(
+            seconds=breach.elapsed_s) - timedelta(seconds=breach.target_s) >= over_at_least]
+    return sorted(found, key=lambda breach: (breach.due_at is not None, breach.due_at or now))
