@@ -1,4 +1,5 @@
-"""`slabot` command line: run | migrate | manifest (and report, see bot/report_cli.py).
+"""`slabot` command line: run | migrate | manifest (and report, see bot/report_cli.py; rollups,
+see bot/rollups_cli.py).
 
 Only this entry point reads `.env`, builds the engine and starts background work; everything
 else receives what it needs. Configuration problems print one clear message and exit 2.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot import report_cli
+from bot import report_cli, rollups_cli
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -363,6 +364,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                            run_manifest),
     "report": Subcommand("print the SLA compliance report (and credits owed) from the database",
                          report_cli.configure, report_cli.run),
+    "rollups": Subcommand("rebuild the daily rollups from the tickets (after an import)",
+                          rollups_cli.configure, rollups_cli.run),
     "demo": Subcommand("try the bot in a local Slack sandbox in your browser (no Slack needed)",
                        lambda parser: _demo().configure(parser),
                        lambda args: _demo().run(args)),

@@ -96,6 +96,7 @@ def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
     """The report and its CSV rows, or why there is none (an unknown team or channel)."""
     from commands.report import compliance_report
     from commands.report_csv import csv_rows
+    from commands.ticket_facts import load_facts
     from sla.periods import PeriodError, parse_period
     from storage.db import make_engine, unit_of_work
     from storage.models import stored_id
@@ -115,10 +116,14 @@ def _read_report(url: str, args: argparse.Namespace, period_text: str | None,
             except PeriodError as exc:
                 return str(exc)
             scope = f"channel {args.channel}" if channel_id else "all channels"
-            data, facts = compliance_report(
+            data = compliance_report(
                 session, workspace_id=workspace_id, channel_id=channel_id, period=period,
                 now=now, tz=workspace.tz, scope=scope,
             )
+            # The numbers come from the rollups; only a CSV reads the period's tickets.
+            facts = load_facts(session=session, workspace_id=workspace_id,
+                               channel_id=channel_id, start=period.start, end=period.end,
+                               now=now) if args.csv is not None else []
     finally:
         engine.dispose()
     return data, csv_rows(facts, period=period)

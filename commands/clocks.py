@@ -23,6 +23,21 @@ def policy_of(session: Session, ticket: Ticket) -> Policy:
         session=session, workspace_id=ticket.workspace_id, channel_id=ticket.channel_id)
 
 
+class ChannelPolicies:
+    """The policy in force per channel of one workspace, each read once (a page asks for the
+    same channels several times)."""
+
+    def __init__(self, session: Session, workspace_id: int) -> None:
+        self._session, self._workspace_id = session, workspace_id
+        self._found: dict[str, Policy] = {}
+
+    def __call__(self, channel_id: str) -> Policy:
+        if channel_id not in self._found:
+            self._found[channel_id] = workspace_repo.get_policy(
+                session=self._session, workspace_id=self._workspace_id, channel_id=channel_id)
+        return self._found[channel_id]
+
+
 def clock_of(session: Session, ticket: Ticket, now: datetime, *,
              policy: Policy | None = None) -> TicketClock:
     """The ticket's clock at `now` from its stored history, under `policy` (by default the

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from commands import lifecycle
 from commands.deps import Deps
 from commands.errors import NotFound
-from commands.report import compliance_report
+from commands.report_figures import credit_line
 from commands.reporting import counted_breach
 from commands.ticket_facts import TicketFacts, load_facts
 from sla.compliance import nearest_rank
@@ -119,17 +119,20 @@ def monthly_credits(
     result = []
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
+        workspace_id = stored_id(workspace)
+        policy = repo.get_policy(session=session, workspace_id=workspace_id,
+                                 channel_id=channel_id)
         local = now.astimezone(ZoneInfo(workspace.tz))
         year, month = local.year, local.month
         for _ in range(months):
             period = month_period(year, month, tz=workspace.tz)
-            data, _facts = compliance_report(
-                session, workspace_id=stored_id(workspace), channel_id=channel_id, period=period,
-                now=now, tz=workspace.tz, scope=f"<#{channel_id}>",
-            )
-            if data.credit is not None:
-                result.append(MonthCredit(period.label, data.credit.met_percent,
-                                          data.credit.credit_percent))
+            summary = repo.compliance_counts(
+                session=session, workspace_id=workspace_id, channel_id=channel_id,
+                start=period.start, end=period.end, now=now)
+            credit = credit_line(summary, policy)
+            if credit is not None:
+                result.append(MonthCredit(period.label, credit.met_percent,
+                                          credit.credit_percent))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return result
 

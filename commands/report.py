@@ -15,9 +15,10 @@ from commands.errors import UsageError
 from commands.parser import parse_period_arg
 from commands.permissions import is_admin
 from commands.report_csv import csv_rows, tickets_csv
-from commands.reporting import ReportData, build_report
+from commands.report_figures import report_figures
+from commands.reporting import ReportData
 from commands.request import Result, Verb, VerbRequest
-from commands.ticket_facts import TicketFacts, load_facts
+from commands.ticket_facts import load_facts
 from sla.periods import Period
 from sla.policy import Policy
 from sla.responders import ResponderRow, responder_rows
@@ -82,23 +83,10 @@ def compliance_report(
     now: datetime,
     tz: str,
     scope: str,
-    facts: list[TicketFacts] | None = None,
-) -> tuple[ReportData, list[TicketFacts]]:
-    """The report of one channel (or the workspace, `channel_id` None) and its tickets.
-
-    `facts` may be tickets loaded for a wider span (the portal's trend needs 12 weeks):
-    the report counts only those alive in `period`, exactly as if loaded for it alone.
-    """
-    if facts is None:
-        facts = load_facts(
-            session=session, workspace_id=workspace_id, channel_id=channel_id,
-            start=period.start, end=period.end, now=now,
-        )
-    policy = repo.get_policy(session=session, workspace_id=workspace_id, channel_id=channel_id)
-    data = build_report(
-        facts, period=period, now=now, scope=scope, tz=tz, credit_tiers=policy.credit_tiers
-    )
-    return data, facts
+) -> ReportData:
+    """The report of one channel (or the workspace, `channel_id` None), from the rollups."""
+    return report_figures(session, workspace_id=workspace_id, channel_id=channel_id,
+                          period=period, now=now, tz=tz, scope=scope).data
 
 
 def responders(
@@ -130,12 +118,14 @@ def handle_report(request: VerbRequest) -> ReportResult:
         workspace = repo.get_or_create_workspace(session=session, team_id=request.team_id)
         workspace_id = stored_id(workspace)
         period = parse_period_arg(args.period, tz=workspace.tz, now=now, usage=USAGE)
-        data, facts = compliance_report(
+        data = compliance_report(
             session, workspace_id=workspace_id, channel_id=channel_id, period=period, now=now,
             tz=workspace.tz, scope=scope,
         )
         people = responders(session, workspace_id=workspace_id, channel_id=channel_id,
                             period=period, now=now)
+        facts = load_facts(session=session, workspace_id=workspace_id, channel_id=channel_id,
+                           start=period.start, end=period.end, now=now) if args.csv else []
     # Who may see whom is asked of Slack (users.info): after the unit of work, never in it.
     admin = args.workspace or is_admin(request.deps, request.user_id)
     shown = people if admin else [r for r in people if r.user_id == request.user_id]

@@ -1,4 +1,5 @@
-"""Report and digest view models, and the builders that fill them from a period's tickets.
+"""Report and digest view models, and the digest's builders that fill them from a period's
+tickets (the report's numbers come from the rollups: `commands.report_figures`).
 
 The numbers, breaches and risks are `sla.compliance`'s; the periods are `sla.periods`'; the
 near misses and breach causes `commands.digest_insight`'s; the forecast
@@ -17,20 +18,17 @@ from commands.digest_insight import NearMissRow, near_miss_rows
 from commands.forecasts import ChannelForecast
 from commands.ticket_facts import TicketFacts
 from sla.compliance import (
-    ComplianceSummary,
     GroupKey,
     MetricOutcome,
     MetricSummary,
-    credit_owed,
     summarize,
     summarize_by,
 )
 from sla.periods import Period, chart_days, digest_weeks
-from sla.targets import CreditTier, Metric
+from sla.targets import Metric
 
 DEFAULT_GOAL_PERCENT = 95.0
 HEADLINE_METRICS = (Metric.FIRST_RESPONSE, Metric.RESOLUTION)
-CREDIT_METRIC = Metric.RESOLUTION  # contracts state credits against resolution compliance
 MAX_MISSED_GROUPS = 3
 # A look at one instant for `sla.compliance`: a period this short around `now` holds only
 # what is open at `now`.
@@ -162,56 +160,6 @@ class DigestData:
 # --- from tickets to view models ----------------------------------------------------------------
 
 
-def build_report(
-    facts: Sequence[TicketFacts],
-    *,
-    period: Period,
-    now: datetime,
-    scope: str,
-    tz: str,
-    credit_tiers: Sequence[CreditTier] = (),
-    worst_limit: int = 10,
-) -> ReportData:
-    """The compliance report of `facts` over `period` at `now` (numbers from sla.compliance)."""
-    in_period = [f for f in facts if f.alive_in(period)]
-    outcomes = [o for f in in_period for o in f.outcomes]
-    summary = summarize(outcomes, period.start, period.end, now)
-    totals = tuple(_metric_row(m, None, summary, outcomes) for m in _metrics_of(summary))
-    rows = []
-    for priority, group in summarize_by(outcomes, "priority", period.start, period.end,
-                                        now).items():
-        mine = [o for o in outcomes if o.priority == priority]
-        # A priority with nothing met or breached (only open tickets) would be a row of n/a.
-        rows += [
-            _metric_row(m, str(priority), group, mine)
-            for m in _metrics_of(group)
-            if group.metrics[m].counted
-        ]
-    credit = None
-    if credit_tiers:
-        resolution = summary.metrics.get(CREDIT_METRIC)
-        percent_met = resolution.met_percent if resolution else None
-        tier = credit_owed(percent_met, credit_tiers)
-        credit = CreditLine(
-            CREDIT_METRIC.value,
-            percent_met,
-            tier.credit_percent if tier else None,
-            tier.below_percent if tier else None,
-        )
-    links = {f.key: f.link for f in in_period}
-    return ReportData(
-        scope=scope,
-        period=period,
-        tz=tz,
-        ticket_count=len(in_period),
-        totals=totals,
-        rows=tuple(rows),
-        worst=tuple(_breach_rows(outcomes, period, now, links)[:worst_limit]),
-        credit=credit,
-        formula=summary.formula,
-    )
-
-
 def build_digest(
     facts: Sequence[TicketFacts],
     *,
@@ -291,29 +239,6 @@ def build_chart_days(
             )
         )
     return series
-
-
-def _metrics_of(summary: ComplianceSummary) -> list[Metric]:
-    return [m for m in Metric if m in summary.metrics]
-
-
-def _metric_row(
-    metric: Metric, priority: str | None, summary: ComplianceSummary,
-    outcomes: Sequence[MetricOutcome],
-) -> MetricRow:
-    figures = summary.metrics[metric]
-    targets = {o.target for o in outcomes if o.metric == metric}
-    return MetricRow(
-        metric=metric.value,
-        priority=priority,
-        # Channels may have different policies; a single target is shown only when it is one.
-        target=next(iter(targets)) if priority is not None and len(targets) == 1 else None,
-        met=figures.met,
-        breached=figures.breached,
-        met_percent=figures.met_percent,
-        median=figures.median_elapsed,
-        p90=figures.p90_elapsed,
-    )
 
 
 def _breach_rows(

@@ -39,7 +39,9 @@ def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None)
     axes.grid(True, alpha=0.3)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="lower left", fontsize="small")
-    figure.tight_layout()
+    # Fixed margins that fit the rotated week labels: tight_layout would draw the figure a
+    # second time to measure them, nearly doubling the cost of every page.
+    figure.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.26)
     buffer = io.StringIO()
     with _text_as_text():
         figure.savefig(buffer, format="svg")

@@ -47,7 +47,7 @@ def test_simulating_the_current_policy_gives_the_reports_numbers(bot):
     with unit_of_work(bot.deps.engine) as session:
         workspace = get_or_create_workspace(session=session, team_id=TEAM_ID)
         period = parse_period("7d", tz=workspace.tz, now=now)
-        data, _ = compliance_report(session, workspace_id=workspace.id,
+        data = compliance_report(session, workspace_id=workspace.id,
                                     channel_id="C0SUPPORT", period=period, now=now,
                                     tz=workspace.tz, scope="here")
     first = next(r for r in data.totals if r.metric == "first_response")
