@@ -82,3 +82,19 @@ def test_stored_clocks_agree_with_replaying_the_stored_events(uow) -> None:
                                    ("resolution", "resolution")):
                 replayed = clock.metrics[metric]
                 assert getattr(ticket, f"{prefix}_breached") == replayed.breached, ticket.key
+
+
+def test_the_seeded_history_is_in_the_rollups_as_a_rebuild_counts_it(uow) -> None:
+    from storage.repositories import rollups
+    from tests.storage.rollup_history import snapshot
+
+    workspace_id, _ = seed(uow)
+    with uow() as session:
+        kept = snapshot(session, workspace_id)
+        rollups.rebuild(session.connection(), workspace_id)
+        assert snapshot(session, workspace_id) == kept
+        month = dict(start=NOW - timedelta(days=30), end=NOW, now=NOW, session=session,
+                     workspace_id=workspace_id)
+        assert repo.compliance_counts(**month) == repo.scan_compliance_counts(**month)
+    assert sum(count for key, (count, *_rest) in kept.items()
+               if key[0] == "tickets") > 100  # tickets created, counted per day

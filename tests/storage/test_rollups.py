@@ -4,6 +4,7 @@ tickets, and the compliance read from them equal to the ticket scan for any peri
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -152,3 +153,54 @@ def test_tickets_imported_with_their_past_are_counted_as_they_are_written(uow):
                                          end=NOW, now=NOW)
     # P2 on 24x7: answered after 3h (target 1h), resolved after 29h (target 8h).
     assert (summary.overall.met, summary.overall.breached) == (0, 6)
+
+
+def test_two_replicas_resolving_tickets_of_one_row_lose_no_update(uow, engine, db_url):
+    """Replica A has added to today's row and not committed; replica B resolves another
+    ticket of the same row: B waits (for A's row lock on PostgreSQL, for the one writer's
+    lock on SQLite), then adds on top of A."""
+    with uow() as s:
+        ws = workspace(s)
+        made = [ticket(s, ws, f"{n}.7", at=NOW - 5 * H, policy=ALWAYS) for n in range(2)]
+    added, release = threading.Event(), threading.Event()
+
+    def resolve(row, hold: bool):
+        with uow() as s:
+            found = repo.get_ticket(session=s, ticket_id=row.id)
+            repo.append_event(session=s, ticket=found, kind=EventKind.RESOLVED, at=NOW - H)
+            events = repo.load_clock_events(session=s, ticket_id=found.id)
+            repo.apply_clock(session=s, ticket=found, clock=compute_clock(events, ALWAYS, NOW))
+            if hold:
+                added.set()
+                assert release.wait(30)
+
+    first = threading.Thread(target=resolve, args=(made[0], True))
+    first.start()
+    assert added.wait(30)
+    second = threading.Thread(target=resolve, args=(made[1], False))
+    second.start()
+    if db_url.startswith("postgresql"):
+        assert _waits_for_a_lock(engine)
+    release.set()
+    first.join(30)
+    second.join(30)
+    with uow() as s:
+        kept = snapshot(s, ws.id)
+        rollups.rebuild(s.connection(), ws.id)
+        assert snapshot(s, ws.id) == kept
+    today = [counts for key, (counts, *_blobs) in kept.items()
+             if key[0] == "workspace_rollups" and key[2] == "resolution"]
+    assert [counts[0] for counts in today] == [2]  # both resolutions stopped, counted once
+
+
+def _waits_for_a_lock(engine) -> bool:
+    """Whether a session of the database is waiting on a lock (asked, not slept on)."""
+    with engine.connect() as connection:
+        for _ in range(3000):
+            if connection.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+            ).scalar():
+                return True
+            connection.rollback()
+    return False
