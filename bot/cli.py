@@ -1,5 +1,4 @@
-"""`slabot` command line: run | migrate | manifest (and report, see bot/report_cli.py; rollups,
-see bot/rollups_cli.py).
+"""`slabot` command line: run | migrate | manifest (and report, rollups: bot/*_cli.py).
 
 Only this entry point reads `.env`, builds the engine and starts background work; everything
 else receives what it needs. Configuration problems print one clear message and exit 2.
@@ -364,11 +363,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                            run_manifest),
     "report": Subcommand("print the SLA compliance report (and credits owed) from the database",
                          report_cli.configure, report_cli.run),
-    "rollups": Subcommand("rebuild the daily rollups from the tickets (after an import)",
-                          rollups_cli.configure, rollups_cli.run),
+    "rollups": Subcommand(rollups_cli.HELP, rollups_cli.configure, rollups_cli.run),
     "demo": Subcommand("try the bot in a local Slack sandbox in your browser (no Slack needed)",
-                       lambda parser: _demo().configure(parser),
-                       lambda args: _demo().run(args)),
+                       lambda parser: _demo().configure(parser), lambda args: _demo().run(args)),
 }
 
 

@@ -15,6 +15,7 @@ import time
 from typing import TextIO
 
 EXIT_USAGE = 2
+HELP = "rebuild the daily rollups from the tickets (after an import)"
 _TABLES = ("tickets", "metric_rollups", "workspace_rollups", "ticket_rollups")
 
 
