@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from sla.breach import AT_RISK_FRACTION, AT_RISK_HORIZON
 from sla.compliance import ComplianceSummary
 from sla.targets import Metric
 from storage.columns import UTCDateTime
@@ -66,8 +67,8 @@ def scan_compliance_counts(
     end: datetime,
     now: datetime,
     channel_id: str | None = None,
-    at_risk_fraction: float = 0.8,
-    horizon: timedelta = timedelta(hours=1),
+    at_risk_fraction: float = AT_RISK_FRACTION,
+    horizon: timedelta = AT_RISK_HORIZON,
 ) -> ComplianceSummary:
     """Compliance of a workspace (or one channel) for ``[start, end)`` seen at ``now``.
 

@@ -10,12 +10,11 @@ from typing import Any, Final, Literal
 
 from sqlmodel import Session
 
+from sla.breach import AT_RISK_FRACTION
 from sla.clock import MetricClock, MetricState, TicketClock
 from sla.targets import Metric, Priority
 from storage.models import Ticket, TicketStatus
 from storage.repositories import rollups
-
-AT_RISK_FRACTION = 0.8
 
 
 class _FromClock(Enum):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from storage.repositories.ticket_clock import AT_RISK_FRACTION
+from sla.breach import AT_RISK_FRACTION
 from storage.repositories.ticket_conditions import (
     TICKETS,
     in_scope,

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
+from sla.breach import AT_RISK_FRACTION
 from storage.models import Ticket
-from storage.repositories.ticket_clock import AT_RISK_FRACTION
 from storage.repositories.ticket_conditions import (
     in_scope,
     ticket_at_risk,

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from sla.breach import AT_RISK_FRACTION
 from sla.clock import TicketClock, compute_clock
 from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
@@ -22,7 +23,7 @@ from storage.errors import DuplicateTicket, NotFound
 from storage.models import Ticket, TicketStatus, Workspace, utcnow
 from storage.repositories import rollups
 from storage.repositories._sql import table_of
-from storage.repositories.ticket_clock import AT_RISK_FRACTION, FROM_CLOCK, NextDue, clock_columns
+from storage.repositories.ticket_clock import FROM_CLOCK, NextDue, clock_columns
 from storage.repositories.ticket_events import INSERT_EVENT
 
 TITLE_LENGTH = 150

@@ -134,6 +134,7 @@ def test_0006_fills_the_rollups_from_the_tickets_there_are(empty_db_url):
     period's numbers are the ticket scan's."""
     from datetime import timedelta
 
+    from sla.breach import AT_RISK_FRACTION
     from sla.calendar import BusinessCalendar
     from sla.clock import compute_clock
     from sla.events import ClockEvent, EventKind
@@ -141,7 +142,7 @@ def test_0006_fills_the_rollups_from_the_tickets_there_are(empty_db_url):
     from storage.models import Ticket
     from storage.repositories import compliance_counts, scan_compliance_counts
     from storage.repositories._sql import table_of
-    from storage.repositories.ticket_clock import AT_RISK_FRACTION, clock_columns
+    from storage.repositories.ticket_clock import clock_columns
 
     migrate.upgrade(empty_db_url, "0005")
     now = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
