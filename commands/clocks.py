@@ -24,18 +24,19 @@ def policy_of(session: Session, ticket: Ticket) -> Policy:
 
 
 class ChannelPolicies:
-    """The policy in force per channel of one workspace, each read once (a page asks for the
-    same channels several times)."""
+    """The policy in force per channel of one workspace, all read at the first question (a
+    page asks for many channels, several times)."""
 
     def __init__(self, session: Session, workspace_id: int) -> None:
         self._session, self._workspace_id = session, workspace_id
-        self._found: dict[str, Policy] = {}
+        self._found: tuple[dict[str, Policy], Policy] | None = None
 
     def __call__(self, channel_id: str) -> Policy:
-        if channel_id not in self._found:
-            self._found[channel_id] = workspace_repo.get_policy(
-                session=self._session, workspace_id=self._workspace_id, channel_id=channel_id)
-        return self._found[channel_id]
+        if self._found is None:
+            self._found = workspace_repo.channel_policies(session=self._session,
+                                                          workspace_id=self._workspace_id)
+        own, default = self._found
+        return own.get(channel_id, default)
 
 
 def clock_of(session: Session, ticket: Ticket, now: datetime, *,

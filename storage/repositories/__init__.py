@@ -47,6 +47,7 @@ from storage.repositories.tickets import (
     set_assignee,
 )
 from storage.repositories.workspaces import (
+    channel_policies,
     configure_channel,
     get_channel,
     get_channel_setting,
@@ -72,6 +73,7 @@ __all__ = [
     "append_event",
     "apply_clock",
     "cancel_pending_nudges",
+    "channel_policies",
     "claim_due_nudges",
     "claim_pending_nudges",
     "compliance_counts",

@@ -14,20 +14,16 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import and_, case, literal, or_, select, union_all
+from sqlalchemy import and_, case, or_, select
 from sqlmodel import Session
 
 from sla.targets import Metric
 from storage.repositories import rollup_reads as reads
-from storage.repositories.rollup_days import ceil_day, day_of, day_parts, midnight
+from storage.repositories.rollup_days import ceil_day, day_of
 from storage.repositories.rollup_reads import Records
 from storage.repositories.rollups import (
-    BREACH_FIELDS,
     EPOCH,
     NO_DUE,
-    BreachRecord,
-    ClosedMetric,
-    breach_record,
 )
 from storage.repositories.ticket_conditions import (
     TICKETS,
@@ -100,17 +96,21 @@ class _Scope(NamedTuple):
 
     def stopped(self, low: datetime, high: datetime | None,
                 keep: Callable[[Records], Any]) -> list[StoppedBreach]:
-        """The worst records ``keep`` accepts of the metrics stopped in ``[low, high)``."""
-        first, last = ceil_day(low), None if high is None else day_of(high)
+        """The worst records ``keep`` accepts of the metrics stopped in ``[low, high)``: the
+        records of the days it touches, those of the parts of days kept by their stop
+        instant."""
+        first, last = day_of(low), None if high is None else ceil_day(high)
+        low_micros = (low - EPOCH) // _MICRO
+        high_micros = None if high is None else (high - EPOCH) // _MICRO
         found: list[StoppedBreach] = []
-        if last is None or first < last:
-            for metric, records in reads.breach_records(
-                    self.session, workspace_id=self.workspace_id, channel_id=self.channel_id,
-                    low=first, high=last).items():
-                found += _worst(metric, records[keep(records)], self.limit)
-        for part_low, part_high in _parts(low, high):
-            for metric, records in _edge_records(self, part_low, part_high).items():
-                found += _worst(metric, records[keep(records)], self.limit)
+        for metric, records in reads.breach_records(
+                self.session, workspace_id=self.workspace_id, channel_id=self.channel_id,
+                low=first, high=last).items():
+            stopped = records[:, 4]
+            inside = stopped >= low_micros
+            if high_micros is not None:
+                inside &= stopped < high_micros
+            found += _worst(metric, records[inside & keep(records)], self.limit)
         return found
 
 
@@ -120,41 +120,8 @@ def _worst(metric: str, records: Records, limit: int) -> list[StoppedBreach]:
         over = records[:, 0]
         cut = np.partition(over, len(over) - limit)[len(over) - limit]
         records = records[over >= cut]
-    return [StoppedBreach(timedelta(microseconds=over), ticket, Metric(metric))
-            for over, ticket, _due, _breached in records.tolist()]
-
-
-def _parts(low: datetime, high: datetime | None) -> list[tuple[datetime, datetime]]:
-    if high is not None:
-        return day_parts(low, high)
-    following = midnight(ceil_day(low))
-    return [(low, following)] if low < following else []
-
-
-def _edge_records(scope: _Scope, low: datetime, high: datetime) -> dict[str, Records]:
-    """Per metric: the breach records of the metrics stopped in a part of a day, read from
-    tickets (the records the rollups keep for whole days)."""
-    parts = []
-    for metric in Metric:
-        stopped, due = metric_column(metric, "stopped_at"), metric_column(metric, "due_at")
-        breached = metric_column(metric, "breached")
-        parts.append(
-            select(literal(metric.value).label("metric"), TICKETS.c.id,
-                   metric_column(metric, "elapsed_s"), metric_column(metric, "target_s"),
-                   stopped, due, breached)
-            .where(*in_scope(scope.workspace_id, scope.channel_id), stopped >= low,
-                   stopped < high, or_(breached.is_(True), and_(due.is_not(None), due < stopped)))
-        )
-    found: dict[str, list[BreachRecord]] = {}
-    for metric, ticket, elapsed, target, stopped, due, breached in scope.session.execute(
-            union_all(*parts)):
-        record = breach_record(ticket, ClosedMetric(Metric(metric), float(target), stopped,
-                                                    due, stopped, float(elapsed or 0.0),
-                                                    bool(breached)))
-        if record is not None:
-            found.setdefault(metric, []).append(record)
-    return {metric: np.array(records, dtype=np.int64).reshape(-1, BREACH_FIELDS)
-            for metric, records in found.items()}
+    return [StoppedBreach(timedelta(microseconds=row[0]), row[1], Metric(metric))
+            for row in records.tolist()]
 
 
 def running_breaches(
@@ -166,27 +133,28 @@ def running_breaches(
 
     With ``over_at_least``, only those that may be that far over their target by ``now``: a
     running metric is at most the wall-clock time since its due instant over (a paused one
-    exactly as stored, which its pause froze). Each metric is one pass over the partial
-    index of unresolved tickets: the rule sits in an expression no index can serve.
+    exactly as stored, which its pause froze). One pass over the partial index of unresolved
+    tickets: the rule sits in expressions no other index can serve.
     """
-    parts = []
+    flags, columns = [], []
     for metric in Metric:
         due = metric_column(metric, "due_at")
         late = and_(running(metric), metric_column(metric, "started_at") < t,
                     breached_by(metric, t, seen_now=t == now))
         if over_at_least is not None:
             late = and_(late, or_(due.is_(None), due <= now - over_at_least))
-        parts.append(
-            select(TICKETS.c.id, TICKETS.c.channel_id, literal(metric.value).label("metric"),
-                   due.label("due_at"), metric_column(metric, "elapsed_s"),
-                   metric_column(metric, "target_s"))
-            .where(*in_scope(workspace_id, channel_id), unresolved(),
-                   case((late, 1), else_=0) == 1)
-        )
-    found = [RunningBreach(ticket, channel, Metric(metric), due, float(elapsed or 0.0),
-                           float(target))
-             for ticket, channel, metric, due, elapsed, target in session.execute(
-                 union_all(*parts))]
+        flags.append(case((late, 1), else_=0))
+        columns += [flags[-1], due, metric_column(metric, "elapsed_s"),
+                    metric_column(metric, "target_s")]
+    statement = select(TICKETS.c.id, TICKETS.c.channel_id, *columns).where(
+        *in_scope(workspace_id, channel_id), unresolved(), or_(*(flag == 1 for flag in flags)))
+    found = []
+    for ticket, channel, *values in session.execute(statement):
+        for index, metric in enumerate(Metric):
+            flag, due, elapsed, target = values[4 * index: 4 * index + 4]
+            if flag:
+                found.append(RunningBreach(ticket, channel, metric, due, float(elapsed or 0.0),
+                                           float(target)))
     if over_at_least is not None:
         found = [breach for breach in found if breach.due_at is not None or timedelta(
             seconds=breach.elapsed_s) - timedelta(seconds=breach.target_s) >= over_at_least]

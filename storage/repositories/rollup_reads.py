@@ -216,9 +216,9 @@ def breach_records(
     session: Session, *, workspace_id: int, channel_id: str | None, low: date,
     high: date | None,
 ) -> dict[str, Records]:
-    """Per metric: the breach records (rows of over by µs, ticket id, due µs, breached) of
-    the metrics stopped past their target or their due instant on the days from ``low`` (to
-    ``high``, excluded)."""
+    """Per metric: the breach records (see ``rollups.BREACH_FIELDS``) of the metrics stopped
+    past their target or their due instant on the days from ``low`` (to ``high``,
+    excluded)."""
     rows = rollup_rows(channel_id is not None, False)
     statement = select(rows.metric, _concat(rows.breaches, dialect_name(session))).where(
         *scope_clauses(rows, channel_id is not None), rows.day >= low,
@@ -235,8 +235,8 @@ def live_records(blob: bytes | None) -> Records:
     if rows[:, 1].min() > 0:
         return rows
     balance: Counter[tuple[int, ...]] = Counter()
-    for over, ticket, due, breached in rows.tolist():
-        balance[over, abs(ticket), due, breached] += 1 if ticket > 0 else -1
+    for over, ticket, due, breached, stopped in rows.tolist():
+        balance[over, abs(ticket), due, breached, stopped] += 1 if ticket > 0 else -1
     kept = list(balance.elements())
     return np.array(kept, dtype=np.int64).reshape(-1, BREACH_FIELDS)
 

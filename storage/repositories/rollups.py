@@ -6,7 +6,8 @@ with ``a`` its start, ``b`` its stop and ``due`` its due instant (to its channel
 the same to its workspace's totals):
 
 - on ``b``'s day: one stopped metric (breached or not), its elapsed time, and a breach
-  record when it breached or stopped after its due instant;
+  record (by how much, which ticket, due and stop instants) when it breached or stopped
+  after its due instant;
 - on ``a``'s day one ``started``; when it stopped after its due instant (late), one
   ``late_from`` on ``due``'s day and one ``late_until`` on ``b``'s day; when its elapsed time
   reached ``AT_RISK_FRACTION`` of its target, one ``risk_from`` on ``a``'s day and one
@@ -49,13 +50,15 @@ COUNTS = ("stopped", "breached", "started", "late_from", "late_until", "risk_fro
           "risk_until")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_DUE = -(2**63)  # a breach record's due instant when the metric had none (paused)
-BREACH_FIELDS = 4  # over by (µs), ticket id (negated: taken back), due (µs), breached (0/1)
+# A breach record: over by (µs), ticket id (negated: taken back), due (µs), breached (0/1),
+# stopped (µs; so that a part of a day is its day's records, without reading tickets).
+BREACH_FIELDS = 5
 _MICRO = timedelta(microseconds=1)
 
 MetricKey = tuple[int, str, date, str, str, float]  # workspace, channel, day, priority, ...
 TotalKey = tuple[int, date, str]  # workspace, day, metric
 TicketKey = tuple[int, str, date]  # workspace, channel, day
-BreachRecord = tuple[int, int, int, int]
+BreachRecord = tuple[int, int, int, int, int]
 _T = TypeVar("_T", int, BreachRecord)
 
 
@@ -139,7 +142,7 @@ def breach_record(ticket_id: int, closed: ClosedMetric) -> BreachRecord | None:
         return None
     over = timedelta(seconds=closed.elapsed_s) - timedelta(seconds=closed.target_s)
     return (over // _MICRO, ticket_id, NO_DUE if due is None else micros(due),
-            int(closed.breached))
+            int(closed.breached), micros(closed.stopped_at))
 
 
 _STOPPED, _BREACHED, _STARTED, _LATE_FROM, _LATE_UNTIL, _RISK_FROM, _RISK_UNTIL = range(
@@ -172,7 +175,7 @@ class _Change:
         elapsed, taken = _net(self.elapsed, self.elapsed_taken)
         breaches, breaches_taken = _net(self.breaches, self.breaches_taken)
         values = elapsed + [-value - 1 for value in taken]
-        records = breaches + [(o, -i, d, b) for o, i, d, b in breaches_taken]
+        records = breaches + [(o, -i, d, b, s) for o, i, d, b, s in breaches_taken]
         return (np.array(values, dtype="<i8").tobytes(),
                 np.array(records, dtype="<i8").reshape(-1).tobytes())
 

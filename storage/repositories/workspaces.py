@@ -233,6 +233,24 @@ def get_policy(*, session: Session, workspace_id: int, channel_id: str | None = 
     return _stock_policy(get_workspace_by_id(session=session, workspace_id=workspace_id))
 
 
+def channel_policies(*, session: Session, workspace_id: int) -> tuple[dict[str, Policy], Policy]:
+    """Every channel's own policy, and the policy of the others (``get_policy``'s answers for
+    a whole workspace in two statements, each stored policy read once)."""
+    default = get_policy(session=session, workspace_id=workspace_id)
+    rows = session.exec(
+        select(TrackedChannel.channel_id, PolicyRow)
+        .join(PolicyRow, col(PolicyRow.id) == col(TrackedChannel.policy_id))
+        .where(TrackedChannel.workspace_id == workspace_id)
+    )
+    parsed: dict[int | None, Policy] = {}
+    own = {}
+    for channel_id, row in rows:
+        if row.id not in parsed:
+            parsed[row.id] = policy_from_row(row)
+        own[channel_id] = parsed[row.id]
+    return own, default
+
+
 def get_channel_setting(
     *, session: Session, team_id: str, channel_id: str
 ) -> tuple[Workspace, TrackedChannel | None, Policy] | None:

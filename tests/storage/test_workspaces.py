@@ -122,6 +122,29 @@ def test_a_channels_setting_in_one_read_agrees_with_get_policy(uow):
         assert policy.calendar.tz == "Asia/Tokyo"
 
 
+def test_a_workspaces_channel_policies_in_two_reads_agree_with_get_policy(uow):
+    """channel_policies (a page's many channels at once) answers what get_policy does."""
+    workspace_policy = Policy.default().with_target("P1", "first_response", timedelta(minutes=5))
+    channel_policy = Policy.default(BusinessCalendar.always())
+    with uow() as s:
+        bare = repo.get_or_create_workspace(session=s, team_id="T2", tz="Asia/Tokyo")
+        ws = repo.get_or_create_workspace(session=s, team_id="T1")
+        for channel in ("C1", "C2", "C4"):
+            repo.track_channel(session=s, workspace_id=ws.id, channel_id=channel)
+        repo.save_policy(session=s, workspace_id=ws.id, policy=workspace_policy)
+        repo.save_policy(session=s, workspace_id=ws.id, policy=channel_policy, channel_id="C1")
+        repo.save_policy(session=s, workspace_id=ws.id, policy=channel_policy, channel_id="C4")
+        repo.untrack_channel(session=s, workspace_id=ws.id, channel_id="C4")
+    with uow() as s:
+        for workspace_id in (ws.id, bare.id):
+            own, default = repo.channel_policies(session=s, workspace_id=workspace_id)
+            for channel in ("C1", "C2", "C3", "C4"):
+                assert own.get(channel, default) == repo.get_policy(
+                    session=s, workspace_id=workspace_id, channel_id=channel), channel
+        assert set(repo.channel_policies(session=s, workspace_id=ws.id)[0]) == {"C1", "C4"}
+        assert default.calendar.tz == "Asia/Tokyo"
+
+
 def test_saving_a_policy_again_replaces_it(uow):
     with uow() as s:
         ws = repo.get_or_create_workspace(session=s, team_id="T1")
