@@ -253,14 +253,21 @@ def time_pages(bot, fake, args: argparse.Namespace) -> bool:
           flush=True)
     missed = False
     for name, page in pages.items():
-        assert browser.get(page).status == 200, page  # warm-up (caches, imports)
+        if name not in DOWNLOADS:  # warm-up (caches, imports); a download is its own
+            assert browser.get(page).status == 200, page
         runs = args.download_runs if name in DOWNLOADS else args.runs
         times = []
         for _ in range(runs):
             began = time.perf_counter()
-            result = browser.get(page)
+            try:
+                result = browser.get(page)
+            except TimeoutError:  # the test browser waits 15 s: a download may take longer
+                print(f"{name:<20}  over 15 s (reads the period's tickets)", flush=True)
+                break
             times.append((time.perf_counter() - began) * 1000)
             assert result.status == 200
+        if not times:
+            continue
         p95 = percentile(times, 95)
         over = name not in DOWNLOADS and p95 >= PAGE_GOAL_MS
         missed |= over

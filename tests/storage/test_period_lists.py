@@ -19,6 +19,7 @@ from storage.models import Ticket, TicketStatus
 from storage.repositories.breach_lists import running_breaches, stopped_breaches
 from storage.repositories.compliance_series import period_series
 from storage.repositories.period_tickets import count_alive_tickets, scan_alive_tickets
+from storage.repositories.portal_reads import channels_with_tickets
 from tests.storage.builders import workspace
 from tests.storage.rollup_history import NOW, grow_history, periods
 
@@ -48,6 +49,14 @@ def test_tickets_alive_in_a_period_equal_a_scan(uow, history):
                 assert found == scan_alive_tickets(**kwargs), (start, end, channel)
             counted += sum(found.values())
     assert counted > 100
+
+
+def test_channels_with_tickets_are_read_from_the_rollups_as_the_tickets_have_them(uow,
+                                                                                 history):
+    with uow() as s:
+        ticketed = set(s.exec(select(Ticket.channel_id).where(Ticket.workspace_id == history)))
+        found = channels_with_tickets(session=s, workspace_id=history)
+    assert found == sorted(ticketed | {"C1"}) and len(found) == 3  # C1 is tracked too
 
 
 def test_a_trend_equals_compliance_period_by_period(uow, history):
