@@ -32,11 +32,19 @@ class ChannelPolicies:
         self._found: tuple[dict[str, Policy], Policy] | None = None
 
     def __call__(self, channel_id: str) -> Policy:
+        own, default = self._read()
+        return own.get(channel_id, default)
+
+    def distinct(self) -> list[Policy]:
+        """Every policy some channel is under (each stored policy once)."""
+        own, default = self._read()
+        return list({id(policy): policy for policy in (default, *own.values())}.values())
+
+    def _read(self) -> tuple[dict[str, Policy], Policy]:
         if self._found is None:
             self._found = workspace_repo.channel_policies(session=self._session,
                                                           workspace_id=self._workspace_id)
-        own, default = self._found
-        return own.get(channel_id, default)
+        return self._found
 
 
 def clock_of(session: Session, ticket: Ticket, now: datetime, *,

@@ -9,7 +9,9 @@ afresh from their history, the most overdue first, until no other can rank.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,8 +121,9 @@ def worst_breaches(
     running = running_breaches(session=session, workspace_id=workspace_id,
                                channel_id=channel_id, t=min(period.end, now), now=now,
                                over_at_least=_bar(found.values(), limit))
-    found.update(_timed(session, policies or ChannelPolicies(session, workspace_id), running,
-                        now, limit, dict(found)))
+    with contextlib.closing(running):
+        found.update(_timed(session, policies or ChannelPolicies(session, workspace_id),
+                            running, now, limit, dict(found)))
     bar = _bar(found.values(), limit)
     kept = {key: over for key, over in found.items() if bar is None or over >= bar}
     tickets = _tickets(session, [ticket for ticket, _metric in kept])
@@ -140,52 +143,57 @@ def _bar(overs: Iterable[timedelta], limit: int) -> timedelta | None:
     return ranked[limit - 1] if len(ranked) >= limit else None
 
 
-def _timed(session: Session, policy: ChannelPolicies, running: list[RunningBreach],
+def _timed(session: Session, policy: ChannelPolicies, running: Iterator[RunningBreach],
            now: datetime, limit: int, found: dict[tuple[int, Metric], timedelta]
            ) -> dict[tuple[int, Metric], timedelta]:
     """How far over target the running breaches that may rank are now, timed afresh.
 
-    A metric running since its due instant is at most the business time since then over
-    (less whatever pause came after): per channel, the earliest due ranks first, so their
-    clocks are computed in that order until the next can no longer reach the bar. A paused
-    metric is over by what its pause froze.
+    A paused metric is over by what its pause froze. A metric running since its due instant
+    is at most the business time since then over (less whatever pause came after): they are
+    timed from their history by that bound, the largest first, until the next can no longer
+    reach the bar; the ones still unread are never read.
     """
     known = dict(found)
     timed: dict[tuple[int, Metric], timedelta] = {}
-    for breach in running:
-        if breach.due_at is None:
-            timed[breach.ticket_id, breach.metric] = (
-                timedelta(seconds=breach.elapsed_s) - timedelta(seconds=breach.target_s))
+    first = next(running, None)
+    while first is not None and first.due_at is None:  # the paused ones come first
+        timed[first.ticket_id, first.metric] = (
+            timedelta(seconds=first.elapsed_s) - timedelta(seconds=first.target_s))
+        first = next(running, None)
     known.update(timed)
-    for breach in _most_overdue_first(running, policy, now,
+    due_ordered = running if first is None else itertools.chain((first,), running)
+    for breach in _most_overdue_first(due_ordered, policy, now,
                                       lambda: _bar(known.values(), limit)):
         over = _over_now(session, breach, policy(breach.channel_id), now)
         timed[breach.ticket_id, breach.metric] = known[breach.ticket_id, breach.metric] = over
     return timed
 
 
-def _most_overdue_first(running: list[RunningBreach], policy: Callable[[str], Policy],
+def _most_overdue_first(due_ordered: Iterator[RunningBreach], policy: ChannelPolicies,
                         now: datetime, bar: Callable[[], timedelta | None]
                         ) -> Iterator[RunningBreach]:
-    """The running breaches with a due instant, by the most business time since it, while
-    that can still reach ``bar()`` (which rises as the caller times them)."""
-    streams: dict[str, list[RunningBreach]] = {}
-    for breach in running:  # earliest due first: each channel's list keeps that order
-        if breach.due_at is not None:
-            streams.setdefault(breach.channel_id, []).append(breach)
-    heap = [(-_since_due(stream[0], policy(channel), now), channel, 0)
-            for channel, stream in streams.items()]
-    heapq.heapify(heap)
-    while heap:
-        bound, channel, index = heapq.heappop(heap)
-        reach = bar()
-        if reach is not None and -bound < reach:
+    """The running breaches (earliest due first, as read) by the most business time since
+    their due instant, while that can still reach ``bar()`` (which rises as the caller times
+    them). One not read yet has at most the business time since its due instant under the
+    most generous of the workspace's calendars, which falls along the stream: one is read
+    only while it might outrank the best read so far."""
+    calendars = [p.calendar for p in policy.distinct()]
+    heap: list[tuple[timedelta, int, RunningBreach]] = []
+    order = itertools.count()  # ties by reading order: breaches never compare
+    unread = next(due_ordered, None)
+    while True:
+        while unread is not None and unread.due_at is not None and (not heap or max(
+                calendar.elapsed(unread.due_at, now) for calendar in calendars
+        ) > -heap[0][0]):
+            bound = _since_due(unread, policy(unread.channel_id), now)
+            heapq.heappush(heap, (-bound, next(order), unread))
+            unread = next(due_ordered, None)
+        if not heap:
             return
-        stream = streams[channel]
-        yield stream[index]
-        if index + 1 < len(stream):
-            heapq.heappush(heap, (-_since_due(stream[index + 1], policy(channel), now),
-                                  channel, index + 1))
+        reach = bar()
+        if reach is not None and -heap[0][0] < reach:
+            return
+        yield heapq.heappop(heap)[2]
 
 
 def _since_due(breach: RunningBreach, policy: Policy, now: datetime) -> timedelta:

@@ -9,12 +9,12 @@ The metrics listed are those ``sla.compliance`` counts as breached in ``[start, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, literal, or_, select, union_all
 from sqlmodel import Session
 
 from sla.targets import Metric
@@ -127,35 +127,37 @@ def _worst(metric: str, records: Records, limit: int) -> list[StoppedBreach]:
 def running_breaches(
     *, session: Session, workspace_id: int, t: datetime, now: datetime,
     over_at_least: timedelta | None = None, channel_id: str | None = None,
-) -> list[RunningBreach]:
+) -> Iterator[RunningBreach]:
     """The metrics running on unresolved tickets that are open and late at ``t`` (as
-    ``sla.compliance`` counts them from the stored columns), earliest due first.
+    ``sla.compliance`` counts them from the stored columns): the paused ones first, then
+    the earliest due first, read as the caller consumes them (a caller after the most
+    overdue stops early).
 
     With ``over_at_least``, only those that may be that far over their target by ``now``: a
     running metric is at most the wall-clock time since its due instant over (a paused one
-    exactly as stored, which its pause froze). One pass over the partial index of unresolved
-    tickets: the rule sits in expressions no other index can serve.
+    exactly as stored, which its pause froze). One pass per metric over the partial index
+    of unresolved tickets: the rule sits in expressions no other index can serve.
     """
-    flags, columns = [], []
+    parts = []
     for metric in Metric:
-        due = metric_column(metric, "due_at")
-        late = and_(running(metric), metric_column(metric, "started_at") < t,
-                    breached_by(metric, t, seen_now=t == now))
+        due, elapsed, target = (metric_column(metric, name)
+                                for name in ("due_at", "elapsed_s", "target_s"))
+        late = [running(metric), metric_column(metric, "started_at") < t,
+                breached_by(metric, t, seen_now=t == now)]
         if over_at_least is not None:
-            late = and_(late, or_(due.is_(None), due <= now - over_at_least))
-        flags.append(case((late, 1), else_=0))
-        columns += [flags[-1], due, metric_column(metric, "elapsed_s"),
-                    metric_column(metric, "target_s")]
-    statement = select(TICKETS.c.id, TICKETS.c.channel_id, *columns).where(
-        *in_scope(workspace_id, channel_id), unresolved(), or_(*(flag == 1 for flag in flags)))
-    found = []
-    for ticket, channel, *values in session.execute(statement):
-        for index, metric in enumerate(Metric):
-            flag, due, elapsed, target = values[4 * index: 4 * index + 4]
-            if flag:
-                found.append(RunningBreach(ticket, channel, metric, due, float(elapsed or 0.0),
-                                           float(target)))
-    if over_at_least is not None:
-        found = [breach for breach in found if breach.due_at is not None or timedelta(
-            seconds=breach.elapsed_s) - timedelta(seconds=breach.target_s) >= over_at_least]
-    return sorted(found, key=lambda breach: (breach.due_at is not None, breach.due_at or now))
+            late.append(or_(and_(due.is_not(None), due <= now - over_at_least),
+                            and_(due.is_(None),
+                                 elapsed - target >= over_at_least.total_seconds())))
+        parts.append(select(TICKETS.c.id, TICKETS.c.channel_id, literal(metric.value),
+                            due.label("due_at"), elapsed, target)
+                     .where(*in_scope(workspace_id, channel_id), unresolved(), *late))
+    union = union_all(*parts).subquery()
+    statement = select(union).order_by(union.c.due_at.is_not(None), union.c.due_at,
+                                       *list(union.c)[:1])
+    result = session.execute(statement)
+    try:
+        for ticket, channel, metric, due, elapsed, target in result:
+            yield RunningBreach(ticket, channel, Metric(metric), due, float(elapsed or 0.0),
+                                float(target))
+    finally:  # a caller that stopped early leaves no statement open
+        result.close()

@@ -114,9 +114,9 @@ def test_running_breaches_are_those_the_period_counts_as_breached_now(uow, histo
                     if o.stopped_at is None and status != TicketStatus.RESOLVED
                     and period_standing(o, start, end, NOW) is Standing.BREACHED_NOW}
         with uow() as s:
-            found = running_breaches(session=s, workspace_id=history, t=t, now=NOW)
-            some = running_breaches(session=s, workspace_id=history, t=t, now=NOW,
-                                    over_at_least=timedelta(days=2))
+            found = list(running_breaches(session=s, workspace_id=history, t=t, now=NOW))
+            some = list(running_breaches(session=s, workspace_id=history, t=t, now=NOW,
+                                         over_at_least=timedelta(days=2)))
         assert {(b.ticket_id, b.metric) for b in found} == expected, (start, end)
         assert {(b.ticket_id, b.metric) for b in some} == {
             (b.ticket_id, b.metric) for b in found
@@ -125,3 +125,6 @@ def test_running_breaches_are_those_the_period_counts_as_breached_now(uow, histo
                 >= timedelta(days=2))}
         dues = [b.due_at for b in found if b.due_at is not None]
         assert dues == sorted(dues)
+        # The paused ones (no due instant) come first: a reader stops once the due ones
+        # can no longer rank.
+        assert found == sorted(found, key=lambda b: b.due_at is not None)
