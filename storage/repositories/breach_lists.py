@@ -9,7 +9,7 @@ The metrics listed are those ``sla.compliance`` counts as breached in ``[start, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -127,7 +127,7 @@ def _worst(metric: str, records: Records, limit: int) -> list[StoppedBreach]:
 def running_breaches(
     *, session: Session, workspace_id: int, t: datetime, now: datetime,
     over_at_least: timedelta | None = None, channel_id: str | None = None,
-) -> Iterator[RunningBreach]:
+) -> Generator[RunningBreach, None, None]:
     """The metrics running on unresolved tickets that are open and late at ``t`` (as
     ``sla.compliance`` counts them from the stored columns): the paused ones first, then
     the earliest due first, read as the caller consumes them (a caller after the most
