@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row
 
 from sla.compliance import MetricOutcome
 from sla.escalation import SentNudge
@@ -40,28 +43,37 @@ def sent_nudges(rows: Iterable[Nudge]) -> list[SentNudge]:
     return [SentNudge(Metric(row.metric), row.threshold, row.seq, row.cycle) for row in rows]
 
 
-def metric_outcomes(ticket: Ticket) -> list[MetricOutcome]:
-    """The stored per-metric results of a ticket, as ``sla.compliance`` reads them."""
+# Per metric: its stored columns' names (getattr on a row is the hot part of a big report).
+_METRIC_NAMES = tuple(
+    (metric, f"{metric}_target_s", f"{metric}_started_at", f"{metric}_stopped_at",
+     f"{metric}_elapsed_s", f"{metric}_breached", f"{metric}_due_at")
+    for metric in Metric
+)
+
+
+def metric_outcomes(ticket: Ticket | Row[Any]) -> list[MetricOutcome]:
+    """The stored per-metric results of a ticket (or a row of its columns, by their names),
+    as ``sla.compliance`` reads them."""
     outcomes = []
-    for metric in Metric:
-        prefix = metric.value
-        target_s = getattr(ticket, f"{prefix}_target_s")
-        started_at = getattr(ticket, f"{prefix}_started_at")
+    priority = Priority(ticket.priority)
+    for metric, target, started, stopped, elapsed, breached, due in _METRIC_NAMES:
+        target_s = getattr(ticket, target)
+        started_at = getattr(ticket, started)
         if target_s is None or started_at is None:
             continue
         outcomes.append(
             MetricOutcome(
                 ticket_key=ticket.key,
                 channel=ticket.channel_id,
-                priority=Priority(ticket.priority),
+                priority=priority,
                 assignee=ticket.assignee_id,
                 metric=metric,
                 target=timedelta(seconds=target_s),
                 started_at=started_at,
-                stopped_at=getattr(ticket, f"{prefix}_stopped_at"),
-                elapsed=timedelta(seconds=getattr(ticket, f"{prefix}_elapsed_s") or 0),
-                breached=bool(getattr(ticket, f"{prefix}_breached")),
-                due_at=getattr(ticket, f"{prefix}_due_at"),
+                stopped_at=getattr(ticket, stopped),
+                elapsed=timedelta(seconds=getattr(ticket, elapsed) or 0),
+                breached=bool(getattr(ticket, breached)),
+                due_at=getattr(ticket, due),
             )
         )
     return outcomes
