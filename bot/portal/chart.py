@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 from bot.views.formats import metric_name
 from commands.portal import HEADLINE, WeekPoint
@@ -15,7 +16,17 @@ _STYLES = {"first_response": ("#1f5fa8", "o"), "next_response": ("#7a4a00", "^")
 
 
 def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None) -> str:
-    """An accessible SVG line chart of weekly met % per metric (text in the SVG is text)."""
+    """An accessible SVG line chart of weekly met % per metric (text in the SVG is text).
+
+    Drawn once per distinct set of numbers (matplotlib takes ~25 ms a chart; everyone who
+    opens the same scope in the same week sees the same one)."""
+    return _drawn(tuple((p.label, tuple(p.percents.get(m.value) for m in HEADLINE))
+                        for p in points), goal_percent)
+
+
+@lru_cache(maxsize=256)
+def _drawn(points: tuple[tuple[str, tuple[float | None, ...]], ...],
+           goal_percent: float | None) -> str:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -23,8 +34,8 @@ def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None)
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
     x = list(range(len(points)))
-    for metric in HEADLINE:
-        values = [p.percents.get(metric.value) for p in points]
+    for index, metric in enumerate(HEADLINE):
+        values = [percents[index] for _label, percents in points]
         if all(v is None for v in values):
             continue
         color, marker = _STYLES[metric.value]
@@ -35,7 +46,8 @@ def trend_svg(points: Sequence[WeekPoint], *, goal_percent: float | None = None)
                      label=f"Goal {goal_percent:g}%")
     axes.set_ylim(0, 105)
     axes.set_ylabel("Met %")
-    axes.set_xticks(x, [p.label for p in points], rotation=45, ha="right", fontsize=8)
+    axes.set_xticks(x, [label for label, _percents in points], rotation=45, ha="right",
+                    fontsize=8)
     axes.grid(True, alpha=0.3)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="lower left", fontsize="small")
