@@ -17,7 +17,13 @@ from storage.models.queues import (
     OutboxMessage,
     OutboxState,
 )
-from storage.models.rollups import MetricRollup, TicketRollup, WorkspaceRollup
+from storage.models.rollups import (
+    MetricRollup,
+    ResponderFact,
+    ResponderRollup,
+    TicketRollup,
+    WorkspaceRollup,
+)
 from storage.models.tickets import UNRESOLVED, Ticket, TicketEvent, TicketStatus
 from storage.models.workspaces import PolicyRow, ShareLink, TrackedChannel, Workspace
 
@@ -34,6 +40,8 @@ __all__ = [
     "OutboxMessage",
     "OutboxState",
     "PolicyRow",
+    "ResponderFact",
+    "ResponderRollup",
     "ShareLink",
     "Ticket",
     "TicketEvent",

@@ -9,17 +9,21 @@ many tickets were created and resolved that day. The rows are a pure function of
 stored columns (``storage.repositories.rollups`` says which counts and why), kept current in
 the unit of work that changes a ticket and rebuilt from the tickets by ``slabot rollups
 rebuild``.
+
+``ResponderFact`` rows are each ticket's current credits and charges to people
+(``sla.responders.contributions``), replaced whenever the ticket changes; ``ResponderRollup``
+rows their sums per channel, UTC day and person, kept by the same increments.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, PrimaryKeyConstraint
+from sqlalchemy import BigInteger, Index, LargeBinary, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.models.base import foreign_key
+from storage.models.base import foreign_key, instant
 
 
 def _blob() -> Any:
@@ -92,3 +96,47 @@ class TicketRollup(SQLModel, table=True):
     day: date = Field(nullable=False)
     created: int = Field(default=0, nullable=False)
     resolved: int = Field(default=0, nullable=False)
+
+
+class ResponderFact(SQLModel, table=True):
+    """One credit or charge of a ticket to a person as its history stands: a first response
+    (with its business elapsed microseconds), a resolution or a breach while assigned, at
+    its instant (a breach still ahead too: readers count what is not after their ``now``).
+    ``seq`` numbers a ticket's rows."""
+
+    __tablename__ = "responder_facts"
+    __table_args__ = (
+        PrimaryKeyConstraint("ticket_id", "seq"),
+        # The parts of days at a period's ends, for a workspace.
+        Index(None, "workspace_id", "at"),
+    )
+
+    ticket_id: int = foreign_key("tickets.id")
+    seq: int = Field(nullable=False)
+    workspace_id: int = foreign_key("workspaces.id")
+    channel_id: str = Field(nullable=False)
+    kind: str = Field(nullable=False)
+    at: datetime = instant(nullable=False)
+    user_id: str = Field(nullable=False)
+    elapsed_us: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class ResponderRollup(SQLModel, table=True):
+    """Per channel, UTC day and person: the ``ResponderFact`` rows of that day summed, the
+    first responses' elapsed microseconds in ``elapsed`` (little-endian int64, appended to,
+    an entry taken back appended as ``-value - 1``, as ``MetricRollup.elapsed``)."""
+
+    __tablename__ = "responder_rollups"
+    __table_args__ = (
+        PrimaryKeyConstraint("workspace_id", "channel_id", "day", "user_id"),
+        Index(None, "workspace_id", "day"),
+    )
+
+    workspace_id: int = foreign_key("workspaces.id")
+    channel_id: str = Field(nullable=False)
+    day: date = Field(nullable=False)
+    user_id: str = Field(nullable=False)
+    first_responses: int = Field(default=0, nullable=False)
+    resolutions: int = Field(default=0, nullable=False)
+    breaches: int = Field(default=0, nullable=False)
+    elapsed: bytes = _blob()

@@ -1,12 +1,13 @@
 """Whole histories of a period's tickets, read in two statements (for replays in `sla/`).
 
-`/sla simulate` replays every ticket of a period from its events, and responder figures
-read who did what; one query per ticket would cost a round trip each (10,000 tickets in a
-busy quarter), so the tickets and all their events come in two statements.
+`/sla simulate` replays every ticket of a period from its events, and the digest's breach
+causes read who did what; one query per ticket would cost a round trip each (10,000 tickets
+in a busy quarter), so the tickets and all their events come in two statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from sla.events import ClockEvent, EventKind
 from sla.forecast import Waiting
 from sla.history import TicketHistory
-from sla.responders import ActorEvent, ResponderTicket
+from sla.responders import ActorEvent
 from sla.targets import Priority
 from storage.models import Ticket, TicketEvent, TicketStatus
 from storage.repositories.ticket_conditions import in_scope
@@ -50,25 +51,22 @@ class PeriodTicket:
 
     def history(self) -> TicketHistory:
         """The ticket as `sla.simulation` replays it."""
-        return TicketHistory(
-            self.key,
-            self.channel_id,
-            tuple(
-                ClockEvent(_CLOCK_KINDS[e.kind], e.at,
-                           _PRIORITIES[e.priority] if e.priority else None)
-                for e in self.events
-                if e.kind in _CLOCK_KINDS
-            ),
-            self.assignee_id,
-        )
+        return TicketHistory(self.key, self.channel_id, clock_history(self.events),
+                             self.assignee_id)
 
-    def responder_ticket(self) -> ResponderTicket:
-        """The ticket as `sla.responders` reads it: clock events and who did what."""
-        return ResponderTicket(
-            self.key,
-            self.history().events,
-            tuple(ActorEvent(e.kind, e.at, e.actor_id, e.note) for e in self.events),
-        )
+
+def clock_history(events: Iterable[StoredEvent]) -> tuple[ClockEvent, ...]:
+    """The entries of a history that move the clock, as `sla.clock` reads them."""
+    return tuple(
+        ClockEvent(_CLOCK_KINDS[e.kind], e.at, _PRIORITIES[e.priority] if e.priority else None)
+        for e in events
+        if e.kind in _CLOCK_KINDS
+    )
+
+
+def actor_history(events: Iterable[StoredEvent]) -> tuple[ActorEvent, ...]:
+    """A history with who did what, as `sla.responders` reads it."""
+    return tuple(ActorEvent(e.kind, e.at, e.actor_id, e.note) for e in events)
 
 
 def load_period_tickets(
@@ -102,8 +100,8 @@ def load_period_tickets(
     ]
 
 
-__all__ = ["PeriodTicket", "StoredEvent", "load_forecast_inputs", "load_period_tickets",
-           "waiting_channels"]
+__all__ = ["PeriodTicket", "StoredEvent", "actor_history", "clock_history", "load_forecast_inputs",
+           "load_period_tickets", "waiting_channels"]
 
 
 def _waiting() -> ColumnElement[bool]:

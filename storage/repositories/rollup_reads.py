@@ -160,14 +160,14 @@ def elapsed_values(
         return {}
     statement = _values_statement(dialect_name(session), channel_id is not None, detailed)
     found = {}
-    for channel, priority, metric, blob in _blob_rows(session, statement, {
+    for channel, priority, metric, blob in blob_rows(session, statement, {
             "workspace_id": workspace_id, "channel_id": channel_id, "lo": days[0],
             "hi": days[1]}):
         found[channel, priority, metric] = live_values(blob)
     return found
 
 
-def _blob_rows(session: Session, statement: Select[Any], params: dict[str, Any]
+def blob_rows(session: Session, statement: Select[Any], params: dict[str, Any]
                ) -> list[tuple[Any, ...]]:
     """Rows carrying megabytes of blobs: on PostgreSQL fetched in the binary protocol (as
     text, psycopg would have the server write every byte out in hex and then decode it)."""
@@ -180,7 +180,7 @@ def _blob_rows(session: Session, statement: Select[Any], params: dict[str, Any]
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _concat(column: Any, dialect: str) -> ColumnElement[bytes]:
+def concat_blobs(column: Any, dialect: str) -> ColumnElement[bytes]:
     """The blobs of a group end to end, in the database (one value instead of one a row)."""
     if dialect == "postgresql":
         return func.string_agg(column, bindparam("nothing", b"", type_=LargeBinary()))
@@ -193,7 +193,7 @@ def _values_statement(dialect: str, scoped: bool, detailed: bool) -> Select[Any]
     rows = rollup_rows(scoped, detailed)
     channel, priority, _target = keys_of(rows, detailed)
     return (select(channel, priority, rows.metric,
-                   _concat(rows.elapsed, dialect).label("elapsed"))
+                   concat_blobs(rows.elapsed, dialect).label("elapsed"))
             .where(*scope_clauses(rows, scoped), rows.day >= _day("lo"), rows.day < _day("hi"))
             .group_by(*_grouped(rows, detailed)[:-1] if detailed else (rows.metric,)))
 
@@ -220,10 +220,10 @@ def breach_records(
     past their target or their due instant on the days from ``low`` (to ``high``,
     excluded)."""
     rows = rollup_rows(channel_id is not None, False)
-    statement = select(rows.metric, _concat(rows.breaches, dialect_name(session))).where(
+    statement = select(rows.metric, concat_blobs(rows.breaches, dialect_name(session))).where(
         *scope_clauses(rows, channel_id is not None), rows.day >= low,
         *(() if high is None else (rows.day < high,))).group_by(rows.metric)
-    return {metric: live_records(blob) for metric, blob in _blob_rows(
+    return {metric: live_records(blob) for metric, blob in blob_rows(
         session, statement, {"workspace_id": workspace_id, "channel_id": channel_id})}
 
 

@@ -172,12 +172,17 @@ class _Change:
     def blobs(self) -> tuple[bytes, bytes]:
         """The entries to append: additions, and what was taken back negated; an entry both
         taken back and added again (an unchanged metric) is left out."""
-        elapsed, taken = _net(self.elapsed, self.elapsed_taken)
         breaches, breaches_taken = _net(self.breaches, self.breaches_taken)
-        values = elapsed + [-value - 1 for value in taken]
         records = breaches + [(o, -i, d, b, s) for o, i, d, b, s in breaches_taken]
-        return (np.array(values, dtype="<i8").tobytes(),
+        return (elapsed_blob(self.elapsed, self.elapsed_taken),
                 np.array(records, dtype="<i8").reshape(-1).tobytes())
+
+
+def elapsed_blob(added: list[int], taken: list[int]) -> bytes:
+    """The elapsed entries to append to a blob: additions, and what was taken back as
+    ``-value - 1``; a value both taken back and added again is left out."""
+    kept, gone = _net(added, taken)
+    return np.array(kept + [-value - 1 for value in gone], dtype="<i8").tobytes()
 
 
 def _net(added: list[_T], taken: list[_T]) -> tuple[list[_T], list[_T]]:
@@ -262,14 +267,15 @@ class RollupDelta:
                                  **dict(zip(COUNTS, change.counts, strict=True)),
                                  "elapsed": elapsed, "breaches": breaches})
             if rows:
-                connection.execute(_upsert(connection, table, key_names), rows)
+                connection.execute(upsert_adding(connection, table, key_names), rows)
         ticket_rows = [
             {**dict(zip(_TICKET_KEY, key, strict=True)), "created": created,
              "resolved": resolved}
             for key, (created, resolved) in sorted(self.tickets.items()) if created or resolved
         ]
         if ticket_rows:
-            connection.execute(_upsert(connection, TICKET_ROLLUPS, _TICKET_KEY), ticket_rows)
+            connection.execute(upsert_adding(connection, TICKET_ROLLUPS, _TICKET_KEY),
+                               ticket_rows)
 
 
 _METRIC_KEY = ("workspace_id", "channel_id", "day", "priority", "metric", "target_s")
@@ -277,7 +283,7 @@ _TOTAL_KEY = ("workspace_id", "day", "metric")
 _TICKET_KEY = ("workspace_id", "channel_id", "day")
 
 
-def _upsert(connection: Connection, table: Table, key: tuple[str, ...]) -> Any:
+def upsert_adding(connection: Connection, table: Table, key: tuple[str, ...]) -> Any:
     """INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, blob = blob || new."""
     insert = (postgresql.insert(table) if connection.dialect.name == "postgresql"
               else sqlite.insert(table))

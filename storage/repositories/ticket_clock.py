@@ -13,8 +13,8 @@ from sqlmodel import Session
 from sla.breach import AT_RISK_FRACTION
 from sla.clock import MetricClock, MetricState, TicketClock
 from sla.targets import Metric, Priority
-from storage.models import Ticket, TicketStatus
-from storage.repositories import rollups
+from storage.models import Ticket, TicketStatus, stored_id
+from storage.repositories import responder_rollups, rollups
 
 
 class _FromClock(Enum):
@@ -42,7 +42,8 @@ def apply_clock(
     ``next_due_at`` defaults to ``clock.now`` while any metric runs (so the scheduler plans
     the ticket right after every change, including thresholds a change made overdue) and to
     None otherwise; the scheduler passes its plan's ``next_wake_at``. The daily rollups move
-    with the stored columns, in the same unit of work.
+    with the stored columns, and the responder rollups with the clock, in the same unit of
+    work.
     """
     before = rollups.ticket_image(ticket)
     for name, value in clock_columns(clock, next_due_at, at_risk_fraction).items():
@@ -51,6 +52,7 @@ def apply_clock(
     session.add(ticket)
     session.flush()
     rollups.track(session.connection(), before, rollups.ticket_image(ticket))
+    responder_rollups.track(session, [stored_id(ticket)])
     return ticket
 
 

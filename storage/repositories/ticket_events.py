@@ -15,7 +15,7 @@ from sla.targets import Priority
 from storage.errors import StorageError
 from storage.mappers import clock_events
 from storage.models import Ticket, TicketEvent, TicketStatus, utcnow
-from storage.repositories import rollups
+from storage.repositories import responder_rollups, rollups
 from storage.repositories._sql import table_of
 
 # Events that are history only (they do not move the clock), next to sla.clock.EventKind.
@@ -45,8 +45,9 @@ def append_event(
     """Add one event to a ticket's history and keep its plain facts in step.
 
     Facts: first response instant, resolved instant, status and priority (the daily rollups
-    move with them). The SLA columns follow with ``apply_clock`` once the caller recomputed
-    the clock.
+    move with them), and what the history credits or charges people with (the responder
+    rollups; a note changes none of it). The SLA columns follow with ``apply_clock`` once the
+    caller recomputed the clock.
     """
     kind = str(kind.value if isinstance(kind, EventKind) else kind)
     if kind not in _KINDS:
@@ -68,6 +69,8 @@ def append_event(
     session.add(ticket)
     session.flush()
     rollups.track(session.connection(), before, rollups.ticket_image(ticket))
+    if kind != "note":
+        responder_rollups.track(session, [event.ticket_id])
     return event
 
 
@@ -130,10 +133,11 @@ class Milestones(TypedDict):
 
 def add_history_events(*, session: Session, rows: Sequence[HistoryRow]) -> None:
     """Insert many history rows at once: importing tickets whose past is known, e.g. the
-    demo's seed."""
+    demo's seed (the responder rollups move with them)."""
     if rows:
         now = utcnow()
         session.connection().execute(INSERT_EVENT, [{**row, "created_at": now} for row in rows])
+        responder_rollups.track(session, {row["ticket_id"] for row in rows})
 
 
 def set_milestones(*, session: Session, rows: Sequence[Milestones]) -> None:
