@@ -7,25 +7,21 @@ The numbers come from the functions `/sla report` calls (`commands.report`,
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from commands import lifecycle
+from commands import lifecycle, report
 from commands.deps import Deps
 from commands.errors import NotFound
 from commands.report_figures import credit_line
-from commands.reporting import counted_breach
 from commands.ticket_facts import TicketFacts, load_facts
-from sla.compliance import nearest_rank
 from sla.periods import Period, month_period
 from sla.policy import Policy
-from sla.targets import Metric
+from sla.responders import ResponderRow
 from storage import repositories as repo
 from storage.models import Ticket, stored_id
-from storage.repositories import portal_reads
 from storage.repositories.ticket_events import list_events
 
 CREDIT_MONTHS = 3
@@ -49,17 +45,6 @@ class MonthCredit:
     label: str
     met_percent: float | None
     credit_percent: float | None
-
-
-@dataclass(frozen=True)
-class ResponderRow:
-    """One person's part in the period."""
-
-    user_id: str
-    first_responses: int
-    median_first_response: timedelta | None
-    resolved: int
-    breaches_assigned: int
 
 
 @dataclass(frozen=True)
@@ -140,61 +125,16 @@ def monthly_credits(
 def responders(
     deps: Deps, *, team_id: str, channel_ids: Sequence[str] | None, period: Period,
     only_user: str | None = None,
-) -> tuple[list[ResponderRow], list[TicketFacts]]:
+) -> list[ResponderRow]:
     """Per person: first responses, median time to first response, resolved, breaches while
-    assigned; over the channels given (None: the workspace), optionally one person only."""
+    assigned; over the channels given (None: the workspace), optionally one person only.
+    The numbers of `/sla report` (`commands.report.responders`)."""
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         workspace = repo.get_or_create_workspace(session=session, team_id=team_id)
-        workspace_id = stored_id(workspace)
-        facts = [
-            f for f in load_facts(session=session, workspace_id=workspace_id,
-                                  start=period.start, end=period.end, now=now)
-            if f.alive_in(period) and (channel_ids is None or f.channel_id in channel_ids)
-        ]
-        firsts = portal_reads.first_responders(
-            session=session, workspace_id=workspace_id,
-            keys=[f.key for f in facts
-                  if f.first_response_at is not None
-                  and period.start <= f.first_response_at < period.end],
-        )
-        resolutions = portal_reads.ticket_acts(
-            session=session, workspace_id=workspace_id, start=period.start, end=period.end,
-            kinds=("resolved",),
-        )
-    visible = {f.key: f for f in facts}
-    first_by: dict[str, list[timedelta]] = defaultdict(list)
-    for key, (actor, _at) in firsts.items():
-        outcome = next((o for o in visible[key].outcomes
-                        if o.metric == Metric.FIRST_RESPONSE), None)
-        if actor is not None and outcome is not None and outcome.stopped_at is not None:
-            first_by[actor].append(outcome.elapsed)
-    resolved_sets: dict[str, set[str]] = defaultdict(set)
-    for key, _kind, actor in resolutions:
-        if key in visible and actor is not None:
-            resolved_sets[actor].add(key)  # a ticket resolved twice (reopened) counts once
-    resolved_by = {person: len(keys) for person, keys in resolved_sets.items()}
-    breaches: dict[str, int] = defaultdict(int)
-    for fact in facts:
-        for outcome in fact.outcomes:
-            if outcome.assignee and counted_breach(outcome, period, now):
-                breaches[outcome.assignee] += 1
-    people = set(first_by) | set(resolved_by) | set(breaches)
-    if only_user is not None:
-        people &= {only_user}
-        facts = [f for f in facts if any(o.assignee == only_user for o in f.outcomes)]
-    rows = [
-        ResponderRow(
-            user_id=person,
-            first_responses=len(first_by.get(person, ())),
-            median_first_response=nearest_rank(first_by.get(person, []), 50),
-            resolved=resolved_by.get(person, 0),
-            breaches_assigned=breaches.get(person, 0),
-        )
-        for person in people
-    ]
-    rows.sort(key=lambda r: (-r.first_responses, -r.resolved, r.user_id))
-    return rows, facts
+        return report.responders(session, workspace_id=stored_id(workspace),
+                                 channel_ids=channel_ids, period=period, now=now,
+                                 only_user=only_user)
 
 
 def ticket_page(

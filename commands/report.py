@@ -6,6 +6,7 @@ to the asking user's direct messages, unless `public` asks for it in the channel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,11 +21,10 @@ from commands.reporting import ReportData
 from commands.request import Result, Verb, VerbRequest
 from commands.ticket_facts import load_facts
 from sla.periods import Period
-from sla.policy import Policy
-from sla.responders import ResponderRow, responder_rows
+from sla.responders import ResponderRow
 from storage import repositories as repo
 from storage.models import stored_id
-from storage.repositories.histories import load_period_tickets
+from storage.repositories.responder_reads import responder_figures
 
 USAGE = "/sla report [7d|30d|90d|YYYY-MM] [csv] [all]"
 
@@ -90,20 +90,15 @@ def compliance_report(
 
 
 def responders(
-    session: Session, *, workspace_id: int, channel_id: str | None, period: Period, now: datetime
+    session: Session, *, workspace_id: int, channel_ids: Sequence[str] | None, period: Period,
+    now: datetime, only_user: str | None = None,
 ) -> list[ResponderRow]:
-    """Per person figures of the period (sla.responders over the stored histories)."""
-    tickets = load_period_tickets(session=session, workspace_id=workspace_id,
-                                  channel_id=channel_id, start=period.start, end=period.end)
-    policies: dict[str, Policy] = {}
-    for channel in {t.channel_id for t in tickets}:
-        policies[channel] = repo.get_policy(
-            session=session, workspace_id=workspace_id, channel_id=channel
-        )
-    return responder_rows(
-        ((t.responder_ticket(), policies[t.channel_id]) for t in tickets),
-        period.start, period.end, now,
-    )
+    """Per person figures of the period by `sla.responders`' rules, over the channels given
+    (None: the workspace), optionally one person only: what `/sla report` and the portal's
+    responders page show, read from the responder rollups."""
+    return responder_figures(session=session, workspace_id=workspace_id, start=period.start,
+                             end=period.end, now=now, channel_ids=channel_ids,
+                             user_id=only_user)
 
 
 def handle_report(request: VerbRequest) -> ReportResult:
@@ -122,7 +117,8 @@ def handle_report(request: VerbRequest) -> ReportResult:
             session, workspace_id=workspace_id, channel_id=channel_id, period=period, now=now,
             tz=workspace.tz, scope=scope,
         )
-        people = responders(session, workspace_id=workspace_id, channel_id=channel_id,
+        people = responders(session, workspace_id=workspace_id,
+                            channel_ids=None if channel_id is None else [channel_id],
                             period=period, now=now)
         facts = load_facts(session=session, workspace_id=workspace_id, channel_id=channel_id,
                            start=period.start, end=period.end, now=now) if args.csv else []

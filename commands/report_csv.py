@@ -1,4 +1,5 @@
-"""The CSV export of a period's tickets: one row per ticket, instants in ISO 8601 UTC.
+"""The CSV exports: a period's tickets (one row per ticket, instants in ISO 8601 UTC) and
+its responders (one row per person, as the portal's table shows them).
 
 Cells people typed go through `csv_cell`, so a spreadsheet never runs them as formulas.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from commands.text import csv_cell
 from commands.ticket_facts import TicketFacts
 from sla.compliance import MetricOutcome
 from sla.periods import Period
+from sla.responders import ResponderRow
 from sla.targets import Metric
 
 CSV_COLUMNS = (
@@ -32,6 +34,15 @@ CSV_COLUMNS = (
     "resolution_target_seconds",
     "resolution",
     "link",
+)
+
+RESPONDER_COLUMNS = (
+    "person",
+    "user_id",
+    "first_responses",
+    "median_first_response_business_seconds",
+    "resolved",
+    "breaches_while_assigned",
 )
 
 
@@ -79,6 +90,19 @@ def tickets_csv(rows: Iterable[TicketCsvRow]) -> str:
                 csv_cell(row.link),
             ]
         )
+    return buffer.getvalue()
+
+
+def responders_csv(rows: Iterable[ResponderRow], name_of: Callable[[str], str]) -> str:
+    """Render responder rows as CSV text (header + one row per person, named by
+    `name_of`); the median in business seconds."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RESPONDER_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(name_of(row.user_id)), csv_cell(row.user_id),
+                         row.first_responses, _seconds(row.median_first_response),
+                         row.resolutions, row.breaches_assigned])
     return buffer.getvalue()
 
 

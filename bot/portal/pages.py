@@ -30,10 +30,11 @@ from commands import portal as pages
 from commands import portal_details as details
 from commands import share_links
 from commands.deps import Deps
-from commands.report_csv import CSV_COLUMNS
+from commands.report_csv import CSV_COLUMNS, responders_csv
 from commands.reporting import DEFAULT_GOAL_PERCENT
 from commands.ticket_facts import TicketFacts
 from sla.periods import Period, PeriodError
+from sla.responders import ResponderRow
 from storage.models import Ticket
 
 TicketPage = tuple[Ticket, list[details.TimelineEntry], list[details.DueLine], TicketFacts]
@@ -226,12 +227,12 @@ class Pages:
         seen = self.looking(request)
         if isinstance(seen, Response):
             return seen
-        rows, _facts = self.responder_rows(seen.viewer, seen.period)
+        rows = self.responder_rows(seen.viewer, seen.period)
         return self.render(request, "responders.html", rows=rows,
                            **self.common(seen.viewer, seen.period, seen.period_value))
 
-    def responder_rows(self, viewer: auth.Viewer, period: Period
-                       ) -> tuple[list[details.ResponderRow], list[TicketFacts]]:
+    def responder_rows(self, viewer: auth.Viewer, period: Period) -> list[ResponderRow]:
+        """Everyone's rows for admins; a member's own row over the channels they are in."""
         team = self.access.team_id()
         if self.access.is_admin(viewer.user_id):
             return details.responders(self.deps, team_id=team, channel_ids=None, period=period)
@@ -296,8 +297,8 @@ class Pages:
         seen = self.looking(request)
         if isinstance(seen, Response):
             return seen
-        _rows, facts = self.responder_rows(seen.viewer, seen.period)
-        return csv_download(pages.ticket_csv_rows(facts, seen.period), "responders",
+        rows = self.responder_rows(seen.viewer, seen.period)
+        return csv_download(responders_csv(rows, self.access.user_name), "responders",
                             seen.period)
 
     def ticket_csv(self, request: Request) -> Response:

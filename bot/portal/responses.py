@@ -53,11 +53,13 @@ def redirect(url: str) -> Response:
     return response
 
 
-def csv_download(rows: Sequence[TicketCsvRow], name: str, period: Period) -> Response:
-    """The tickets of a period as a CSV file named after what and when."""
+def csv_download(rows: Sequence[TicketCsvRow] | str, name: str, period: Period) -> Response:
+    """The tickets of a period (or CSV text made otherwise) as a CSV file named after what
+    and when."""
     slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in
                    f"sla-{name}-{period.label}".lower())
-    response = Response(tickets_csv(rows), media_type="text/csv; charset=utf-8")
+    content = rows if isinstance(rows, str) else tickets_csv(rows)
+    response = Response(content, media_type="text/csv; charset=utf-8")
     response.headers.update(HEADERS)
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
     return response
