@@ -178,3 +178,61 @@ def test_0006_fills_the_rollups_from_the_tickets_there_are(empty_db_url):
     for from_rollups, from_scan in found:
         assert from_rollups == from_scan
     assert found[-1][0].overall.met and found[-1][0].overall.breached
+
+
+def test_0007_fills_the_responder_rollups_from_the_histories_there_are(empty_db_url):
+    """Tickets and their histories stored before 0007 are in the responder rollups right
+    after it: the figures read from them are `responder_rows` over the histories."""
+    from datetime import timedelta
+
+    from sla.events import ClockEvent, EventKind
+    from sla.policy import Policy
+    from sla.responders import ActorEvent, ResponderTicket, responder_rows
+    from storage.models import Ticket, TicketEvent
+    from storage.repositories._sql import table_of
+    from storage.repositories.responder_reads import responder_figures
+
+    migrate.upgrade(empty_db_url, "0006")
+    now = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)  # a Thursday
+    engine = make_engine(empty_db_url)
+    histories = []
+    try:
+        with unit_of_work(engine) as session:
+            session.add(Workspace(id=1, team_id="T1"))
+        with engine.begin() as connection:
+            for n in range(10):
+                created = now - timedelta(days=n, hours=n + 1)
+                steps = [("created", created, "UREQ", None),
+                         ("assigned", created + timedelta(minutes=5), "UBOSS",
+                          "UANN" if n % 2 else "UBO"),
+                         ("responded", created + timedelta(minutes=30 * n), "UANN", None)]
+                if n % 3:
+                    steps.append(("resolved", created + timedelta(hours=n), "UBO", None))
+                connection.execute(table_of(Ticket).insert().values(
+                    id=n + 1, workspace_id=1, number=n + 1, key=f"SLA-{n + 1}",
+                    channel_id="C1", message_ts=f"{n}.0", thread_ts=f"{n}.0", priority="P2",
+                    requester_id="UREQ", title="", text="", source="message",
+                    created_at=created, version=1, updated_at=now))
+                connection.execute(table_of(TicketEvent).insert(), [
+                    {"ticket_id": n + 1, "kind": kind, "at": at, "actor_id": actor,
+                     "priority": "P2" if kind == "created" else None, "note": note,
+                     "created_at": now} for kind, at, actor, note in steps])
+                histories.append(ResponderTicket(
+                    f"SLA-{n + 1}",
+                    tuple(ClockEvent(EventKind(kind), at, "P2" if kind == "created" else None)
+                          for kind, at, _actor, _note in steps if kind != "assigned"),
+                    tuple(ActorEvent(*step) for step in steps)))
+        migrate.upgrade(empty_db_url)
+        with unit_of_work(engine) as session:
+            found = {days: responder_figures(session=session, workspace_id=1,
+                                             start=now - timedelta(days=days), end=now, now=now)
+                     for days in (3, 30)}
+    finally:
+        engine.dispose()
+    for days, rows in found.items():
+        expected = responder_rows(((t, Policy.default()) for t in histories),
+                                  now - timedelta(days=days), now, now)
+        assert rows == expected
+    people = {r.user_id: r for r in found[30]}
+    assert people["UANN"].first_responses == 10 and people["UBO"].resolutions == 6
+    assert sum(r.breaches_assigned for r in found[30]) > 0
