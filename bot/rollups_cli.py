@@ -2,9 +2,11 @@
 
 Rollups stay current by themselves with every ticket change; rebuild them after tickets were
 written around the bot (an import, a restore, a hand-made fix). Each workspace is recounted in
-one transaction; afterwards the planner statistics of the tickets and the rollups are
-refreshed (on PostgreSQL with VACUUM (ANALYZE), which also lets index-only scans skip the
-table), so a freshly imported database is fast at once instead of after autovacuum's turn.
+one transaction: the compliance rollups from the tickets' stored columns, the responder
+figures by replaying each ticket's history under its channel's policy now. Afterwards the
+planner statistics of the tickets and the rollups are refreshed (on PostgreSQL with VACUUM
+(ANALYZE), which also lets index-only scans skip the table), so a freshly imported database
+is fast at once instead of after autovacuum's turn.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import TextIO
 
 EXIT_USAGE = 2
 HELP = "rebuild the daily rollups from the tickets (after an import)"
-_TABLES = ("tickets", "metric_rollups", "workspace_rollups", "ticket_rollups")
+_TABLES = ("tickets", "metric_rollups", "workspace_rollups", "ticket_rollups",
+           "responder_facts", "responder_rollups")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     from bot.cli import load_database_url
     from storage.db import make_engine, unit_of_work, vacuum_analyze
     from storage.migrate import current_revision
-    from storage.repositories import rollups
+    from storage.repositories import responder_rollups, rollups
     from storage.repositories.workspaces import list_workspaces
 
     out = out or sys.stdout
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             began = time.perf_counter()
             with unit_of_work(engine) as session:
                 count = rollups.rebuild(session.connection(), workspace_id)
+                responder_rollups.rebuild(session, workspace_id)
             out.write(f"{team}: rollups of {count} tickets rebuilt in "
                       f"{time.perf_counter() - began:.1f} s\n")
         vacuum_analyze(engine, _TABLES)

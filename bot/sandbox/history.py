@@ -127,11 +127,12 @@ def seed_history(
         ticket_id = stored_id(row)
         milestones.append({"ticket_id": ticket_id, "first_response_at": responded,
                            "resolved_at": resolved})
-        history.extend(
-            {"ticket_id": ticket_id, "kind": event.kind.value, "at": event.at, "actor_id": actor,
-             "priority": None, "note": None}
-            for event, actor in zip(events[1:], actors[1:], strict=True)
-        )
+        for event, actor in zip(events[1:], actors[1:], strict=True):
+            history.append({"ticket_id": ticket_id, "kind": event.kind.value, "at": event.at,
+                            "actor_id": actor, "priority": None, "note": None})
+            if event.kind is EventKind.RESPONDED:  # as the bot: the responder takes it
+                history.append({"ticket_id": ticket_id, "kind": "assigned", "at": event.at,
+                                "actor_id": actor, "priority": None, "note": actor})
     event_repo.add_history_events(session=session, rows=history)
     event_repo.set_milestones(session=session, rows=milestones)
     return Seeded(tickets=len(new), events=len(history) + len(new), breached=breached,

@@ -11,7 +11,14 @@ from bot.cli import main
 from sla.events import EventKind
 from storage import repositories as repo
 from storage.db import unit_of_work
-from storage.models import MetricRollup, TicketRollup, WorkspaceRollup
+from storage.models import (
+    MetricRollup,
+    ResponderFact,
+    ResponderRollup,
+    TicketRollup,
+    WorkspaceRollup,
+)
+from storage.repositories.responder_reads import responder_figures
 from tests.commands.reporting_fixtures import TEAM, ticket, utc, workspace
 from tests.storage.rollup_history import snapshot
 
@@ -28,6 +35,12 @@ def _tickets(engine) -> int:
     return ws
 
 
+def _people(engine, ws):
+    with unit_of_work(engine) as s:
+        return responder_figures(session=s, workspace_id=ws, start=NOW - timedelta(days=2),
+                                 end=NOW, now=NOW)
+
+
 def _figures(engine, ws):
     with unit_of_work(engine) as s:
         return repo.compliance_counts(session=s, workspace_id=ws, start=NOW - timedelta(days=2),
@@ -38,11 +51,12 @@ def test_rebuild_recounts_what_was_written_around_the_bot(db_url, engine, capsys
     ws = _tickets(engine)
     with unit_of_work(engine) as s:
         kept = snapshot(s, ws)
-    expected = _figures(engine, ws)
+    expected, people = _figures(engine, ws), _people(engine, ws)
     with unit_of_work(engine) as s:  # as after an import or a restore of tickets alone
-        for table in (MetricRollup, WorkspaceRollup, TicketRollup):
+        for table in (MetricRollup, WorkspaceRollup, TicketRollup, ResponderFact,
+                      ResponderRollup):
             s.exec(delete(table))
-    assert _figures(engine, ws) != expected
+    assert _figures(engine, ws) != expected and _people(engine, ws) == []
 
     assert main(["rollups", "rebuild", "--database-url", db_url]) == 0
     assert f"{TEAM}: rollups of 10 tickets rebuilt in" in capsys.readouterr().out
@@ -50,6 +64,7 @@ def test_rebuild_recounts_what_was_written_around_the_bot(db_url, engine, capsys
         assert snapshot(s, ws) == kept
     assert _figures(engine, ws) == expected
     assert expected.overall.met
+    assert _people(engine, ws) == people and people[0].user_id == "U0AGENT"
 
 
 def test_rebuild_of_one_team(db_url, engine, capsys):

@@ -98,3 +98,24 @@ def test_the_seeded_history_is_in_the_rollups_as_a_rebuild_counts_it(uow) -> Non
         assert repo.compliance_counts(**month) == repo.scan_compliance_counts(**month)
     assert sum(count for key, (count, *_rest) in kept.items()
                if key[0] == "tickets") > 100  # tickets created, counted per day
+
+
+def test_the_seeded_history_is_in_the_responder_rollups_as_a_rebuild_counts_it(uow) -> None:
+    """Every answer and resolve credited to the agent who made it, late resolutions charged
+    to the agent who took the ticket by answering it."""
+    from storage.repositories import responder_rollups
+    from storage.repositories.responder_reads import responder_figures
+    from tests.storage.test_responder_rollups import snapshot
+
+    workspace_id, seeded = seed(uow)
+    with uow() as session:
+        kept = snapshot(session, workspace_id)
+        responder_rollups.rebuild(session, workspace_id)
+        assert snapshot(session, workspace_id) == kept
+        people = responder_figures(session=session, workspace_id=workspace_id,
+                                   start=NOW - timedelta(days=HISTORY_DAYS + 2), end=NOW,
+                                   now=NOW)
+    assert {r.user_id for r in people} == {"UALEX", "USAM"}
+    assert sum(r.first_responses for r in people) == seeded.tickets
+    assert sum(r.resolutions for r in people) >= seeded.tickets
+    assert 0 < sum(r.breaches_assigned for r in people) < seeded.breached

@@ -12,8 +12,8 @@ import pytest
 
 from bot.config import Settings
 from bot.manifest import build_manifest
-from bot.views.formats import format_business
 from bot.sandbox.slack_api import TEAM_ID
+from bot.views.formats import format_business
 from tests.e2e.conftest import ADMIN, AGENT, CHANNEL, REQUESTER, build_bot, stop_bot
 from tests.e2e.portal_helpers import (
     CLIENT_ID,
