@@ -38,7 +38,7 @@ from storage import migrate
 from storage import repositories as repo
 from storage.db import make_engine, unit_of_work
 from storage.mappers import metric_outcomes
-from storage.repositories import rollups
+from storage.repositories import responder_rollups, rollups
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 TARGETS = {  # first response, resolution (seconds), as Policy.default()
@@ -50,6 +50,8 @@ TARGETS = {  # first response, resolution (seconds), as Policy.default()
 PRIORITY_WEIGHTS = (("P1", 5), ("P2", 20), ("P3", 60), ("P4", 15))
 GOALS_MS = {"channel": 50.0, "workspace": 200.0}
 BATCH = 50_000
+AGENTS = [f"UAGENT{n:02d}" for n in range(30)]  # who answers, takes and resolves tickets
+EVENT_COLUMNS = ("ticket_id", "kind", "at", "actor_id", "priority", "note", "created_at")
 COLUMNS = (
     "workspace_id", "number", "key", "channel_id", "message_ts", "thread_ts", "requester_id",
     "assignee_id", "priority", "status", "title", "text", "source", "created_at",
@@ -73,6 +75,15 @@ def stamp(at: datetime | None) -> str | None:
 
 def ticket_rows(rng: random.Random, args, workspace_id: int):
     """Yield tuples for ``COLUMNS``: resolved tickets over ``days``, then the open ones."""
+    for row, _events in ticket_histories(rng, args, workspace_id):
+        yield row
+
+
+def ticket_histories(rng: random.Random, args, workspace_id: int):
+    """Yield (tuple for ``COLUMNS``, tuples for ``EVENT_COLUMNS``) per ticket, numbered from 1
+    (the ids of a fresh table): created; assigned to one of ``AGENTS`` (70%, else the first
+    responder takes it, as the bot does); responded by one of them; resolved (reopened and
+    resolved again for 3%) by the assignee or a colleague."""
     priorities = [p for p, w in PRIORITY_WEIGHTS for _ in range(w)]
     channels = [f"C{n:04d}" for n in range(args.channels)]
     history = args.days * 86400
@@ -100,11 +111,14 @@ def ticket_rows(rng: random.Random, args, workspace_id: int):
         if not resolved:
             res_elapsed = so_far
         ts = f"{int(created.timestamp())}.{number:06d}"  # unique, like Slack's ts
+        requester = f"U{rng.randrange(5000):05d}"
+        events, assignee = _events(rng, number, requester, priority, created,
+                                   fr_stop if responded else None,
+                                   res_stop if resolved else None)
         yield (
             workspace_id, number, f"SLA-{number}", rng.choice(channels), ts, ts,
-            f"U{rng.randrange(5000):05d}", f"U{rng.randrange(40):05d}" if rng.random() < .7
-            else None, priority, "resolved" if resolved else "open", "Printer on fire", "",
-            "message", stamp(created),
+            requester, assignee, priority, "resolved" if resolved else "open",
+            "Printer on fire", "", "message", stamp(created),
             stamp(fr_stop) if responded else None, stamp(res_stop) if resolved else None,
             float(fr_target), stamp(created), stamp(fr_due),
             None if responded else stamp(created + timedelta(seconds=fr_target * 1.6)),
@@ -116,12 +130,43 @@ def ticket_rows(rng: random.Random, args, workspace_id: int):
             int(res_elapsed > res_target),
             None if resolved else stamp(NOW + timedelta(minutes=rng.randrange(1, 600))),
             1, stamp(NOW),
-        )
+        ), events
 
 
-def generate(path: Path, args) -> tuple[int, float, float]:
-    """Create the schema with the migrations and load the tickets, then count them into the
-    daily rollups as an import would (``slabot rollups rebuild``); returns (workspace id,
+def _events(rng: random.Random, number: int, requester: str, priority: str,
+            created: datetime, responded: datetime | None, resolved: datetime | None
+            ) -> tuple[list[tuple], str | None]:
+    """One ticket's history as ``EVENT_COLUMNS`` tuples, and who has it in the end."""
+    written = stamp(NOW)
+
+    def event(kind, at, actor, note=None, priority=None):
+        return (number, kind, stamp(at), actor, priority, note, written)
+
+    found = [event("created", created, requester, priority=priority)]
+    assignee = rng.choice(AGENTS) if rng.random() < 0.7 else None
+    if assignee is not None:
+        found.append(event("assigned", created + timedelta(seconds=rng.randrange(30, 900)),
+                           rng.choice(AGENTS), note=assignee))
+    if responded is not None:
+        responder = rng.choice(AGENTS)
+        found.append(event("responded", responded, responder))
+        if assignee is None:
+            assignee = responder
+            found.append(event("assigned", responded, responder, note=responder))
+    if resolved is not None:
+        resolver = assignee if rng.random() < 0.8 else rng.choice(AGENTS)
+        if responded is not None and rng.random() < 0.03:  # "still broken": back, then solved
+            span = resolved - responded
+            found += [event("resolved", responded + span / 2, resolver),
+                      event("reopened", responded + span * 3 / 4, requester)]
+        found.append(event("resolved", resolved, resolver))
+    return found, assignee
+
+
+def generate(path: Path, args, *, history: bool = False) -> tuple[int, float, float]:
+    """Create the schema with the migrations and load the tickets (with ``history``, their
+    events too), then count them into the daily rollups as an import would (``slabot rollups
+    rebuild``, the responder rollups replayed from the histories); returns (workspace id,
     seconds writing rows, seconds in all)."""
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
@@ -133,19 +178,25 @@ def generate(path: Path, args) -> tuple[int, float, float]:
     began = time.perf_counter()
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA synchronous = OFF")
-    indexes = [i for i in SQLModel.metadata.tables["tickets"].indexes]
+    indexes = [*SQLModel.metadata.tables["tickets"].indexes,
+               *SQLModel.metadata.tables["ticket_events"].indexes]
     for index in indexes:  # built once after the load: far faster than row by row
         db.execute(f'DROP INDEX "{index.name}"')
     insert = (f"INSERT INTO tickets ({', '.join(COLUMNS)}) "
               f"VALUES ({', '.join('?' for _ in COLUMNS)})")
-    rows = ticket_rows(random.Random(args.seed), args, workspace_id)
+    insert_events = (f"INSERT INTO ticket_events ({', '.join(EVENT_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})")
+    rows = ticket_histories(random.Random(args.seed), args, workspace_id)
     while True:
         batch = [row for _, row in zip(range(BATCH), rows, strict=False)]
         if not batch:
             break
         db.execute("BEGIN")
-        db.executemany(insert, batch)
+        db.executemany(insert, [ticket for ticket, _events in batch])
+        if history:
+            db.executemany(insert_events, [e for _ticket, events in batch for e in events])
         db.execute("COMMIT")
+    _check_ids(db, args)
     db.execute(
         "UPDATE workspaces SET next_ticket_number = ? WHERE id = ?",
         (args.tickets + args.open + 1, workspace_id),
@@ -159,8 +210,20 @@ def generate(path: Path, args) -> tuple[int, float, float]:
         connection.exec_driver_sql("ANALYZE")
     with unit_of_work(engine) as session:
         rollups.rebuild(session.connection(), workspace_id)
+    if history:
+        rebuilt = time.perf_counter()
+        with unit_of_work(engine) as session:
+            responder_rollups.rebuild(session, workspace_id)
+        print(f"  responder rollups rebuilt from the histories in "
+              f"{time.perf_counter() - rebuilt:.1f} s", flush=True)
     engine.dispose()
     return workspace_id, loaded, time.perf_counter() - began
+
+
+def _check_ids(db, args) -> None:
+    """Events name their ticket by its number: the ids of a fresh table must be those."""
+    first, last = db.execute("SELECT min(id), max(id) FROM tickets").fetchone()
+    assert (first, last) == (1, args.tickets + args.open), (first, last)
 
 
 def percentile(values: list[float], p: float) -> float:
