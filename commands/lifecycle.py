@@ -208,7 +208,7 @@ def _apply(deps: Deps, decide: Decide, *, team_id: str, user_id: str | None, loc
             event_repo.append_event(session=session, ticket=ticket, kind=ASSIGNED, at=now,
                                     actor_id=assign_to, note=assign_to)
         clock = clock_of(session, ticket, now, policy=policy)
-        clock_repo.apply_clock(session=session, ticket=ticket, clock=clock)
+        clock_repo.apply_clock(session=session, ticket=ticket, clock=clock, policy=policy)
         queue_card_update(session, ticket, now)
     # Inside an outer unit of work (the inbox worker) these run before its commit; the
     # worker wakes both again once it committed.

@@ -309,7 +309,7 @@ def _remeasure_open_tickets(
             # One ticket with a broken history must not block a policy change.
             log.warning("kept the stored clock of %s: %s", ticket.key, exc)
             continue
-        repo.apply_clock(session=session, ticket=ticket, clock=clock)
+        repo.apply_clock(session=session, ticket=ticket, clock=clock, policy=policy)
         moved.append((ticket, clock))
     return moved
 

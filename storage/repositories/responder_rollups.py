@@ -2,13 +2,15 @@
 responses, resolutions, breaches while assigned) as ``responder_facts`` rows, and their sums
 per channel, UTC day and person in ``responder_rollups``.
 
-Whenever a ticket's history or clock is stored (``append_event``, ``apply_clock``, history
-imported at once), ``track`` recomputes its contributions from its whole history under the
-policy in force for its channel; when they differ from its rows, the rows are replaced and
-the difference added to the rollup rows in the same unit of work. Rollup rows are only ever
-incremented (``n = n + excluded.n``, elapsed values appended, those taken back appended
-negated, as in ``storage.repositories.rollups``), so two replicas never lose an update. A
-breach still ahead is a row too: readers count the rows not after their ``now``.
+Contributions follow the clock and who did what: whenever a ticket's clock is stored
+(``apply_clock``, which follows every entry that moves the clock), it is assigned (an entry
+that moves no clock) or its history is imported at once, ``track`` recomputes them from its
+whole history under the policy in force for its channel; when they differ from its rows,
+the rows are replaced and the difference added to the rollup rows in the same unit of work.
+Rollup rows are only ever incremented (``n = n + excluded.n``, elapsed values appended,
+those taken back appended negated, as in ``storage.repositories.rollups``), so two replicas
+never lose an update. A breach still ahead is a row too: readers count the rows not after
+their ``now``.
 
 A ticket created with nothing but its CREATED entry has no contributions (nobody answered,
 resolved or was assigned yet), so creating tickets writes nothing here.
@@ -31,7 +33,7 @@ from storage.repositories._sql import table_of
 from storage.repositories.histories import StoredEvent, actor_history, clock_history
 from storage.repositories.rollup_days import day_of
 from storage.repositories.rollups import elapsed_blob, upsert_adding
-from storage.repositories.workspaces import channel_policies
+from storage.repositories.workspaces import get_policy
 
 FACTS = table_of(ResponderFact)
 ROLLUPS = table_of(ResponderRollup)
@@ -105,18 +107,20 @@ class ResponderDelta:
 
 
 class _Policies:
-    """The policy in force per channel, read once per workspace."""
+    """The policy in force per channel (``get_policy``), each read once."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._found: dict[int, tuple[dict[str, Policy], Policy]] = {}
+    def __init__(self, session: Session, given: Policy | None = None) -> None:
+        self._session, self._given = session, given
+        self._found: dict[tuple[int, str], Policy] = {}
 
     def __call__(self, workspace_id: int, channel_id: str) -> Policy:
-        if workspace_id not in self._found:
-            self._found[workspace_id] = channel_policies(session=self._session,
-                                                         workspace_id=workspace_id)
-        own, default = self._found[workspace_id]
-        return own.get(channel_id, default)
+        if self._given is not None:
+            return self._given
+        key = (workspace_id, channel_id)
+        if key not in self._found:
+            self._found[key] = get_policy(session=self._session, workspace_id=workspace_id,
+                                          channel_id=channel_id)
+        return self._found[key]
 
 
 def contributions_of(events: Sequence[StoredEvent], policy: Policy) -> list[Fact]:
@@ -124,13 +128,14 @@ def contributions_of(events: Sequence[StoredEvent], policy: Policy) -> list[Fact
     return facts_of(contributions(clock_history(events), actor_history(events), policy))
 
 
-def track(session: Session, ticket_ids: Iterable[int]) -> None:
-    """Bring these tickets' contribution rows and the rollups up to their stored histories."""
+def track(session: Session, ticket_ids: Iterable[int], *, policy: Policy | None = None) -> None:
+    """Bring these tickets' contribution rows and the rollups up to their stored histories,
+    under ``policy`` when the caller holds the one in force (else it is read)."""
     wanted = sorted(set(ticket_ids))
     if not wanted:
         return
     connection = session.connection()
-    policies = _Policies(session)
+    policies = _Policies(session, policy)
     delta = ResponderDelta()
     replaced: list[int] = []
     rows: list[dict[str, Any]] = []

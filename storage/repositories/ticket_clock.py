@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from sla.breach import AT_RISK_FRACTION
 from sla.clock import MetricClock, MetricState, TicketClock
+from sla.policy import Policy
 from sla.targets import Metric, Priority
 from storage.models import Ticket, TicketStatus, stored_id
 from storage.repositories import responder_rollups, rollups
@@ -36,6 +37,7 @@ def apply_clock(
     clock: TicketClock,
     next_due_at: NextDue = FROM_CLOCK,
     at_risk_fraction: float = AT_RISK_FRACTION,
+    policy: Policy | None = None,
 ) -> Ticket:
     """Store a freshly computed clock on the ticket: status, priority, per-metric columns.
 
@@ -43,7 +45,7 @@ def apply_clock(
     the ticket right after every change, including thresholds a change made overdue) and to
     None otherwise; the scheduler passes its plan's ``next_wake_at``. The daily rollups move
     with the stored columns, and the responder rollups with the clock, in the same unit of
-    work.
+    work (pass the ``policy`` the clock was computed under; else the one in force is read).
     """
     before = rollups.ticket_image(ticket)
     for name, value in clock_columns(clock, next_due_at, at_risk_fraction).items():
@@ -52,7 +54,7 @@ def apply_clock(
     session.add(ticket)
     session.flush()
     rollups.track(session.connection(), before, rollups.ticket_image(ticket))
-    responder_rollups.track(session, [stored_id(ticket)])
+    responder_rollups.track(session, [stored_id(ticket)], policy=policy)
     return ticket
 
 

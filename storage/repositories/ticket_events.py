@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from sla.events import ClockEvent, EventKind
+from sla.responders import ASSIGNED
 from sla.targets import Priority
 from storage.errors import StorageError
 from storage.mappers import clock_events
@@ -19,7 +20,7 @@ from storage.repositories import responder_rollups, rollups
 from storage.repositories._sql import table_of
 
 # Events that are history only (they do not move the clock), next to sla.clock.EventKind.
-NOTE_EVENT_KINDS = frozenset({"assigned", "note"})
+NOTE_EVENT_KINDS = frozenset({ASSIGNED, "note"})
 _KINDS = frozenset(kind.value for kind in EventKind) | NOTE_EVENT_KINDS
 
 INSERT_EVENT = insert(table_of(TicketEvent))
@@ -45,9 +46,9 @@ def append_event(
     """Add one event to a ticket's history and keep its plain facts in step.
 
     Facts: first response instant, resolved instant, status and priority (the daily rollups
-    move with them), and what the history credits or charges people with (the responder
-    rollups; a note changes none of it). The SLA columns follow with ``apply_clock`` once the
-    caller recomputed the clock.
+    move with them). The SLA columns, and what the history credits or charges people with
+    (the responder rollups), follow with ``apply_clock`` once the caller recomputed the
+    clock; an assignment moves no clock, so it moves the responder rollups itself.
     """
     kind = str(kind.value if isinstance(kind, EventKind) else kind)
     if kind not in _KINDS:
@@ -69,7 +70,7 @@ def append_event(
     session.add(ticket)
     session.flush()
     rollups.track(session.connection(), before, rollups.ticket_image(ticket))
-    if kind != "note":
+    if kind == ASSIGNED:
         responder_rollups.track(session, [event.ticket_id])
     return event
 
