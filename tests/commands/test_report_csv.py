@@ -4,7 +4,14 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from commands.report_csv import CSV_COLUMNS, TicketCsvRow, tickets_csv
+from commands.report_csv import (
+    CSV_COLUMNS,
+    RESPONDER_COLUMNS,
+    TicketCsvRow,
+    responders_csv,
+    tickets_csv,
+)
+from sla.responders import ResponderRow
 
 
 def _row(key, **overrides):
@@ -63,3 +70,16 @@ def test_commas_and_quotes_in_values_survive_the_round_trip():
 
 def test_no_tickets_gives_just_the_header():
     assert tickets_csv([]).strip().split(",") == list(CSV_COLUMNS)
+
+
+def test_responders_csv_is_the_table_with_names_that_a_spreadsheet_will_not_run():
+    rows = [ResponderRow("UANN", first_responses=3, median_first_response=timedelta(
+        minutes=20, seconds=5), resolutions=2, breaches_assigned=1),
+            ResponderRow("UBO", resolutions=1)]
+    names = {"UANN": "=HYPERLINK(\"http://evil\")", "UBO": "bo, the second"}
+    found = list(csv.reader(io.StringIO(responders_csv(rows, names.__getitem__))))
+    assert found == [
+        list(RESPONDER_COLUMNS),
+        ["'=HYPERLINK(\"http://evil\")", "UANN", "3", "1205", "2", "1"],
+        ["bo, the second", "UBO", "0", "", "1", "0"],
+    ]

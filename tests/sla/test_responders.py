@@ -4,7 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 from sla.events import ClockEvent, EventKind
 from sla.policy import Policy
-from sla.responders import ActorEvent, ResponderTicket, responder_rows
+from sla.responders import (
+    ActorEvent,
+    ContributionKind,
+    ResponderTicket,
+    contributions,
+    responder_rows,
+)
 from sla.targets import Priority
 
 POLICY = Policy.default()  # Mon-Fri 09:00-17:00 UTC; P2 first response 1h
@@ -65,3 +71,40 @@ def test_nothing_outside_the_period_counts():
     tickets = [ticket("SLA-1", ("responded", "09:30", "UANN", None))]
     later = responder_rows(((t, POLICY) for t in tickets), at("00:00", 3), END, NOW)
     assert later == []
+
+
+def test_a_running_metric_is_charged_at_its_due_instant_even_ahead():
+    """Assigned to Ann, nobody answers: the first response (P2: 1 business hour) falls due
+    at 10:00 and the resolution (8h) at 17:00; both charged to Ann whatever the instant the
+    history is looked at from, and counted only once their instant has passed."""
+    [t] = [ticket("SLA-1", ("assigned", "09:05", "UBOSS", "UANN"))]
+    found = contributions(t.events, t.actors, POLICY)
+    assert [(c.kind, c.at, c.user_id) for c in found] == [
+        (ContributionKind.BREACH, at("10:00"), "UANN"),
+        (ContributionKind.BREACH, at("17:00"), "UANN")]
+    seen = {now: responder_rows([(t, POLICY)], START, END, now) for now in (
+        at("09:59"), at("10:00"), at("17:00"))}
+    assert seen[at("09:59")] == []
+    assert seen[at("10:00")][0].breaches_assigned == 1
+    assert seen[at("17:00")][0].breaches_assigned == 2
+
+
+def test_whoever_has_the_ticket_at_the_due_instant_is_charged():
+    t = ticket("SLA-1", ("assigned", "09:05", "UBOSS", "UANN"),
+               ("assigned", "09:50", "UBOSS", "UBO"), ("assigned", "10:30", "UBOSS", "UANN"),
+               ("responded", "11:00", "UANN", None), ("resolved", "12:00", "UANN", None))
+    found = contributions(t.events, t.actors, POLICY)
+    assert [(c.kind, c.at, c.user_id, c.elapsed) for c in found] == [
+        (ContributionKind.FIRST_RESPONSE, at("11:00"), "UANN", timedelta(hours=2)),
+        (ContributionKind.RESOLUTION, at("12:00"), "UANN", timedelta(0)),
+        (ContributionKind.BREACH, at("10:00"), "UBO", timedelta(0))]
+
+
+def test_a_paused_metric_is_charged_only_if_it_breached_before_the_pause():
+    early = ticket("SLA-1", ("assigned", "09:05", "UBOSS", "UANN"),
+                   ("paused", "09:30", "UANN", None))
+    late = ticket("SLA-2", ("assigned", "09:05", "UBOSS", "UANN"),
+                  ("paused", "10:30", "UANN", None))
+    assert contributions(early.events, early.actors, POLICY) == []
+    assert [(c.kind, c.at) for c in contributions(late.events, late.actors, POLICY)] == [
+        (ContributionKind.BREACH, at("10:00"))]
