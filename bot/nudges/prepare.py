@@ -33,7 +33,8 @@ class Prepared:
     facts: NudgeFacts
     ticket: NudgeTicket
     deliveries: tuple[Delivery, ...]
-    already: frozenset[str]
+    already: frozenset[str]  # destinations an earlier attempt reached
+    given_up: dict[str, str]  # destination -> why no attempt can reach it
     attempts: int
 
 
@@ -104,6 +105,7 @@ def prepare_nudge(
             ticket=nudge_ticket,
             deliveries=deliveries,
             already=already,
+            given_up=dict(row.given_up or {}),
             attempts=row.attempts,
         )
 

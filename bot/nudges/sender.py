@@ -126,10 +126,10 @@ class _Attempt:
         """Every destination not reached yet; raises _LostLease when the row was taken over."""
         prepared = self._prepared
         reached = set(prepared.already)
-        given_up: list[str] = []
+        given_up = [f"{key}: {why}" for key, why in prepared.given_up.items()]
         thread_ts = None
         for delivery in prepared.deliveries:
-            if delivery.key in reached:
+            if delivery.key in reached or delivery.key in prepared.given_up:
                 continue
             try:
                 thread_ts = self._deliver_one(delivery) or thread_ts
@@ -144,8 +144,9 @@ class _Attempt:
                 log_event(log, logging.WARNING, "nudge destination given up",
                           nudge_id=prepared.nudge_id, destination=delivery.key,
                           error=slack_error_code(exc))
-                given_up.append(f"{delivery.key}: {slack_error_code(exc)}")
-                self._record(delivery)
+                why = slack_error_code(exc) or type(exc).__name__
+                given_up.append(f"{delivery.key}: {why}")
+                self._record(delivery, given_up=why)
                 continue
             reached.add(delivery.key)
             self.thread_reached = self.thread_reached or delivery.kind is DeliveryKind.THREAD
@@ -170,13 +171,14 @@ class _Attempt:
     def _marker(self, delivery: Delivery) -> str:
         return marker_for(self._prepared.nudge_id, delivery)
 
-    def _record(self, delivery: Delivery) -> None:
+    def _record(self, delivery: Delivery, *, given_up: str | None = None) -> None:
         with self._deps.unit_of_work() as session:
             kept = outbox.record_nudge_delivery(
                 session=session,
                 nudge_id=self._prepared.nudge_id,
                 destination=delivery.key,
                 holder=self._options.holder,
+                given_up=given_up,
             )
         if not kept:
             raise _LostLease(self._prepared.nudge_id)

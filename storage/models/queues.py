@@ -54,6 +54,9 @@ class Nudge(SQLModel, table=True):
     # Destinations already reached ("thread:C1", "dm:U1"): a retry after a failure or a
     # crash part-way through a nudge never repeats them.
     delivered: list[str] | None = Field(default=None, sa_type=JSON, nullable=True)
+    # Destinations no retry can reach, with Slack's reason ({"dm:U1": "user_disabled"}):
+    # skipped by retries, never counted as reached.
+    given_up: dict[str, str] | None = Field(default=None, sa_type=JSON, nullable=True)
     attempts: int = Field(default=0, nullable=False)
     last_error: str | None = None
     claimed_by: str | None = None

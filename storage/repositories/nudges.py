@@ -204,9 +204,11 @@ def _release(
 
 
 def record_nudge_delivery(
-    *, session: Session, nudge_id: int, destination: str, holder: str | None = None
+    *, session: Session, nudge_id: int, destination: str, holder: str | None = None,
+    given_up: str | None = None,
 ) -> bool:
-    """Remember that one destination of a nudge got it (so no retry repeats it).
+    """Remember that one destination of a nudge got it, or with ``given_up`` (Slack's reason)
+    that none can reach it: either way no retry tries it again.
 
     With ``holder``: False (nothing written) when that sender no longer holds the claim.
     """
@@ -215,9 +217,10 @@ def record_nudge_delivery(
         nudge.claimed_by != holder or nudge.state != NudgeState.SENDING.value
     ):
         return False
-    done = list(nudge.delivered or [])
-    if destination not in done:
-        nudge.delivered = [*done, destination]
+    if given_up is not None:
+        nudge.given_up = {**(nudge.given_up or {}), destination: given_up}
+    elif destination not in (nudge.delivered or []):
+        nudge.delivered = [*(nudge.delivered or []), destination]
     _sql.save_changed(session, nudge)
     return True
 

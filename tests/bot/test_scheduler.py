@@ -427,6 +427,39 @@ def test_a_nudge_whose_every_destination_was_given_up_fails(world, caplog):
                for r in caplog.records)
 
 
+def test_a_destination_given_up_is_never_counted_as_reached_by_a_retry(world):
+    """Thread given up, then a temporary error: the retry skips the thread without taking it
+    for reached, so a nudge whose other destinations are given up too has reached nobody."""
+    world.open()
+    world.notifier.fail_next(CHANNEL, slack_error("is_archived"))
+    world.notifier.fail_next(ESCALATION_CHANNEL, slack_error("internal_error"),
+                             slack_error("channel_not_found"))
+    world.notifier.fail_next(MANAGER, slack_error("user_disabled"))
+    retry = world.at(MONDAY_10 + timedelta(hours=3))  # breach: thread, channel, manager
+    row = world.nudge_rows("SLA-1")[-1]
+    assert (row.state, row.delivered, row.given_up) == (
+        NudgeState.PENDING, None, {f"thread:{CHANNEL}": "is_archived"})
+    world.at(retry)
+    assert world.notifier.nudges() == []
+    row = world.nudge_rows("SLA-1")[-1]
+    assert row.state == NudgeState.FAILED
+    assert row.last_error == (f"thread:{CHANNEL}: is_archived; channel:{ESCALATION_CHANNEL}: "
+                              f"channel_not_found; dm:{MANAGER}: user_disabled")
+    assert world.metrics.nudges_sent.labels(metric="first_response")._value.get() == 0
+
+
+def test_a_retry_that_reaches_the_rest_keeps_what_an_earlier_attempt_gave_up(world):
+    world.open()
+    world.notifier.fail_next(CHANNEL, slack_error("is_archived"))
+    world.notifier.fail_next(ESCALATION_CHANNEL, slack_error("internal_error"))
+    world.at(world.at(MONDAY_10 + timedelta(hours=3)))
+    assert [(p.kind, p.target) for p in world.notifier.nudges()] == [
+        ("channel", ESCALATION_CHANNEL), ("dm", MANAGER)]
+    row = world.nudge_rows("SLA-1")[-1]
+    assert (row.state, row.last_error) == (NudgeState.SENT, f"thread:{CHANNEL}: is_archived")
+    assert sorted(row.delivered) == sorted([f"channel:{ESCALATION_CHANNEL}", f"dm:{MANAGER}"])
+
+
 def test_a_retry_after_a_partial_failure_skips_destinations_already_reached(world):
     world.open()
     world.notifier.fail_next(MANAGER, slack_error("ratelimited"))

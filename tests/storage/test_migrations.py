@@ -33,7 +33,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
     migrate.upgrade(empty_db_url)
     assert _tables(empty_db_url) == TABLES
-    assert migrate.current_revision(empty_db_url) == "0007"
+    assert migrate.current_revision(empty_db_url) == "0008"
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == set()
@@ -45,7 +45,7 @@ def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
 
 def test_upgrade_twice_is_a_no_op(db_url):
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0007"
+    assert migrate.current_revision(db_url) == "0008"
 
 
 def test_models_and_migrations_agree(empty_db_url):
