@@ -45,10 +45,20 @@ class SchedulerConfigError(ValueError):
 def shown_url(url: str) -> str:
     """A database URL fit for logs and messages: its password masked, if it has one."""
     try:
+        if _unencoded_at(url):
+            # The URL is cut at its first '@', the rest of the password read as the host:
+            # none of what comes before the last '@' is shown.
+            return f"{make_url(url).drivername}://***@{url.rpartition('@')[2]}"
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         # Unparsable: it may still hold a password somewhere, so none of it is shown.
         return "(not a URL of the form scheme://user@host/database)"
+
+
+def _unencoded_at(url: str) -> bool:
+    """More than one '@' before the path: one of them belongs to the user or password and
+    must be written %40."""
+    return url.partition("://")[2].partition("/")[0].count("@") > 1
 
 
 class _FromEnvironment(BaseSettings):
@@ -247,6 +257,9 @@ class Settings(DatabaseSettings, SlackApiSettings, LogSettings):
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("DATABASE_URL must be sqlite:///path.db or "
                              f"postgresql://user@host/db, got {shown_url(url)!r}")
+        if _unencoded_at(url):
+            raise ValueError("DATABASE_URL has an '@' in its user or password: write it as %40 "
+                             f"({shown_url(url)})")
         return url
 
     @field_validator("slabot_public_url")

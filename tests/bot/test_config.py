@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import SLACK_DEFAULT_API_URL, Settings, SettingsError
+from bot.config import SLACK_DEFAULT_API_URL, Settings, SettingsError, shown_url
 
 VALID = {"SLACK_BOT_TOKEN": "xoxb-123", "SLACK_SIGNING_SECRET": "shh"}
 
@@ -64,6 +64,18 @@ def test_secrets_never_appear_in_the_printed_settings():
     for secret in ("xoxb-123", "topsecret", "xapp-secret", "hunter2"):
         assert secret not in shown
     assert "postgresql://bot:***@db/slabot" in shown
+
+
+def test_an_at_sign_in_the_password_is_refused_without_showing_any_of_it():
+    url = "postgresql://bot:hun@ter2@db.example/slabot"
+    assert shown_url(url) == "postgresql://***@db.example/slabot"
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({**VALID, "DATABASE_URL": url})
+    message = str(caught.value)
+    assert "%40" in message and "hun" not in message and "ter2" not in message
+    # Written as %40, it is the password it says.
+    encoded = Settings.from_env({**VALID, "DATABASE_URL": url.replace("hun@", "hun%40")})
+    assert "ter2" not in repr(encoded) and "postgresql://bot:***@db.example" in repr(encoded)
 
 
 def test_settings_are_frozen():
