@@ -62,7 +62,7 @@ def test_migrate_creates_the_schema(tmp_path, capsys):
         assert {"tickets", "ticket_events", "nudges"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert "migrated (empty) -> 0008" in capsys.readouterr().out
+    assert "migrated (empty) -> 0009" in capsys.readouterr().out
 
 
 def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
@@ -71,7 +71,7 @@ def test_migrate_says_when_there_was_nothing_to_do(tmp_path, capsys):
     capsys.readouterr()
     assert main(["migrate", "--database-url", url]) == 0
     out = capsys.readouterr().out
-    assert "already up to date (0008" in out
+    assert "already up to date (0009" in out
     assert "migrated" not in out
 
 

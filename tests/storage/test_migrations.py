@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -33,7 +34,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
     migrate.upgrade(empty_db_url)
     assert _tables(empty_db_url) == TABLES
-    assert migrate.current_revision(empty_db_url) == "0008"
+    assert migrate.current_revision(empty_db_url) == "0009"
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == set()
@@ -45,7 +46,7 @@ def test_upgrade_downgrade_and_upgrade_again(empty_db_url):
 
 def test_upgrade_twice_is_a_no_op(db_url):
     migrate.upgrade(db_url)
-    assert migrate.current_revision(db_url) == "0008"
+    assert migrate.current_revision(db_url) == "0009"
 
 
 def test_models_and_migrations_agree(empty_db_url):
@@ -236,3 +237,21 @@ def test_0007_fills_the_responder_rollups_from_the_histories_there_are(empty_db_
     people = {r.user_id: r for r in found[30]}
     assert people["UANN"].first_responses == 10 and people["UBO"].resolutions == 6
     assert sum(r.breaches_assigned for r in found[30]) > 0
+
+
+def test_busy_tables_are_vacuumed_at_one_percent_on_postgresql(empty_db_url):
+    """tickets (0006) and responder_facts (0009) must not wait for 20% of dead rows: reports
+    read their newest rows, which a stale visibility map or dead rows make slow."""
+    if not empty_db_url.startswith("postgresql"):
+        pytest.skip("per-table autovacuum settings are PostgreSQL's")
+    migrate.upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as connection:
+            options = dict(connection.execute(sa.text(
+                "SELECT relname, reloptions FROM pg_class "
+                "WHERE relname IN ('tickets', 'responder_facts')")).all())
+    finally:
+        engine.dispose()
+    for table in ("tickets", "responder_facts"):
+        assert "autovacuum_vacuum_scale_factor=0.01" in (options[table] or []), table
