@@ -21,7 +21,7 @@ from commands.cards import queue_card_update, queue_thread_note
 from commands.clocks import clock_of, policy_of
 from commands.deps import Deps
 from commands.errors import NotFound, PermissionDenied
-from commands.text import user_mention
+from commands.text import quote, user_mention
 from sla import transitions
 from sla.clock import TicketClock
 from sla.events import EventKind
@@ -260,7 +260,7 @@ def _in_thread(channel_id: str, thread_ts: str) -> Locate:
 def _shown_key(workspace: Workspace, key: str) -> str:
     """`key` as this workspace writes it: `OPS-42` for `SLA-42`, `#42` or `42`."""
     number = key.strip().rsplit("-", 1)[-1].lstrip("#")
-    return f"{workspace.ticket_prefix}-{number}" if number.isdigit() else key
+    return f"{workspace.ticket_prefix}-{number}" if number.isdigit() else quote(key, 40)
 
 
 def _found(result: TicketResult | None) -> TicketResult:

@@ -21,6 +21,7 @@ from commands.errors import NotFound, UsageError
 from commands.lifecycle import TicketResult
 from commands.parser import clip, no_extra, parse_priority, parse_ticket_number, parse_ticket_ref
 from commands.request import Message, Result, Verb, VerbRequest
+from commands.text import quote
 from commands.timezones import user_tz
 from sla.clock import TicketClock
 from sla.targets import Priority
@@ -163,7 +164,7 @@ def ticket_key(number: int) -> str:
 
 
 def _not_here(key: str, channel_id: str) -> NotFound:
-    return NotFound(f"There is no ticket {key} in <#{channel_id}>. Try `/sla list`.")
+    return NotFound(f"There is no ticket {quote(key, 40)} in <#{channel_id}>. Try `/sla list`.")
 
 
 def _reader_tz(request: VerbRequest, fallback: str | None = None) -> str:
@@ -344,7 +345,7 @@ def ticket_pressed(deps: Deps, *, team_id: str, key: str,
                    pressed_in: str | None) -> TicketResult:
     """The ticket a button was pressed for, if it belongs to the channel it was pressed in."""
     return _ticket_in(deps, team_id=team_id, key=key, channel_id=pressed_in,
-                      missing=NotFound(f"There is no ticket {key} in this workspace."))
+                      missing=NotFound(f"There is no ticket {quote(key, 40)} in this workspace."))
 
 
 def _note_in_thread(deps: Deps, ticket: Ticket, text: str) -> None:

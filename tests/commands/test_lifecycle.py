@@ -44,6 +44,20 @@ def test_a_missing_ticket_is_named_with_the_workspace_prefix(deps, uow, key):
         lifecycle.pause(deps, team_id=TEAM, user_id="U0AGENT", key=key)
 
 
+def test_a_crafted_key_is_quoted_back_escaped(deps):
+    """A button's value is ours, but whatever comes back in a NotFound is shown escaped."""
+    from commands.errors import friendly_message
+    from commands.tickets import ticket_pressed
+
+    for call in (lambda: lifecycle.pause(deps, team_id=TEAM, user_id="U0AGENT",
+                                         key="<!channel> <https://evil|x>"),
+                 lambda: ticket_pressed(deps, team_id=TEAM, key="<!here>", pressed_in="C1")):
+        with pytest.raises(NotFound) as caught:
+            call()
+        shown, _ = friendly_message(caught.value)
+        assert "<!" not in shown and "<http" not in shown and "&lt;" in shown
+
+
 def test_pause_then_resolve_stores_each_move(deps):
     paused = lifecycle.pause(deps, team_id=TEAM, user_id="U0AGENT", key="SLA-1")
     assert paused.clock.paused and paused.ticket.status == TicketStatus.PAUSED.value
