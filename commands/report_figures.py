@@ -178,16 +178,23 @@ def _most_overdue_first(due_ordered: Iterator[RunningBreach], policy: ChannelPol
     most generous of the workspace's calendars, which falls along the stream: one is read
     only while it might outrank the best read so far."""
     calendars = [p.calendar for p in policy.distinct()]
+
+    def next_unread() -> tuple[RunningBreach, timedelta] | None:
+        """The next one read, with the most business time any calendar gives since its due
+        instant (worked out once per breach read)."""
+        unread = next(due_ordered, None)
+        if unread is None or unread.due_at is None:
+            return None
+        return unread, max(calendar.elapsed(unread.due_at, now) for calendar in calendars)
+
     heap: list[tuple[timedelta, int, RunningBreach]] = []
     order = itertools.count()  # ties by reading order: breaches never compare
-    unread = next(due_ordered, None)
+    unread = next_unread()
     while True:
-        while unread is not None and unread.due_at is not None and (not heap or max(
-                calendar.elapsed(unread.due_at, now) for calendar in calendars
-        ) > -heap[0][0]):
-            bound = _since_due(unread, policy(unread.channel_id), now)
-            heapq.heappush(heap, (-bound, next(order), unread))
-            unread = next(due_ordered, None)
+        while unread is not None and (not heap or unread[1] > -heap[0][0]):
+            bound = _since_due(unread[0], policy(unread[0].channel_id), now)
+            heapq.heappush(heap, (-bound, next(order), unread[0]))
+            unread = next_unread()
         if not heap:
             return
         reach = bar()
