@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from sla.responders import ContributionKind, ResponderRow, ranked
 from storage.repositories._sql import dialect_name
-from storage.repositories.compliance_tally import EMPTY, Micros
+from storage.repositories.compliance_tally import Micros, concatenate, ranks
 from storage.repositories.responder_rollups import COUNTS, FACTS, ROLLUPS
 from storage.repositories.rollup_days import midnight, whole_days
 from storage.repositories.rollup_reads import blob_rows, concat_blobs, live_values
@@ -73,12 +73,8 @@ class _Figures:
 
 
 def _row(user: str, tally: Counter[str], values: list[Micros]) -> ResponderRow:
-    every = np.concatenate(values) if values else EMPTY
-    median = None
-    if every.size:
-        # Nearest rank, as sla.compliance.nearest_rank: the ceil(n / 2)-th smallest.
-        rank = (every.size + 1) // 2 - 1
-        median = timedelta(microseconds=int(np.partition(every, rank)[rank]))
+    # Nearest rank, as the compliance figures (and sla.compliance.nearest_rank).
+    median = ranks(concatenate(values))[50]
     return ResponderRow(user, first_responses=tally["first_responses"],
                         median_first_response=median, resolutions=tally["resolutions"],
                         breaches_assigned=tally["breaches"])
